@@ -1,0 +1,599 @@
+# Probe "wheels": what got installed, how its native code is linked, and whether it loads.
+#
+# Runs after common.py (same program). For every installed distribution it reports the wheel
+# tags, the ELF linkage of its native files (parsed here with struct: DT_NEEDED, PT_INTERP,
+# RPATH/RUNPATH, version needs), then imports every top-level module and every extension module
+# in a separate child process (an import that segfaults or hangs is a result), then runs the
+# optional smoke script in a child. Every value is observed; nothing here knows what a package or
+# a libc is "supposed" to do.
+#
+# Config (first argument, JSON object; every key optional):
+#   smoke            python source of a smoke script, or null              (default null)
+#   import_timeout_s seconds per import child                               (default 30)
+#   smoke_timeout_s  seconds for the smoke child                            (default 120)
+#   skip_dists       distribution names not reported                        (default pip, setuptools, wheel)
+#   max_imports      bound on import/load children                          (default 200)
+#   jobs             import children run at the same time                   (default 2)
+import hashlib as _w_hashlib
+import importlib.machinery as _w_machinery
+import importlib.metadata as _w_metadata
+import os as _w_os
+import re as _w_re
+import struct as _w_struct
+import sys as _w_sys
+import time as _w_time
+
+MC_PROBE = "wheels"
+
+_W_DEFAULT_SKIP = ["pip", "setuptools", "wheel"]
+_W_TAIL = 2000
+
+# --------------------------------------------------------------------------------------------
+# ELF (64-bit little-endian) reading
+
+
+class _WElfError(Exception):
+    pass
+
+
+def _w_cstr(blob, off, limit=4096):
+    if off < 0 or off >= len(blob):
+        return None
+    end = blob.find(b"\x00", off, off + limit)
+    if end < 0:
+        end = min(len(blob), off + limit)
+    return bytes(blob[off:end]).decode("utf-8", "replace")
+
+
+def _w_version_key(v):
+    parts = _w_re.split(r"[_.]", v)
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
+
+
+def _w_elf_read(path):
+    """Linkage facts of one ELF file. Raises _WElfError for a file that is not a 64-bit LE ELF."""
+    import mmap
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:4] != b"\x7fELF":
+            raise _WElfError("not an ELF file")
+        if head[4] != 2 or head[5] != 1:
+            raise _WElfError("not a 64-bit little-endian ELF file (class %d, data %d)"
+                             % (head[4], head[5]))
+        # mapped, not read: vendored libraries can be hundreds of megabytes
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return _w_elf_parse(data)
+    except (_w_struct.error, IndexError, ValueError) as e:
+        raise _WElfError("truncated or malformed ELF: %s" % e)
+    finally:
+        data.close()
+
+
+def _w_elf_parse(data):
+    e_type, e_machine = _w_struct.unpack_from("<HH", data, 16)
+    e_phoff, e_shoff = _w_struct.unpack_from("<QQ", data, 32)
+    e_phentsize, e_phnum, e_shentsize, e_shnum = _w_struct.unpack_from("<HHHH", data, 54)
+
+    interp = None
+    dyn_off = dyn_size = None
+    loads = []  # (vaddr, memsz, offset, filesz)
+    for i in range(e_phnum):
+        base = e_phoff + i * e_phentsize
+        p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz = _w_struct.unpack_from(
+            "<IIQQQQQ", data, base)
+        if p_type == 3:  # PT_INTERP
+            interp = data[p_offset:p_offset + p_filesz].rstrip(b"\x00").decode("utf-8", "replace")
+        elif p_type == 2:  # PT_DYNAMIC
+            dyn_off, dyn_size = p_offset, p_filesz
+        elif p_type == 1:  # PT_LOAD
+            loads.append((p_vaddr, p_memsz, p_offset, p_filesz))
+
+    def v2o(vaddr):
+        for va, memsz, off, filesz in loads:
+            if va <= vaddr < va + max(memsz, filesz):
+                return vaddr - va + off
+        return vaddr  # shared objects usually map the first segment at 0
+
+    needed_off, rpath_off, runpath_off, soname_off = [], None, None, None
+    strtab = strsz = verneed = None
+    verneednum = 0
+    if dyn_off is not None:
+        for j in range(dyn_size // 16):
+            tag, val = _w_struct.unpack_from("<qQ", data, dyn_off + j * 16)
+            if tag == 0:
+                break
+            if tag == 1:
+                needed_off.append(val)
+            elif tag == 5:
+                strtab = val
+            elif tag == 10:
+                strsz = val
+            elif tag == 14:
+                soname_off = val
+            elif tag == 15:
+                rpath_off = val
+            elif tag == 29:
+                runpath_off = val
+            elif tag == 0x6FFFFFFE:
+                verneed = val
+            elif tag == 0x6FFFFFFF:
+                verneednum = val
+
+    strings = b""
+    if strtab is not None:
+        so = v2o(strtab)
+        strings = data[so:so + strsz] if strsz else data[so:]
+
+    def s(off):
+        return _w_cstr(strings, off) if off is not None else None
+
+    version_needs = {}
+    if verneed is not None and verneednum:
+        off = v2o(verneed)
+        for _ in range(verneednum):
+            _vn_version, vn_cnt, vn_file, vn_aux, vn_next = _w_struct.unpack_from("<HHIII", data, off)
+            lib = s(vn_file) or "?"
+            aoff = off + vn_aux
+            names = version_needs.setdefault(lib, [])
+            for _k in range(vn_cnt):
+                _hash, _flags, _other, vna_name, vna_next = _w_struct.unpack_from("<IHHII", data, aoff)
+                name = s(vna_name)
+                if name and name not in names:
+                    names.append(name)
+                if not vna_next:
+                    break
+                aoff += vna_next
+            if not vn_next:
+                break
+            off += vn_next
+    for lib in version_needs:
+        version_needs[lib].sort(key=_w_version_key)
+
+    return {
+        "e_type": e_type,
+        "machine": e_machine,
+        "needed": [s(o) for o in needed_off],
+        "soname": s(soname_off),
+        "interpreter": interp,
+        "rpath": s(rpath_off),
+        "runpath": s(runpath_off),
+        "version_needs": version_needs,
+        "pyinit": _w_pyinit_exports(data, e_shoff, e_shentsize, e_shnum),
+    }
+
+
+def _w_pyinit_exports(data, e_shoff, e_shentsize, e_shnum):
+    """Names of defined PyInit_* symbols in .dynsym, or None when there are no section headers."""
+    if not e_shoff or not e_shnum:
+        return None
+    sections = []
+    for i in range(e_shnum):
+        base = e_shoff + i * e_shentsize
+        (_name, sh_type, _flags, _addr, sh_offset, sh_size, sh_link, _info, _align,
+         sh_entsize) = _w_struct.unpack_from("<IIQQQQIIQQ", data, base)
+        sections.append((sh_type, sh_offset, sh_size, sh_link, sh_entsize))
+    found = []
+    for sh_type, sh_offset, sh_size, sh_link, sh_entsize in sections:
+        if sh_type != 11:  # SHT_DYNSYM
+            continue
+        if sh_link >= len(sections):
+            continue
+        _t, str_off, str_size, _l, _e = sections[sh_link]
+        strs = data[str_off:str_off + str_size]
+        ent = sh_entsize or 24
+        for k in range(sh_size // ent):
+            st_name, st_info, _other, st_shndx = _w_struct.unpack_from("<IBBH", data, sh_offset + k * ent)
+            if st_shndx == 0 or (st_info & 0xF) != 2:  # undefined or not STT_FUNC
+                continue
+            nm = _w_cstr(strs, st_name)
+            if nm and nm.startswith("PyInit_"):
+                found.append(nm)
+    return sorted(found)
+
+
+def _w_is_glibc_name(lib):
+    return lib == "libc.so.6" or lib.startswith("ld-linux")
+
+
+def _w_is_musl_name(lib):
+    return lib.startswith("libc.musl-") or lib.startswith("ld-musl-")
+
+
+def _w_linkage(info, family):
+    """glibc_linked / musl_linked / foreign_libc of one parsed ELF file, observed from its names."""
+    glibc_versions = sorted(
+        {v for names in info["version_needs"].values() for v in names if v.startswith("GLIBC_")},
+        key=_w_version_key)
+    libs = list(info["needed"]) + list(info["version_needs"].keys())
+    interp = _w_os.path.basename(info["interpreter"] or "")
+    glibc_linked = bool(glibc_versions) or any(_w_is_glibc_name(x or "") for x in libs) \
+        or _w_is_glibc_name(interp)
+    musl_linked = any(_w_is_musl_name(x or "") for x in libs) or _w_is_musl_name(interp)
+    if family == "musl":
+        foreign = glibc_linked
+    elif family == "glibc":
+        foreign = musl_linked
+    else:
+        foreign = None
+    return glibc_versions, glibc_linked, musl_linked, foreign
+
+
+# --------------------------------------------------------------------------------------------
+# distributions
+
+
+def _w_canon(name):
+    return _w_re.sub(r"[-_.]+", "-", name or "").lower()
+
+
+def _w_read(dist, fname):
+    try:
+        return dist.read_text(fname)
+    except Exception:  # a broken dist-info is an observation, not a probe failure
+        return None
+
+
+def _w_wheel_tags(dist):
+    text = _w_read(dist, "WHEEL") or ""
+    tags = []
+    for line in text.splitlines():
+        if line.lower().startswith("tag:"):
+            tags.append(line.split(":", 1)[1].strip())
+    return tags
+
+
+_W_EXT_RE = _w_re.compile(r"\.so(\.[0-9]+)*$")
+
+
+def _w_module_of_path(parts):
+    """Dotted module name of an extension file path inside site-packages, or None."""
+    stem = parts[-1].split(".", 1)[0]
+    names = list(parts[:-1]) + [stem]
+    if not all(n.isidentifier() for n in names):
+        return None
+    return ".".join(names)
+
+
+def _w_scan_dist(dist, family):
+    name = _w_canon(dist.metadata["Name"] if dist.metadata else None)
+    files = []
+    try:
+        files = list(dist.files or [])
+    except Exception:
+        files = []
+    rels = []
+    for f in files:
+        parts = tuple(str(f).replace("\\", "/").split("/"))
+        if not parts or parts[0] in ("..", "") or parts[0].startswith(".."):
+            continue
+        rels.append((parts, f))
+    rels.sort(key=lambda x: x[0])
+
+    # top-level modules
+    top = []
+    txt = _w_read(dist, "top_level.txt")
+    if txt is not None:
+        source = "top_level.txt"
+        for line in txt.splitlines():
+            line = line.strip()
+            if line.isidentifier() and line not in top:
+                top.append(line)
+    else:
+        source = "RECORD"
+        for parts, _f in rels:
+            first = parts[0]
+            if len(parts) == 1:
+                if first.endswith(".py"):
+                    cand = first[:-3]
+                elif _W_EXT_RE.search(first):
+                    cand = first.split(".", 1)[0]
+                else:
+                    continue
+            else:
+                if first.endswith((".dist-info", ".data", ".libs")) or first == "__pycache__":
+                    continue
+                if not (parts[-1].endswith(".py") or _W_EXT_RE.search(parts[-1])):
+                    continue
+                cand = first
+            if cand.isidentifier() and cand not in top:
+                top.append(cand)
+    top.sort()
+
+    suffixes = list(_w_machinery.EXTENSION_SUFFIXES)
+    extensions, vendored, foreign_files, elf_errors = [], [], [], []
+    for parts, f in rels:
+        fname = parts[-1]
+        if not _W_EXT_RE.search(fname):
+            continue
+        rel = "/".join(parts)
+        if len(parts) > 1 and parts[0].endswith(".libs"):
+            vendored.append(rel)
+            kind = "vendored"
+        else:
+            kind = "extension"
+        try:
+            info = _w_elf_read(str(dist.locate_file(f)))
+        except (OSError, _WElfError) as e:
+            elf_errors.append({"path": rel, "error": str(e)})
+            continue
+        glibc_versions, glibc_linked, musl_linked, foreign = _w_linkage(info, family)
+        if foreign:
+            foreign_files.append(rel)
+        if kind == "vendored":
+            continue
+        module = _w_module_of_path(parts)
+        if info["pyinit"] is not None:
+            # a shared library shipped inside a package (no PyInit_) is not importable by name
+            expected = "PyInit_" + (module.rsplit(".", 1)[-1] if module else "")
+            if module and expected not in info["pyinit"]:
+                module = None
+        extensions.append({
+            "path": rel,
+            "module": module,
+            # the import system looks for <name><suffix> exactly, for the running interpreter's
+            # suffixes only (a -linux-gnu.so file is invisible to a -linux-musl interpreter)
+            "suffix_importable": fname[len(fname.split(".", 1)[0]):] in suffixes,
+            "needed": info["needed"],
+            "interpreter": info["interpreter"],
+            "rpath": info["rpath"],
+            "runpath": info["runpath"],
+            "glibc_symbol_versions": glibc_versions,
+            "version_needs": info["version_needs"],
+            "glibc_linked": glibc_linked,
+            "musl_linked": musl_linked,
+            "foreign_libc": foreign,
+        })
+    installer = _w_read(dist, "INSTALLER")
+    value = {
+        "name": name,
+        "version": dist.version,
+        "wheel_tags": _w_wheel_tags(dist),
+        "installer": installer.strip() if installer is not None else None,
+        "top_level": top,
+        "top_level_source": source,
+        "extensions": extensions,
+        "vendored_libs": vendored,
+        "foreign_libc_files": foreign_files,
+    }
+    if elf_errors:
+        value["elf_errors"] = elf_errors
+    return name, value
+
+
+# --------------------------------------------------------------------------------------------
+# import children
+
+_W_IMPORT_CHILD = r'''
+import faulthandler, json, sys, traceback
+faulthandler.enable()
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+mode, name, path = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    if mode == "name":
+        import importlib
+        m = importlib.import_module(name)
+    else:
+        import importlib.machinery, importlib.util
+        loader = importlib.machinery.ExtensionFileLoader(name, path)
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+        m = importlib.util.module_from_spec(spec)
+        sys.modules[name] = m
+        spec.loader.exec_module(m)
+except BaseException as e:
+    sys.stderr.write(traceback.format_exc())
+    sys.stdout.write(json.dumps({"exception": type(e).__name__}))
+    sys.stdout.flush()
+    sys.exit(1)
+sys.stdout.write(json.dumps({"file": getattr(m, "__file__", None)}))
+'''
+
+
+def _w_last_line(text):
+    for line in reversed((text or "").splitlines()):
+        if line.strip():
+            return line.strip()
+    return None
+
+
+def _w_child_json(text):
+    line = _w_last_line(text)
+    if not line:
+        return {}
+    try:
+        obj = _mc_json.loads(line)
+        return obj if isinstance(obj, dict) else {}
+    except ValueError:
+        return {}
+
+
+def _w_rel(path, roots):
+    if not path:
+        return path
+    for r in roots:
+        if path.startswith(r + _w_os.sep):
+            return path[len(r) + 1:]
+    return path
+
+
+def _w_run_import(item, timeout, roots):
+    mode, name, path = item["mode"], item["module"], item.get("abs_path") or ""
+    r = run_child(_W_IMPORT_CHILD, args=(mode, name, path), timeout=timeout,
+                  env={"PYTHONDONTWRITEBYTECODE": "1"})
+    value = {"dist": item["dist"], "kind": item["kind"], "how": mode}
+    if item.get("path"):
+        value["path"] = item["path"]
+    if mode == "path":
+        value["module"] = name
+    out = _w_child_json(r["stdout"])
+    message = None
+    if r["status"] == "ok":
+        value["file"] = _w_rel(out.get("file"), roots)
+    elif r["status"] == "error":
+        value["exception"] = out.get("exception")
+        value["exit_code"] = r["exit_code"]
+        message = _w_last_line(r["stderr"]) or "exit code %s" % r["exit_code"]
+    elif r["status"] == "crash":
+        value["signal"] = r["signal"]
+        value["signal_name"] = r["signal_name"]
+        value["stderr_tail"] = r["stderr"][-_W_TAIL:]
+        message = "killed by %s" % r["signal_name"]
+    else:
+        value["stderr_tail"] = r["stderr"][-_W_TAIL:]
+        message = "no result after %ss" % timeout
+    return r["status"], value, message, r["duration_ms"]
+
+
+def _w_sample_key(module):
+    return _w_hashlib.sha1(module.encode("utf-8")).hexdigest()
+
+
+def _w_plan_imports(dists, limit):
+    """[(item)] in emit order, plus truncation facts. Top-level modules are always imported;
+    extension imports (and path loads of extensions the interpreter cannot see by suffix) fill
+    the rest of the budget, round-robin over distributions in sorted order, each distribution's
+    candidates ordered by a hash of the module name so the sample is the same on every base."""
+    seen = set()
+    tops, extras = [], {}
+    for dname, value in dists:
+        for mod in value["top_level"]:
+            if mod in seen:
+                continue
+            seen.add(mod)
+            tops.append({"dist": dname, "kind": "top_level", "mode": "name", "module": mod})
+    for dname, value in dists:
+        cands = []
+        for ext in value["extensions"]:
+            mod = ext["module"]
+            if not mod:
+                continue
+            if mod not in seen:
+                seen.add(mod)
+                cands.append({"dist": dname, "kind": "extension", "mode": "name", "module": mod,
+                              "path": ext["path"]})
+            if not ext["suffix_importable"]:
+                cands.append({"dist": dname, "kind": "extension", "mode": "path", "module": mod,
+                              "path": ext["path"], "abs_path": ext["_abs"]})
+        cands.sort(key=lambda it: (_w_sample_key(it["module"]), it["mode"]))
+        extras[dname] = cands
+    total_extra = sum(len(c) for c in extras.values())
+    budget = max(0, limit - len(tops))
+    chosen = []
+    if total_extra <= budget:
+        for c in extras.values():
+            chosen.extend(c)
+    else:
+        queues = [list(extras[d]) for d, _v in dists if extras.get(d)]
+        while len(chosen) < budget and any(queues):
+            for q in queues:
+                if q and len(chosen) < budget:
+                    chosen.append(q.pop(0))
+    order = {d: i for i, (d, _v) in enumerate(dists)}
+    items = tops + chosen
+    items.sort(key=lambda it: (order[it["dist"]], it["mode"] == "path", it["module"],
+                               it.get("path") or ""))
+    facts = {"truncated": total_extra > budget, "limit": limit, "top_level": len(tops),
+             "extension_candidates": total_extra, "extension_planned": len(chosen),
+             "planned": len(items)}
+    return items, facts
+
+
+# --------------------------------------------------------------------------------------------
+# main
+
+
+def _w_main():
+    cfg = mc_config()
+    smoke = cfg.get("smoke")
+    import_timeout = float(cfg.get("import_timeout_s") or 30)
+    smoke_timeout = float(cfg.get("smoke_timeout_s") or 120)
+    skip = cfg.get("skip_dists")
+    if skip is None:
+        skip = _W_DEFAULT_SKIP
+    skip = {_w_canon(s) for s in skip}
+    limit = int(cfg.get("max_imports") or 200)
+    jobs = max(1, int(cfg.get("jobs") or 2))
+
+    t0 = _w_time.monotonic()
+    libc = detect_libc()
+    emit("libc", "ok", libc, duration_ms=(_w_time.monotonic() - t0) * 1000.0)
+    family = libc.get("family")
+
+    by_name = {}
+    roots = set()
+    for dist in _w_metadata.distributions():
+        try:
+            t = _w_time.monotonic()
+            dname, value = _w_scan_dist(dist, family)
+            dur = (_w_time.monotonic() - t) * 1000.0
+        except Exception as e:  # one unreadable dist must not hide the others
+            try:
+                dname = _w_canon(dist.metadata["Name"]) or "unknown"
+            except Exception:
+                dname = "unknown"
+            value, dur = {"name": dname, "scan_error": "%s: %s" % (type(e).__name__, e)}, 0.0
+        if not dname or dname in skip or dname in by_name:
+            continue  # first one on sys.path wins, as for imports
+        try:
+            root = str(dist.locate_file(""))
+            roots.add(_w_os.path.normpath(root))
+            for ext in value.get("extensions", []):
+                ext["_abs"] = _w_os.path.join(root, ext["path"])
+        except Exception:
+            pass
+        by_name[dname] = (value, dur)
+
+    dists = []
+    for dname in sorted(by_name):
+        value, dur = by_name[dname]
+        public = dict(value)
+        if "extensions" in public:
+            public["extensions"] = [{k: v for k, v in e.items() if k != "_abs"}
+                                    for e in public["extensions"]]
+        if "scan_error" in value:
+            emit("dist:" + dname, "error", public, message=value["scan_error"], duration_ms=dur)
+            continue
+        emit("dist:" + dname, "ok", public, duration_ms=dur)
+        dists.append((dname, value))
+
+    items, facts = _w_plan_imports(dists, limit)
+    emit("imports.truncated", "ok", facts,
+         message=("imported all top-level modules and %d of %d extension candidates (sampled)"
+                  % (facts["extension_planned"], facts["extension_candidates"]))
+         if facts["truncated"] else None)
+
+    roots = sorted(roots, key=len, reverse=True)
+    if items:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futs = [pool.submit(_w_run_import, it, import_timeout, roots) for it in items]
+            for it, fut in zip(items, futs):
+                check = ("import:" + it["module"]) if it["mode"] == "name" else ("load:" + it["path"])
+                try:
+                    status, value, message, dur = fut.result()
+                except Exception as e:
+                    emit(check, "error", {"dist": it["dist"], "kind": it["kind"]},
+                         message="probe could not run the child: %s: %s" % (type(e).__name__, e))
+                    continue
+                emit(check, status, value, message=message, duration_ms=dur)
+
+    if not smoke:
+        emit("smoke", "skipped", message="no smoke script configured")
+        return
+    r = run_child(smoke, timeout=smoke_timeout, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    value = {"exit_code": r["exit_code"], "signal": r["signal"],
+             "signal_name": r.get("signal_name"),
+             "stdout_tail": r["stdout"][-_W_TAIL:], "stderr_tail": r["stderr"][-_W_TAIL:]}
+    if r["status"] == "ok":
+        message = _w_last_line(r["stdout"])
+    elif r["status"] == "timeout":
+        message = "no result after %ss" % smoke_timeout
+    elif r["status"] == "crash":
+        message = _w_last_line(r["stderr"]) or "killed by %s" % r.get("signal_name")
+    else:
+        message = _w_last_line(r["stderr"]) or "exit code %s" % r["exit_code"]
+    emit("smoke", r["status"], value, message=message, duration_ms=r["duration_ms"])
+
+
+_w_main()

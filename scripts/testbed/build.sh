@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the two test-bed bases and pushes them to the local registry:
+#   127.0.0.1:5000/muslcheck-testbed/python:3.13-glibc   Debian 13, glibc 2.41
+#   127.0.0.1:5000/muslcheck-testbed/python:3.13-musl    musl 1.2.5, CPython built from Debian's sources
+# Each base is tagged locally by a hash of its recipe, so it is rebuilt only when the recipe changes.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+registry=${MUSLCHECK_REGISTRY:-127.0.0.1:5000}
+repo=muslcheck-testbed/python
+t0=$(date +%s)
+log() { printf '[testbed %4ss] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
+
+"$here/engine.sh"
+
+# The local registry.
+if ! curl -fsS "http://$registry/v2/" >/dev/null 2>&1; then
+  command -v docker-registry >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
+  mkdir -p /var/lib/muslcheck/registry /var/log/muslcheck
+  nohup docker-registry serve "$here/registry.yml" >/var/log/muslcheck/registry.log 2>&1 &
+  for _ in $(seq 1 30); do curl -fsS "http://$registry/v2/" >/dev/null 2>&1 && break; sleep 1; done
+  curl -fsS "http://$registry/v2/" >/dev/null || { echo "registry did not start; see /var/log/muslcheck/registry.log" >&2; exit 3; }
+  log "registry: started on $registry"
+fi
+
+hash_files() { (cd "$here" && sha256sum "$@" | sha256sum | cut -c1-16); }
+glibc_recipe=$(hash_files glibc.sh)
+musl_recipe=$(printf '%s %s' "$glibc_recipe" "$(hash_files musl/Dockerfile musl/cc-musl)" | sha256sum | cut -c1-16)
+glibc_local="$repo:3.13-glibc-$glibc_recipe"
+musl_local="$repo:3.13-musl-$musl_recipe"
+
+if docker image inspect "$glibc_local" >/dev/null 2>&1; then
+  log "glibc base: reusing $glibc_local"
+else
+  log "glibc base: building $glibc_local (debootstrap, ~1.5 min)"
+  "$here/glibc.sh" "$glibc_local" "$glibc_recipe"
+fi
+
+if docker image inspect "$musl_local" >/dev/null 2>&1; then
+  log "musl base: reusing $musl_local"
+else
+  log "musl base: building $musl_local (CPython from source against musl, ~20 min cold)"
+  DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$musl_recipe" \
+    --label io.muslcheck.testbed=1 -t "$musl_local" "$here/musl" >/dev/null
+fi
+
+for libc in glibc musl; do
+  src=$([ $libc = glibc ] && echo "$glibc_local" || echo "$musl_local")
+  dst="$registry/$repo:3.13-$libc"
+  docker tag "$src" "$dst"
+  docker push -q "$dst" >/dev/null
+  log "$libc base: $dst ($(docker image inspect -f '{{index .RepoDigests 0}}' "$dst" 2>/dev/null || echo pushed))"
+done
+log "test bed ready"

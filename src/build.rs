@@ -1,0 +1,401 @@
+//! Building a dependency on a base.
+//!
+//! Two layers, both content-addressed:
+//! 1. a *prep* image per base, from a rendered Dockerfile: the base (by image id), its system
+//!    packages, and a virtualenv at /opt/muslcheck/venv. Shared by every dependency on the base.
+//! 2. a *job* image per (requirement, prep image): pip runs in a labelled container with the
+//!    base's pip-cache volume and the CA bundle mounted (never baked into an image), and the
+//!    container is committed. pip's report, its log and a build record go into the image at
+//!    /opt/muslcheck/, so a cached image carries its own result.
+//!
+//! pip runs without a shell: the requirement reaches it as a line of a requirements file, and
+//! it was parsed as PEP 508 before.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, EngineError, Mount, RunSpec, Sandbox};
+use crate::matrix::{Base, Family, Requirement};
+use crate::plan::{key, RECIPE_VERSION};
+use crate::report::model::{BuildOutcome, Distribution, Source};
+
+pub const VENV: &str = "/opt/muslcheck/venv";
+pub const VENV_PYTHON: &str = "/opt/muslcheck/venv/bin/python";
+const STATE_DIR: &str = "/opt/muslcheck";
+const CA_PATH: &str = "/run/muslcheck/ca.pem";
+const PIP_CACHE: &str = "/var/cache/muslcheck/pip";
+const LOG_TAIL: usize = 6000;
+
+/// Renders the prep Dockerfile. Every value in it was validated by the matrix loader.
+pub fn prep_dockerfile(base: &Base, base_image_id: &str) -> String {
+    let mut d = format!("FROM {base_image_id}\n");
+    match base.family {
+        Family::Apk if !base.packages.is_empty() => {
+            let pkgs: Vec<String> = base.packages.iter().map(|p| format!("\"{p}\"")).collect();
+            d.push_str(&format!("RUN [\"apk\", \"add\", \"--no-cache\", {}]\n", pkgs.join(", ")));
+        }
+        Family::Apt if !base.packages.is_empty() => {
+            d.push_str(&format!(
+                "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && rm -rf /var/lib/apt/lists/*\n",
+                base.packages.join(" ")
+            ));
+        }
+        _ => {}
+    }
+    d.push_str(&format!("RUN [\"{}\", \"-m\", \"venv\", \"{VENV}\"]\n", base.python));
+    d
+}
+
+/// A tar with fixed mtimes, owners and modes, so the same inputs give the same bytes.
+pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).expect("writing a tar to memory");
+    }
+    b.into_inner().expect("finishing a tar in memory")
+}
+
+/// Makes sure the prep image of `base` exists; returns its tag.
+pub async fn ensure_prep(engine: &Engine, base: &Base, base_image_id: &str, timeout: Duration, no_cache: bool) -> Result<String, String> {
+    let dockerfile = prep_dockerfile(base, base_image_id);
+    let tag = format!("muslcheck/prep:{}", key(&[RECIPE_VERSION, &dockerfile]));
+    if !no_cache {
+        if let Ok(Some(_)) = engine.image(&tag).await {
+            return Ok(tag);
+        }
+    }
+    let context = tar_of(&[("Dockerfile", dockerfile.as_bytes())]);
+    let out = engine
+        .build(context, &tag, "prep", timeout, |line| tracing::debug!(target: "muslcheck::build", "{}: {line}", base.name))
+        .await
+        .map_err(|e| e.to_string())?;
+    if out.ok {
+        Ok(tag)
+    } else if out.timed_out {
+        Err(format!("preparing base {} timed out after {} s", base.name, timeout.as_secs()))
+    } else {
+        Err(format!("failed to prepare base {}: {}\n{}", base.name, out.error.unwrap_or_default(), tail(&out.log, 2000)))
+    }
+}
+
+/// What a build produced; stored in the job image as build.json.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildRecord {
+    pub outcome: BuildOutcome,
+    pub exit_code: Option<i64>,
+    pub secs: f64,
+    pub distributions: Vec<Distribution>,
+    pub log_tail: String,
+    pub error: Option<String>,
+}
+
+/// A build's result as the pipeline uses it.
+#[derive(Debug, Clone)]
+pub struct JobBuild {
+    pub record: BuildRecord,
+    pub image: Option<String>,
+    pub cached: bool,
+    /// pip's whole output (empty when cached: it is in the image).
+    pub log: String,
+}
+
+pub struct BuildInputs<'a> {
+    pub base: &'a Base,
+    pub prep_tag: &'a str,
+    pub requirement: &'a Requirement,
+    pub ca_bundle: Option<&'a std::path::Path>,
+    pub timeout: Duration,
+    pub no_cache: bool,
+}
+
+/// The job image's tag: a hash of the prep image and the requirement.
+pub async fn job_tag(engine: &Engine, prep_tag: &str, requirement: &Requirement) -> Result<String, EngineError> {
+    let prep_id = engine.image(prep_tag).await?.map(|i| i.id).unwrap_or_else(|| prep_tag.to_string());
+    Ok(format!("muslcheck/job:{}", key(&[RECIPE_VERSION, &prep_id, &requirement.text])))
+}
+
+/// Installs the requirement on the prep image, or reuses the cached job image.
+pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
+    let tag = job_tag(engine, inp.prep_tag, inp.requirement).await?;
+    if !inp.no_cache && engine.image(&tag).await?.is_some() {
+        if let Some(record) = read_record(engine, &tag).await? {
+            return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new() });
+        }
+    }
+    let cache_volume = format!("muslcheck-pip-cache-{}", inp.base.name);
+    engine.ensure_volume(&cache_volume).await?;
+    let mut spec = RunSpec::new(
+        inp.prep_tag,
+        vec![
+            VENV_PYTHON.into(),
+            "-m".into(),
+            "pip".into(),
+            "install".into(),
+            "--no-input".into(),
+            "--progress-bar".into(),
+            "off".into(),
+            "--report".into(),
+            format!("{STATE_DIR}/pip-report.json"),
+            "-r".into(),
+            format!("{STATE_DIR}/requirements.txt"),
+        ],
+        "build",
+    );
+    spec.sandbox = Sandbox::build();
+    spec.user = Some("0".into());
+    spec.timeout = inp.timeout;
+    spec.max_output = 64 << 20;
+    spec.keep = true;
+    spec.env = vec![
+        "PIP_DISABLE_PIP_VERSION_CHECK=1".into(),
+        "PIP_ROOT_USER_ACTION=ignore".into(),
+        format!("PIP_CACHE_DIR={PIP_CACHE}"),
+        "PYTHONDONTWRITEBYTECODE=1".into(),
+    ];
+    spec.mounts.push(Mount::Volume { name: cache_volume, target: PIP_CACHE.into() });
+    if let Some(ca) = inp.ca_bundle {
+        spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
+        spec.env.push(format!("PIP_CERT={CA_PATH}"));
+        spec.env.push(format!("SSL_CERT_FILE={CA_PATH}"));
+    }
+    let reqs = format!("{}\n", inp.requirement.text);
+    spec.uploads.push((STATE_DIR.into(), tar_of(&[("requirements.txt", reqs.as_bytes())])));
+    let started = Instant::now();
+    let out = engine.run(&spec).await?;
+    let container = out.container.clone().expect("kept container");
+    let result = async {
+        let log = format!("{}{}", out.stdout, out.stderr);
+        let (outcome, error) = if out.timed_out {
+            (BuildOutcome::Timeout, Some(format!("pip did not finish within {} s", inp.timeout.as_secs())))
+        } else if out.output_truncated {
+            (BuildOutcome::InstallFailed, Some("pip printed more than 64 MiB; stopped".to_string()))
+        } else if out.oom_killed {
+            (BuildOutcome::InstallFailed, Some("pip was killed for exceeding the memory limit".to_string()))
+        } else if out.exit_code == Some(0) {
+            (BuildOutcome::Installed, None)
+        } else {
+            (BuildOutcome::InstallFailed, Some(last_error_line(&log)))
+        };
+        let distributions = if outcome == BuildOutcome::Installed {
+            match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
+                Some(bytes) => parse_pip_report(&bytes).map_err(|e| EngineError::other("failed to read pip's report", e))?,
+                None => vec![],
+            }
+        } else {
+            vec![]
+        };
+        let record = BuildRecord {
+            outcome,
+            exit_code: out.exit_code,
+            secs: started.elapsed().as_secs_f64(),
+            distributions,
+            log_tail: tail(&log, LOG_TAIL),
+            error,
+        };
+        // Time-outs are not cached: the next run tries again. A pip failure is a result of the
+        // inputs and is cached like a success (--no-cache retries it).
+        let image = if outcome == BuildOutcome::Timeout {
+            None
+        } else {
+            let json = serde_json::to_vec_pretty(&record).expect("serialising a build record");
+            engine
+                .upload(&container, STATE_DIR, tar_of(&[("build.json", &json), ("install.log", log.as_bytes())]))
+                .await?;
+            let labels = HashMap::from([("io.muslcheck.requirement".to_string(), inp.requirement.text.clone())]);
+            engine.commit(&container, &tag, "job", labels).await?;
+            Some(tag.clone())
+        };
+        Ok(JobBuild { record, image, cached: false, log })
+    }
+    .await;
+    engine.remove_container(&container).await;
+    result
+}
+
+/// Reads build.json out of a cached job image.
+async fn read_record(engine: &Engine, tag: &str) -> Result<Option<BuildRecord>, EngineError> {
+    let id = engine.create_idle(tag, "read").await?;
+    let bytes = engine.read_file(&id, &format!("{STATE_DIR}/build.json"), 4 << 20).await;
+    engine.remove_container(&id).await;
+    Ok(bytes?.and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+#[derive(Deserialize)]
+struct PipReport {
+    #[serde(default)]
+    install: Vec<PipInstall>,
+}
+
+#[derive(Deserialize)]
+struct PipInstall {
+    metadata: PipMetadata,
+    download_info: Option<PipDownload>,
+    #[serde(default)]
+    requested: bool,
+}
+
+#[derive(Deserialize)]
+struct PipMetadata {
+    name: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct PipDownload {
+    url: String,
+}
+
+/// Distributions pip installed, with where each came from (`pip install --report`).
+pub fn parse_pip_report(bytes: &[u8]) -> Result<Vec<Distribution>, String> {
+    let report: PipReport = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let mut out: Vec<Distribution> = report
+        .install
+        .into_iter()
+        .map(|i| {
+            let file = i
+                .download_info
+                .map(|d| d.url.rsplit('/').next().unwrap_or("").split('#').next().unwrap_or("").to_string())
+                .unwrap_or_default();
+            Distribution {
+                name: normalise_name(&i.metadata.name),
+                version: i.metadata.version,
+                source: classify(&file),
+                file,
+                requested: i.requested,
+            }
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// PEP 503 normalisation.
+pub fn normalise_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Where a file pip chose came from, by its name (wheel platform tag or sdist).
+pub fn classify(file: &str) -> Source {
+    if let Some(stem) = file.strip_suffix(".whl") {
+        // name-version(-build)?-python-abi-platform; platform may be dotted (compressed tags).
+        let platform = stem.rsplit('-').next().unwrap_or("");
+        let tags: Vec<&str> = platform.split('.').collect();
+        if tags.iter().any(|t| t.starts_with("musllinux")) {
+            Source::Musllinux
+        } else if tags.iter().any(|t| t.starts_with("manylinux")) {
+            Source::Manylinux
+        } else if tags.iter().all(|t| *t == "any") {
+            Source::Pure
+        } else {
+            Source::OtherWheel
+        }
+    } else if file.ends_with(".tar.gz") || file.ends_with(".zip") || file.ends_with(".tar.bz2") || file.ends_with(".tgz") {
+        Source::Sdist
+    } else {
+        Source::Unknown
+    }
+}
+
+fn last_error_line(log: &str) -> String {
+    log.lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("ERROR") || l.contains("error:"))
+        .or_else(|| log.lines().rev().find(|l| !l.trim().is_empty()))
+        .unwrap_or("pip failed with no output")
+        .trim()
+        .to_string()
+}
+
+/// The last `n` bytes of `s`, from a line start where possible.
+pub fn tail(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        return s.to_string();
+    }
+    let mut cut = s.len() - n;
+    while !s.is_char_boundary(cut) {
+        cut += 1;
+    }
+    let t = &s[cut..];
+    match t.find('\n') {
+        Some(i) if i + 1 < t.len() => t[i + 1..].to_string(),
+        _ => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_wheels_and_sdists() {
+        assert_eq!(classify("numpy-2.3.5-cp313-cp313-musllinux_1_2_x86_64.whl"), Source::Musllinux);
+        assert_eq!(classify("numpy-2.3.5-cp313-cp313-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"), Source::Manylinux);
+        assert_eq!(classify("six-1.17.0-py2.py3-none-any.whl"), Source::Pure);
+        assert_eq!(classify("foo-1.0-cp313-cp313-linux_x86_64.whl"), Source::OtherWheel);
+        assert_eq!(classify("scikit_learn-1.7.2.tar.gz"), Source::Sdist);
+        assert_eq!(classify(""), Source::Unknown);
+    }
+
+    #[test]
+    fn parses_a_pip_report() {
+        let json = br#"{"version":"1","install":[
+          {"metadata":{"name":"MarkupSafe","version":"3.0.2"},"download_info":{"url":"https://files/x/markupsafe-3.0.2-cp313-cp313-musllinux_1_2_x86_64.whl#sha256=00"},"requested":false},
+          {"metadata":{"name":"Jinja2","version":"3.1.6"},"download_info":{"url":"https://files/x/jinja2-3.1.6-py3-none-any.whl"},"requested":true}]}"#;
+        let d = parse_pip_report(json).unwrap();
+        assert_eq!(d[0].name, "jinja2");
+        assert_eq!(d[0].source, Source::Pure);
+        assert!(d[0].requested);
+        assert_eq!(d[1].name, "markupsafe");
+        assert_eq!(d[1].source, Source::Musllinux);
+        assert!(parse_pip_report(b"not json").is_err());
+    }
+
+    #[test]
+    fn prep_dockerfile_uses_exec_form_and_the_image_id() {
+        let base = Base {
+            name: "alpine".into(),
+            image: "python:3.13-alpine".into(),
+            family: Family::Apk,
+            python: "python3".into(),
+            packages: vec!["build-base".into(), "libffi-dev".into()],
+            required: true,
+        };
+        let d = prep_dockerfile(&base, "sha256:abc");
+        assert!(d.starts_with("FROM sha256:abc\n"));
+        assert!(d.contains("RUN [\"apk\", \"add\", \"--no-cache\", \"build-base\", \"libffi-dev\"]"));
+        assert!(d.contains("RUN [\"python3\", \"-m\", \"venv\", \"/opt/muslcheck/venv\"]"));
+    }
+
+    #[test]
+    fn tars_are_deterministic() {
+        assert_eq!(tar_of(&[("a", b"x")]), tar_of(&[("a", b"x")]));
+    }
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(normalise_name("Argon2_CFFI-bindings"), "argon2-cffi-bindings");
+        assert_eq!(normalise_name("zope.interface"), "zope-interface");
+    }
+}

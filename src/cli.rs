@@ -1,0 +1,213 @@
+//! Command-line arguments, exactly as typed. Nothing outside this file uses clap; `settings`
+//! turns these into validated settings once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Finds what breaks, or behaves differently, when Python dependencies run on a musl base (Alpine) instead of a glibc one (Debian).";
+
+const LONG_ABOUT: &str = "\
+Finds what breaks, or behaves differently, when Python dependencies run on a musl base (Alpine)
+instead of a glibc one (Debian).
+
+muslcheck drives a Docker engine (DOCKER_HOST, else /var/run/docker.sock). For every dependency
+in a matrix it installs the dependency on every base, observes what pip installed (wheel or source
+build, which versions), imports every module in a subprocess, runs a smoke script, and reports
+the differences between the bases. It also profiles each base's libc (thread stacks, crash depth,
+locale, loader) and its DNS resolver.";
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  no blocking difference or failure
+  1  blocking differences or failures found (repro: the bases differ)
+  2  usage or configuration error (nothing was run)
+  3  engine or infrastructure error (engine unreachable or lost, disk full)";
+
+#[derive(Debug, Parser)]
+#[command(name = "muslcheck", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress bars (they are also off when stderr is not a terminal).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole matrix: every dependency on every base, plus the base profiles.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Gate new dependencies: build just these on every base; exit 1 on any blocking finding.
+    #[command(after_help = EXIT_CODES)]
+    Gate(GateArgs),
+    /// Check the engine, the bases (present, pullable, digest, observed libc) and the package index.
+    #[command(after_help = EXIT_CODES)]
+    Doctor(DoctorArgs),
+    /// Remove containers and networks left by runs that were killed (and, with --images, the cache).
+    #[command(after_help = EXIT_CODES)]
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MatrixArgs {
+    /// The matrix file (TOML): bases, dependencies, policy.
+    #[arg(long, short = 'm', default_value = "matrix/default.toml", env = "MUSLCHECK_MATRIX")]
+    pub matrix: PathBuf,
+    /// Only these bases (by name).
+    #[arg(long = "base", value_name = "NAME")]
+    pub bases: Vec<String>,
+    /// Extra CA certificates (PEM) trusted by pip in builds and probes; overrides the matrix.
+    #[arg(long, value_name = "FILE", env = "MUSLCHECK_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// How to print the report.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report there instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Where report.json (written as jobs complete) and the logs go.
+    #[arg(long, value_name = "DIR", default_value = "muslcheck-results")]
+    pub results_dir: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExecArgs {
+    /// Jobs built and probed at once.
+    #[arg(long, short = 'j', default_value_t = 2)]
+    pub jobs: usize,
+    /// Rebuild every image instead of reusing cached ones.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep the probe containers after the run, for debugging (prints how to enter them).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// Only these dependencies (by name).
+    #[arg(long, value_name = "DEP")]
+    pub only: Vec<String>,
+    /// Skip the libc behaviour profile of each base.
+    #[arg(long)]
+    pub no_profile: bool,
+    /// Skip the resolver profile of each base.
+    #[arg(long)]
+    pub no_resolver: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// PEP 508 requirements, e.g. 'orjson==3.10.*'.
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// A requirements file (one requirement a line; options and URLs are refused).
+    #[arg(short = 'r', long = "requirements", value_name = "FILE")]
+    pub requirements_file: Option<PathBuf>,
+    /// A smoke script run after the install (for a single requirement).
+    #[arg(long, value_name = "FILE")]
+    pub smoke: Option<PathBuf>,
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    /// Do not try to pull the bases.
+    #[arg(long)]
+    pub no_pull: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Only what this run id created (default: every run's leftovers).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// Also remove cached images and pip-cache volumes.
+    #[arg(long)]
+    pub images: bool,
+    /// Show what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReproArgs {
+    /// The Python script that reproduces the crash.
+    pub script: PathBuf,
+    /// Requirements installed first (PEP 508), reusing the pipeline's cached images.
+    #[arg(long = "requirement", short = 'r', value_name = "REQ")]
+    pub requirements: Vec<String>,
+    /// Runs per base.
+    #[arg(long, default_value_t = 5)]
+    pub runs: u32,
+    /// Time limit per run.
+    #[arg(long, default_value = "60s")]
+    pub timeout: String,
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    /// The resolv.conf to replay (nameserver addresses are mapped to the scripted servers).
+    #[arg(long, value_name = "FILE")]
+    pub resolv_conf: Option<PathBuf>,
+    /// The zone and fault script (JSON; see README "DNS lab").
+    #[arg(long, value_name = "FILE")]
+    pub zone: Option<PathBuf>,
+    /// The name to resolve.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Extra faults, e.g. 'type=AAAA,action=drop' or 'server=127.0.0.2,action=nxdomain'.
+    #[arg(long, value_name = "FAULT")]
+    pub fault: Vec<String>,
+    /// Query type asked of getaddrinfo.
+    #[arg(long = "type", value_enum, default_value_t = QueryType::Any)]
+    pub qtype: QueryType,
+    /// A scenario file (resolv.conf, zone, faults and name in one JSON document).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["resolv_conf", "zone"])]
+    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryType {
+    A,
+    Aaaa,
+    Any,
+}

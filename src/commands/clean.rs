@@ -1,0 +1,41 @@
+//! `clean`: removes what killed runs left behind, found by label. Cached images and pip-cache
+//! volumes are kept unless --images is given.
+
+use super::new_run_id;
+use crate::cli::CleanArgs;
+use crate::engine::Engine;
+use crate::error::{Result, EXIT_INFRA, EXIT_OK};
+
+pub async fn run(a: &CleanArgs) -> Result<i32> {
+    let engine = Engine::connect(&new_run_id()).await?;
+    let found = engine.labelled(a.run.as_deref(), a.images).await?;
+    let what = format!(
+        "{} container(s), {} network(s), {} volume(s), {} image(s)",
+        found.containers.len(),
+        found.networks.len(),
+        found.volumes.len(),
+        found.images.len()
+    );
+    if a.dry_run {
+        println!("would remove {what}");
+        for c in &found.containers {
+            println!("  container {c}");
+        }
+        for n in &found.networks {
+            println!("  network {n}");
+        }
+        for v in &found.volumes {
+            println!("  volume {v}");
+        }
+        for i in &found.images {
+            println!("  image {i}");
+        }
+        return Ok(EXIT_OK);
+    }
+    let report = engine.remove_labelled(&found).await;
+    println!("removed {what}");
+    for f in &report.failed {
+        eprintln!("failed to remove {f}");
+    }
+    Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_INFRA })
+}

@@ -1,0 +1,120 @@
+//! `doctor`: is everything muslcheck needs here? The engine, each base (present, pullable,
+//! its digest, the libc observed inside it) and the package index from inside a container
+//! with the configured CA bundle.
+
+use std::time::Duration;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+use super::{bases, new_run_id, profile};
+use crate::cli::DoctorArgs;
+use crate::engine::{Engine, Mount, RunSpec, Sandbox};
+use crate::error::{Result, EXIT_INFRA, EXIT_OK};
+
+const CA_PATH: &str = "/run/muslcheck/ca.pem";
+
+pub async fn run(a: &DoctorArgs) -> Result<i32> {
+    let matrix = crate::settings::load_matrix(&a.matrix)?;
+    let engine = Engine::connect(&new_run_id()).await?;
+    let info = engine.info().await?;
+    println!(
+        "engine: Docker {} (API {}), storage driver {}, {} on {}, {} CPUs, {:.1} GiB, at {}",
+        info.version,
+        info.api_version,
+        info.storage_driver,
+        info.operating_system,
+        info.kernel,
+        info.cpus,
+        info.memory_bytes as f64 / (1u64 << 30) as f64,
+        info.host
+    );
+    match &matrix.policy.ca_bundle {
+        Some(ca) => println!("CA bundle: {}", ca.display()),
+        None => println!("CA bundle: none (pip in containers trusts only the base's own CAs)"),
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec!["base", "image", "pull", "digest", "libc (observed)", "package index"]);
+    let mut problems = Vec::new();
+    for base in &matrix.bases {
+        let resolved = match bases::resolve(&engine, base, !a.no_pull).await {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("base {}: {e}", base.name));
+                t.add_row(vec![base.name.clone(), base.image.clone(), "FAILED".into(), "-".into(), "-".into(), "-".into()]);
+                continue;
+            }
+        };
+        let pull = match (&resolved.pull_warning, a.no_pull) {
+            (_, true) => "skipped".to_string(),
+            (None, false) => "ok".to_string(),
+            (Some(w), false) => {
+                problems.push(format!("base {}: cannot be pulled: {w}", base.name));
+                "FAILED (local image used)".to_string()
+            }
+        };
+        let libc = match profile::observe_libc(&engine, &resolved.record.image_id, &base.python).await {
+            Ok((Some(l), _)) => l.to_string(),
+            Ok((None, errs)) => {
+                problems.push(format!("base {}: libc not observed: {}", base.name, errs.join("; ")));
+                "?".into()
+            }
+            Err(e) => {
+                problems.push(format!("base {}: {e}", base.name));
+                "?".into()
+            }
+        };
+        let index = match index_reachable(&engine, &resolved.record.image_id, &base.python, matrix.policy.ca_bundle.as_deref()).await {
+            Ok(()) => "reachable".to_string(),
+            Err(e) => {
+                problems.push(format!("base {}: the package index is not reachable from a container: {e}", base.name));
+                "UNREACHABLE".into()
+            }
+        };
+        t.add_row(vec![
+            base.name.clone(),
+            base.image.clone(),
+            pull,
+            resolved.record.digest.clone().unwrap_or_else(|| format!("(no registry digest) {}", resolved.record.image_id)),
+            libc,
+            index,
+        ]);
+    }
+    println!("{t}");
+    engine.cleanup_run().await;
+    if problems.is_empty() {
+        println!("all good");
+        Ok(EXIT_OK)
+    } else {
+        for p in &problems {
+            eprintln!("problem: {p}");
+        }
+        Ok(EXIT_INFRA)
+    }
+}
+
+/// Asks the base's pip for the versions of pip on its configured index: TLS, proxy and CA
+/// problems show up exactly as they would in a build.
+async fn index_reachable(engine: &Engine, image: &str, python: &str, ca: Option<&std::path::Path>) -> std::result::Result<(), String> {
+    let mut spec = RunSpec::new(
+        image,
+        vec![python.into(), "-m".into(), "pip".into(), "index".into(), "versions".into(), "pip".into(), "--disable-pip-version-check".into()],
+        "doctor",
+    );
+    spec.sandbox = Sandbox::build();
+    spec.timeout = Duration::from_secs(90);
+    spec.env = vec!["PIP_NO_INPUT=1".into(), "PIP_TIMEOUT=20".into(), "PIP_RETRIES=1".into()];
+    if let Some(ca) = ca {
+        spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
+        spec.env.push(format!("PIP_CERT={CA_PATH}"));
+    }
+    let out = engine.run(&spec).await.map_err(|e| e.to_string())?;
+    if out.exit_code == Some(0) {
+        Ok(())
+    } else if out.timed_out {
+        Err("no answer within 90 s".into())
+    } else {
+        let text = format!("{}{}", out.stdout, out.stderr);
+        Err(text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("pip failed").trim().to_string())
+    }
+}

@@ -1,0 +1,86 @@
+//! Commands: each turns settings into work and a report. `execute` is the one entry point from
+//! `main`: it sets up logging and the runtime and maps every error to the exit-code contract.
+
+mod bases;
+mod clean;
+mod doctor;
+mod pipeline;
+mod profile;
+
+use std::io::Write;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
+use crate::report::model::RunReport;
+use crate::settings::Output;
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn execute(cli: Cli) -> i32 {
+    let default = match cli.verbose {
+        0 => "warn",
+        1 => "muslcheck=info",
+        _ => "muslcheck=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return EXIT_INFRA;
+        }
+    };
+    let progress = !cli.no_progress;
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Run(a) => pipeline::run(crate::settings::run(&a)?, progress).await,
+            Command::Gate(a) => pipeline::run(crate::settings::gate(&a)?, progress).await,
+            Command::Doctor(a) => doctor::run(&a).await,
+            Command::Clean(a) => clean::run(&a).await,
+        }
+    });
+    // Do not wait for stray blocking tasks (a progress ticker) on the way out.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// A fresh run id: unique per invocation, so concurrent runs never share labels or names.
+pub(crate) fn new_run_id() -> String {
+    let u = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", crate::report::model::now(), &u[..8])
+}
+
+/// Prints (or writes) the report in the chosen format. A closed pipe is not an error.
+pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
+    let text = crate::report::render(report, out.format);
+    match &out.output {
+        Some(path) => crate::report::write_atomic(path, text.as_bytes())
+            .map_err(|e| Error::io(format!("failed to write the report to {}", path.display()), e)),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.map_err(|e| Error::io("failed to write the report", e)),
+            }
+        }
+    }
+}
+
+/// The exit code a finished report earns.
+pub(crate) fn exit_code_of(report: &RunReport) -> i32 {
+    if !report.errors.is_empty() {
+        EXIT_INFRA
+    } else if report.has_blocking() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

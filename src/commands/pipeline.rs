@@ -1,0 +1,345 @@
+//! `run` and `gate`: resolve bases, prepare them, build and probe every job in parallel,
+//! profile the bases, compare, report. The report is written after every job, atomically, so
+//! an interrupted run leaves a valid partial report; the run's containers are removed on every
+//! way out (success, error, SIGINT, SIGTERM).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures_util::StreamExt;
+
+use super::{bases, emit, exit_code_of, new_run_id, profile};
+use crate::build::{self, BuildInputs};
+use crate::compare::{self, BaseResult};
+use crate::engine::{Engine, EngineError, Sandbox};
+use crate::error::{Error, Result};
+use crate::kinds::FindingKind;
+use crate::matrix::Base;
+use crate::plan::{self, Job};
+use crate::probe::{self, ProbeSpec};
+use crate::probes;
+use crate::progress::{Event, Progress};
+use crate::report::model::{BuildOutcome, JobRecord, RunReport};
+use crate::settings::RunSettings;
+
+/// Shared between the workers and the interrupt path.
+struct State {
+    report: Mutex<RunReport>,
+    path: PathBuf,
+}
+
+impl State {
+    /// Applies a change and writes the report (temp file + rename).
+    fn update(&self, f: impl FnOnce(&mut RunReport)) {
+        let snapshot = {
+            let mut r = self.report.lock().expect("report lock");
+            f(&mut r);
+            r.normalise();
+            r.clone()
+        };
+        let json = serde_json::to_vec_pretty(&snapshot).expect("serialising a report");
+        if let Err(e) = crate::report::write_atomic(&self.path, &json) {
+            tracing::warn!("failed to write {}: {e}", self.path.display());
+        }
+    }
+}
+
+pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
+    let run_id = new_run_id();
+    let engine = Engine::connect(&run_id).await?;
+    std::fs::create_dir_all(s.out.results_dir.join("logs"))
+        .map_err(|e| Error::io(format!("failed to create the results directory {}", s.out.results_dir.display()), e))?;
+    let state = Arc::new(State {
+        report: Mutex::new(RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string())),
+        path: s.out.results_dir.join("report.json"),
+    });
+    let jobs = plan::jobs(&s.matrix);
+    state.update(|r| r.not_run = jobs.iter().map(Job::id).collect());
+    let progress = Progress::new(progress);
+    tracing::info!("run {run_id}: {} jobs on {} bases", jobs.len(), s.matrix.bases.len());
+
+    let outcome = tokio::select! {
+        r = work(&engine, &s, &state, &jobs, &progress) => r,
+        sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),
+    };
+    progress.finish();
+    if s.keep {
+        eprintln!(
+            "kept this run's containers: list them with `docker ps -a --filter label=io.muslcheck.run={run_id}`, \
+             enter a job image with `docker run --rm -it <image> sh`, remove them with `muslcheck clean --run {run_id}`"
+        );
+    } else {
+        let cleaned = engine.cleanup_run().await;
+        for f in &cleaned.failed {
+            tracing::warn!("cleanup: {f}");
+        }
+    }
+    match outcome {
+        Ok(()) => {}
+        Err(e) => {
+            state.update(|r| {
+                r.partial = true;
+                r.errors.push(e.to_string());
+            });
+            eprintln!("partial report written to {}", state.path.display());
+            return Err(e);
+        }
+    }
+    state.update(|r| {
+        finish(r, &s);
+    });
+    let report = state.report.lock().expect("report lock").clone();
+    emit(&report, &s.out)?;
+    Ok(exit_code_of(&report))
+}
+
+/// Compares what was observed and closes the report.
+fn finish(r: &mut RunReport, s: &RunSettings) {
+    r.findings.clear();
+    r.verdicts.clear();
+    for dep in &s.matrix.dependencies {
+        let results: Vec<BaseResult> = s
+            .matrix
+            .bases
+            .iter()
+            .filter_map(|b| {
+                let id = plan::job_id(&dep.name, &b.name);
+                r.jobs.iter().find(|j| j.id == id).map(|job| BaseResult { job, required: b.required })
+            })
+            .collect();
+        let findings = compare::dependency_findings(dep, &s.matrix.policy, &results);
+        let verdicts = compare::verdicts(dep, &s.matrix.policy, &results);
+        r.findings.extend(findings);
+        r.verdicts.extend(verdicts);
+    }
+    r.findings.extend(compare::section_findings("<profile>", FindingKind::Behaviour, &r.profile, normalise_profile));
+    r.findings.extend(compare::section_findings("<resolver>", FindingKind::Resolver, &r.resolver, normalise_resolver));
+    let infra = r.jobs.iter().any(|j| j.outcome == BuildOutcome::InfraError);
+    r.partial = infra || !r.not_run.is_empty();
+    r.finished_at = Some(crate::report::model::now());
+    r.normalise();
+}
+
+/// Profile values that vary from run to run on one base (timings, throughput) are not
+/// differences between bases.
+fn normalise_profile(check: &str, v: &serde_json::Value) -> serde_json::Value {
+    if check.starts_with("malloc") {
+        return serde_json::Value::Null;
+    }
+    strip_keys(v, &["duration_ms", "attempts", "ops_per_sec", "seconds", "elapsed_ms"])
+}
+
+/// Resolver observations: compare results and query sequences, not times or source ports.
+fn normalise_resolver(_check: &str, v: &serde_json::Value) -> serde_json::Value {
+    strip_keys(v, &["duration_ms", "t_ms", "sport", "elapsed_ms", "scenario"])
+}
+
+fn strip_keys(v: &serde_json::Value, keys: &[&str]) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            serde_json::Value::Object(m.iter().filter(|(k, _)| !keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), strip_keys(v, keys))).collect())
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| strip_keys(x, keys)).collect()),
+        other => other.clone(),
+    }
+}
+
+async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job], progress: &Progress) -> Result<()> {
+    // Bases: pull (recording digests), observe the libc, prepare the venv layer.
+    let mut preps: HashMap<String, std::result::Result<String, String>> = HashMap::new();
+    progress.event(Event::Planned(jobs.len() as u64 + s.matrix.bases.len() as u64));
+    for base in &s.matrix.bases {
+        let id = format!("base {}", base.name);
+        progress.event(Event::Started { id: id.clone(), what: format!("pulling {}", base.image) });
+        let resolved = bases::resolve(engine, base, true).await?;
+        if let Some(w) = &resolved.pull_warning {
+            tracing::warn!("base {}: using the local image ({w})", base.name);
+        }
+        let mut record = resolved.record;
+        progress.event(Event::Phase { id: id.clone(), what: "observing its libc".into() });
+        let (libc, errors) = profile::observe_libc(engine, &record.image_id, &base.python).await?;
+        if libc.is_none() {
+            tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
+        }
+        record.libc = libc;
+        progress.event(Event::Phase { id: id.clone(), what: "preparing the virtualenv layer".into() });
+        let prep = build::ensure_prep(engine, base, &record.image_id, s.matrix.policy.build_timeout, s.no_cache).await;
+        progress.event(Event::Finished {
+            id,
+            summary: format!("{} {}", record.digest.as_deref().unwrap_or(&record.image_id), record.libc.as_ref().map(|l| l.to_string()).unwrap_or_default()),
+        });
+        preps.insert(base.name.clone(), prep);
+        state.update(|r| r.bases.push(record));
+    }
+
+    // Jobs and per-base profiles, in parallel up to --jobs.
+    let mut units: Vec<Unit> = jobs.iter().map(|j| Unit::Job(j.clone())).collect();
+    for b in &s.matrix.bases {
+        if s.profile {
+            units.push(Unit::Profile(b.clone()));
+        }
+        if s.resolver {
+            units.push(Unit::Resolver(b.clone()));
+        }
+    }
+    progress.event(Event::Planned((units.len() - jobs.len()) as u64));
+    let preps = &preps;
+    let mut stream = futures_util::stream::iter(units)
+        .map(|u| async move {
+            match u {
+                Unit::Job(job) => run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), progress).await,
+                Unit::Profile(base) => run_section(engine, state, &base, progress, false).await,
+                Unit::Resolver(base) => run_section(engine, state, &base, progress, true).await,
+            }
+        })
+        .buffer_unordered(s.jobs);
+    while let Some(r) = stream.next().await {
+        r?;
+    }
+    Ok(())
+}
+
+enum Unit {
+    Job(Job),
+    Profile(Base),
+    Resolver(Base),
+}
+
+async fn run_section(engine: &Engine, state: &State, base: &Base, progress: &Progress, dns: bool) -> Result<()> {
+    let id = format!("{} {}", if dns { "resolver" } else { "profile" }, base.name);
+    progress.event(Event::Started { id: id.clone(), what: "probing".into() });
+    let image = state.report.lock().expect("report").bases.iter().find(|b| b.name == base.name).map(|b| b.image_id.clone()).unwrap_or_default();
+    let result = if dns {
+        profile::resolver(engine, &base.name, &image, &base.python, serde_json::json!({}), std::time::Duration::from_secs(600)).await
+    } else {
+        profile::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await
+    };
+    match result {
+        Ok(section) => {
+            progress.event(Event::Finished { id, summary: format!("{} checks", section.checks.len()) });
+            state.update(|r| if dns { r.resolver.push(section) } else { r.profile.push(section) });
+            Ok(())
+        }
+        Err(e) if e.is_connection_lost() => Err(e.into()),
+        Err(e) => {
+            progress.event(Event::Finished { id: id.clone(), summary: format!("failed: {e}") });
+            state.update(|r| r.errors.push(format!("{id}: {e}")));
+            Ok(())
+        }
+    }
+}
+
+async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, prep: &std::result::Result<String, String>, progress: &Progress) -> Result<()> {
+    let id = job.id();
+    progress.event(Event::Started { id: id.clone(), what: "installing".into() });
+    let started = Instant::now();
+    let mut record = JobRecord {
+        id: id.clone(),
+        dependency: job.dependency.name.clone(),
+        base: job.base.name.clone(),
+        requirement: job.dependency.requirement.text.clone(),
+        outcome: BuildOutcome::InfraError,
+        cached: false,
+        build_secs: 0.0,
+        image: None,
+        image_size: None,
+        size_over_base: None,
+        distributions: vec![],
+        log_tail: String::new(),
+        error: None,
+        probe: None,
+    };
+    let result: std::result::Result<(), EngineError> = async {
+        let prep_tag = match prep {
+            Ok(t) => t,
+            Err(e) => {
+                record.outcome = BuildOutcome::InstallFailed;
+                record.error = Some(e.clone());
+                return Ok(());
+            }
+        };
+        let inputs = BuildInputs {
+            base: &job.base,
+            prep_tag,
+            requirement: &job.dependency.requirement,
+            ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
+            timeout: s.matrix.policy.build_timeout,
+            no_cache: s.no_cache,
+        };
+        let built = build::build_job(engine, &inputs).await?;
+        if !built.log.is_empty() {
+            let log_path = s.out.results_dir.join("logs").join(format!("{}.install.log", id.replace(['[', ']'], "_")));
+            let _ = std::fs::write(&log_path, &built.log);
+        }
+        record.outcome = built.record.outcome;
+        record.cached = built.cached;
+        record.build_secs = built.record.secs;
+        record.distributions = built.record.distributions.clone();
+        record.log_tail = built.record.log_tail.clone();
+        record.error = built.record.error.clone();
+        record.image = built.image.clone();
+        if let Some(img) = &built.image {
+            let size = engine.image(img).await?.map(|i| i.size);
+            let base_size = state.report.lock().expect("report").bases.iter().find(|b| b.name == job.base.name).map(|b| b.size);
+            record.image_size = size;
+            record.size_over_base = size.zip(base_size).map(|(a, b)| a - b);
+        }
+        if record.outcome == BuildOutcome::Installed {
+            progress.event(Event::Phase { id: id.clone(), what: "importing and smoke-testing".into() });
+            let image = built.image.clone().expect("an installed job has an image");
+            let config = serde_json::json!({
+                "smoke": job.dependency.smoke.as_ref().map(|(_, src)| src.clone()),
+            });
+            let run = probe::run(
+                engine,
+                &ProbeSpec {
+                    image: &image,
+                    python: build::VENV_PYTHON,
+                    probe: probes::WHEELS,
+                    config,
+                    sandbox: Sandbox::strict(),
+                    user: Some("1000:1000"),
+                    timeout: s.matrix.policy.probe_timeout,
+                    kind: "probe-wheels",
+                },
+            )
+            .await?;
+            record.probe = Some(probe::wheel_probe(&run));
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        // The engine going away is an infrastructure error for this job, not a finding about
+        // the dependency; the run goes on to record the rest as not run.
+        record.outcome = BuildOutcome::InfraError;
+        record.error = Some(e.to_string());
+        if e.is_connection_lost() || !engine.ping().await {
+            let msg = format!("{id}: the engine went away: {e}");
+            state.update(|r| {
+                r.jobs.push(record);
+                r.not_run.retain(|x| x != &id);
+                r.errors.push(msg.clone());
+            });
+            progress.event(Event::Finished { id, summary: "engine lost".into() });
+            return Err(Error::Engine(e));
+        }
+    }
+    let summary = match record.outcome {
+        BuildOutcome::Installed => format!(
+            "installed in {:.0} s{}{}",
+            started.elapsed().as_secs_f64(),
+            if record.cached { " (cached)" } else { "" },
+            record.probe.as_ref().map(|p| format!(", imports {}/{} ok", p.imports.values().filter(|o| o.is_ok()).count(), p.imports.len())).unwrap_or_default()
+        ),
+        o => format!("{}: {}", serde_json::to_value(o).unwrap().as_str().unwrap_or(""), record.error.as_deref().unwrap_or("").lines().next().unwrap_or("")),
+    };
+    state.update(|r| {
+        r.jobs.push(record);
+        r.not_run.retain(|x| x != &id);
+    });
+    progress.event(Event::Finished { id, summary });
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Per-base probe sections: the libc observed in each base, the libc behaviour profile and the
+//! resolver profile. Each runs its probe in a container of the base itself.
+
+use std::time::Duration;
+
+use crate::engine::{Engine, EngineError, Sandbox};
+use crate::probe::{self, ProbeSpec};
+use crate::probes;
+use crate::report::model::{Libc, ProbeSection};
+
+/// Observes which libc a base's Python runs on (never inferred from its name).
+pub async fn observe_libc(engine: &Engine, image: &str, python: &str) -> Result<(Option<Libc>, Vec<String>), EngineError> {
+    let run = probe::run(
+        engine,
+        &ProbeSpec {
+            image,
+            python,
+            probe: probes::LIBC,
+            config: serde_json::json!({}),
+            sandbox: Sandbox::strict(),
+            user: Some("1000:1000"),
+            timeout: Duration::from_secs(60),
+            kind: "probe-libc",
+        },
+    )
+    .await?;
+    Ok((probe::libc_of(&run.records), run.protocol_errors))
+}
+
+fn section(base: &str, run: probe::ProbeRun) -> ProbeSection {
+    ProbeSection {
+        base: base.to_string(),
+        libc: probe::libc_of(&run.records),
+        checks: probe::observations(&run.records),
+        protocol_errors: run.protocol_errors,
+        container: run.container,
+    }
+}
+
+/// The libc behaviour profile of a base (thread stacks, crash depth, loader, locale, ...),
+/// run in the strict sandbox pinned to one CPU (so `cpu_count` against affinity is observed).
+pub async fn libc_profile(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value) -> Result<ProbeSection, EngineError> {
+    let mut sandbox = Sandbox::strict();
+    sandbox.cpuset = Some("0".into());
+    let run = probe::run(
+        engine,
+        &ProbeSpec { image, python, probe: probes::PROFILE, config, sandbox, user: Some("1000:1000"), timeout: Duration::from_secs(240), kind: "probe-profile" },
+    )
+    .await?;
+    Ok(section(base, run))
+}
+
+/// The sandbox the DNS lab needs: root inside the container (to bind port 53 and write
+/// /etc/resolv.conf, /etc/hosts, /etc/nsswitch.conf), no network at all, every capability
+/// dropped but binding low ports.
+pub fn dns_sandbox() -> Sandbox {
+    Sandbox {
+        network: false,
+        read_only: false,
+        drop_all_caps: true,
+        cap_add: vec!["NET_BIND_SERVICE".into(), "CHOWN".into(), "DAC_OVERRIDE".into(), "FOWNER".into()],
+        memory_bytes: Some(512 << 20),
+        pids_limit: Some(256),
+        cpuset: None,
+        tmpfs: vec![],
+    }
+}
+
+/// The resolver profile (or one custom scenario) of a base.
+pub async fn resolver(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value, timeout: Duration) -> Result<ProbeSection, EngineError> {
+    let run = probe::run(
+        engine,
+        &ProbeSpec { image, python, probe: probes::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns" },
+    )
+    .await?;
+    Ok(section(base, run))
+}

@@ -1,0 +1,139 @@
+//! Finding and removing what the harness created, by label: the Ctrl-C path, the end of every
+//! run, and `muslcheck clean` after a run that was killed.
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::{
+    ListContainersOptions, ListImagesOptions, ListNetworksOptions, ListVolumesOptions, RemoveVolumeOptions,
+};
+
+use super::{Engine, EngineError, LABEL, RUN_LABEL};
+
+/// Labelled objects found on the engine.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct LabelledObjects {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+    pub images: Vec<String>,
+}
+
+impl LabelledObjects {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty() && self.images.is_empty()
+    }
+}
+
+/// What a cleanup removed and what it could not.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct CleanupReport {
+    pub removed: LabelledObjects,
+    pub failed: Vec<String>,
+}
+
+fn filter(run: Option<&str>) -> HashMap<String, Vec<String>> {
+    let label = match run {
+        Some(r) => format!("{RUN_LABEL}={r}"),
+        None => LABEL.to_string(),
+    };
+    HashMap::from([("label".to_string(), vec![label])])
+}
+
+impl Engine {
+    /// Lists labelled objects: those of one run, or all of the harness's. Volumes are the pip
+    /// caches and images the build cache: listed only when asked (`with_cache`).
+    pub async fn labelled(&self, run: Option<&str>, with_cache: bool) -> Result<LabelledObjects, EngineError> {
+        let f = filter(run);
+        let containers = self
+            .docker
+            .list_containers(Some(ListContainersOptions { all: true, filters: Some(f.clone()), ..Default::default() }))
+            .await
+            .map_err(|e| EngineError::api("failed to list containers", e))?
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect();
+        let networks = self
+            .docker
+            .list_networks(Some(ListNetworksOptions { filters: Some(f.clone()) }))
+            .await
+            .map_err(|e| EngineError::api("failed to list networks", e))?
+            .into_iter()
+            .filter_map(|n| n.id)
+            .collect();
+        let mut out = LabelledObjects { containers, networks, ..Default::default() };
+        if with_cache {
+            out.volumes = self
+                .docker
+                .list_volumes(Some(ListVolumesOptions { filters: Some(f.clone()) }))
+                .await
+                .map_err(|e| EngineError::api("failed to list volumes", e))?
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.name)
+                .collect();
+            out.images = self
+                .docker
+                .list_images(Some(ListImagesOptions { all: false, filters: Some(f), ..Default::default() }))
+                .await
+                .map_err(|e| EngineError::api("failed to list images", e))?
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+        }
+        Ok(out)
+    }
+
+    /// Removes what [`Engine::labelled`] lists; each failure is recorded and the rest go on.
+    pub async fn remove_labelled(&self, objects: &LabelledObjects) -> CleanupReport {
+        let mut report = CleanupReport::default();
+        for id in &objects.containers {
+            self.remove_container(id).await;
+            report.removed.containers.push(id.clone());
+        }
+        for id in &objects.networks {
+            match self.docker.remove_network(id).await {
+                Ok(()) => report.removed.networks.push(id.clone()),
+                Err(e) => report.failed.push(format!("network {id}: {e}")),
+            }
+        }
+        for name in &objects.volumes {
+            match self.docker.remove_volume(name, Some(RemoveVolumeOptions { force: true })).await {
+                Ok(()) => report.removed.volumes.push(name.clone()),
+                Err(e) => report.failed.push(format!("volume {name}: {e}")),
+            }
+        }
+        for id in &objects.images {
+            match self.remove_image(id).await {
+                Ok(()) => report.removed.images.push(id.clone()),
+                Err(e) => report.failed.push(format!("image {id}: {e}")),
+            }
+        }
+        report
+    }
+
+    /// Removes this run's containers and networks: the end of a run and the signal path.
+    pub async fn cleanup_run(&self) -> CleanupReport {
+        let live: Vec<String> = self.live.lock().expect("live container set").iter().cloned().collect();
+        for id in &live {
+            self.remove_container(id).await;
+        }
+        match self.labelled(Some(&self.run_id.clone()), false).await {
+            Ok(objs) => self.remove_labelled(&objs).await,
+            Err(e) => CleanupReport { failed: vec![e.to_string()], ..Default::default() },
+        }
+    }
+
+    /// Creates a named volume (the pip cache) with the harness's label, if it does not exist.
+    pub async fn ensure_volume(&self, name: &str) -> Result<(), EngineError> {
+        let mut labels = HashMap::new();
+        labels.insert(LABEL.to_string(), "1".to_string());
+        labels.insert(super::KIND_LABEL.to_string(), "pip-cache".to_string());
+        let opts = bollard::models::VolumeCreateRequest { name: Some(name.to_string()), labels: Some(labels), ..Default::default() };
+        self.docker
+            .create_volume(opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| EngineError::api(format!("failed to create volume {name}"), e))
+    }
+}

@@ -1,0 +1,204 @@
+//! Images: inspect, pull (recording the digest), build from a tar context, remove.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::models::BuildInfo;
+use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, RemoveImageOptions};
+use futures_util::StreamExt;
+
+use super::{Engine, EngineError};
+
+/// What the harness needs to know about an image.
+#[derive(Debug, Clone)]
+pub struct ImageInfo {
+    /// The content-addressed id (`sha256:…`).
+    pub id: String,
+    /// `repo@sha256:…` entries: present when the image came from (or went to) a registry.
+    pub repo_digests: Vec<String>,
+    pub size: i64,
+    pub labels: HashMap<String, String>,
+}
+
+impl ImageInfo {
+    /// The registry digest for `reference`'s repository, if the engine knows one.
+    pub fn digest_for(&self, reference: &str) -> Option<String> {
+        let repo = repository_of(reference);
+        self.repo_digests
+            .iter()
+            .find(|d| d.split('@').next() == Some(repo))
+            .or_else(|| self.repo_digests.first())
+            .and_then(|d| d.split('@').nth(1))
+            .map(str::to_string)
+    }
+}
+
+/// `host:5000/a/b:tag` -> `host:5000/a/b`; `a/b@sha256:…` -> `a/b`.
+pub(crate) fn repository_of(reference: &str) -> &str {
+    let no_digest = reference.split('@').next().unwrap_or(reference);
+    match no_digest.rfind(':') {
+        // A colon after the last slash separates the tag; one before it is a registry port.
+        Some(i) if !no_digest[i..].contains('/') => &no_digest[..i],
+        _ => no_digest,
+    }
+}
+
+/// The result of a build: outcome as a value, and the log (bounded).
+#[derive(Debug, Clone)]
+pub struct BuildOutput {
+    pub ok: bool,
+    pub timed_out: bool,
+    pub error: Option<String>,
+    pub log: String,
+    pub duration: Duration,
+}
+
+const MAX_BUILD_LOG: usize = 256 * 1024;
+
+impl Engine {
+    /// Inspects a local image; `Ok(None)` when the engine has no such image.
+    pub async fn image(&self, reference: &str) -> Result<Option<ImageInfo>, EngineError> {
+        match self.docker.inspect_image(reference).await {
+            Ok(i) => Ok(Some(ImageInfo {
+                id: i.id.unwrap_or_default(),
+                repo_digests: i.repo_digests.unwrap_or_default(),
+                size: i.size.unwrap_or_default(),
+                labels: i.config.and_then(|c| c.labels).unwrap_or_default(),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(e) => Err(EngineError::api(format!("failed to inspect image {reference}"), e)),
+        }
+    }
+
+    /// Pulls `reference` from its registry. The engine's error (unknown host, no such tag,
+    /// TLS) is returned as [`EngineError::Other`] with the engine's message.
+    pub async fn pull(&self, reference: &str) -> Result<(), EngineError> {
+        let (from_image, tag) = match reference.split_once('@') {
+            Some(_) => (reference.to_string(), None),
+            None => {
+                let repo = repository_of(reference);
+                let tag = reference.get(repo.len() + 1..).filter(|t| !t.is_empty()).unwrap_or("latest");
+                (repo.to_string(), Some(tag.to_string()))
+            }
+        };
+        let opts = CreateImageOptions { from_image: Some(from_image), tag, ..Default::default() };
+        let mut stream = self.docker.create_image(Some(opts), None, None);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(_) => {}
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    return Err(EngineError::other(format!("failed to pull {reference}"), error))
+                }
+                Err(bollard::errors::Error::DockerResponseServerError { message, .. }) => {
+                    return Err(EngineError::other(format!("failed to pull {reference}"), message))
+                }
+                Err(e) => return Err(EngineError::api(format!("failed to pull {reference}"), e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds `context` (an uncompressed tar with a `Dockerfile`) with the classic builder and
+    /// tags it. A failing step or a time-out is an outcome in [`BuildOutput`]; dropping the
+    /// stream on time-out makes the engine cancel the build.
+    pub async fn build(
+        &self,
+        context: Vec<u8>,
+        tag: &str,
+        kind: &str,
+        timeout: Duration,
+        mut on_line: impl FnMut(&str) + Send,
+    ) -> Result<BuildOutput, EngineError> {
+        let opts = BuildImageOptions {
+            dockerfile: "Dockerfile".into(),
+            t: Some(tag.to_string()),
+            rm: true,
+            forcerm: true,
+            labels: Some(self.labels(kind)),
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let mut log = String::new();
+        let mut pending = String::new();
+        let mut error = None;
+        let stream = self.docker.build_image(opts, None, Some(bollard::body_full(context.into())));
+        let drive = async {
+            futures_util::pin_mut!(stream);
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(BuildInfo { stream: Some(s), .. }) => {
+                        // Chunks do not align with lines: buffer and split.
+                        pending.push_str(&s);
+                        while let Some(i) = pending.find('\n') {
+                            let line: String = pending.drain(..=i).collect();
+                            on_line(line.trim_end());
+                            push_bounded(&mut log, &line);
+                        }
+                    }
+                    Ok(BuildInfo { error_detail: Some(d), .. }) => {
+                        error = Some(d.message.unwrap_or_default());
+                    }
+                    Ok(_) => {}
+                    Err(bollard::errors::Error::DockerStreamError { error: e }) => error = Some(e),
+                    Err(bollard::errors::Error::DockerResponseServerError { message, .. }) => error = Some(message),
+                    Err(e) => return Err(EngineError::api(format!("failed to build {tag}"), e)),
+                }
+            }
+            Ok(())
+        };
+        let timed_out = match tokio::time::timeout(timeout, drive).await {
+            Ok(r) => {
+                r?;
+                false
+            }
+            Err(_) => true,
+        };
+        push_bounded(&mut log, &pending);
+        Ok(BuildOutput { ok: !timed_out && error.is_none(), timed_out, error, log, duration: start.elapsed() })
+    }
+
+    /// Removes an image; a missing image is not an error.
+    pub async fn remove_image(&self, reference: &str) -> Result<(), EngineError> {
+        let opts = RemoveImageOptions { force: true, ..Default::default() };
+        match self.docker.remove_image(reference, Some(opts), None).await {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Err(e) => Err(EngineError::api(format!("failed to remove image {reference}"), e)),
+        }
+    }
+}
+
+/// Appends to a log kept to its last `MAX_BUILD_LOG` bytes (the end of a log says why it failed).
+fn push_bounded(log: &mut String, s: &str) {
+    log.push_str(s);
+    if log.len() > MAX_BUILD_LOG {
+        let mut cut = log.len() - MAX_BUILD_LOG;
+        while !log.is_char_boundary(cut) {
+            cut += 1;
+        }
+        log.drain(..cut);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_of_handles_ports_tags_and_digests() {
+        assert_eq!(repository_of("127.0.0.1:5000/a/b:3.13-musl"), "127.0.0.1:5000/a/b");
+        assert_eq!(repository_of("127.0.0.1:5000/a/b"), "127.0.0.1:5000/a/b");
+        assert_eq!(repository_of("python:3.13-slim"), "python");
+        assert_eq!(repository_of("a/b@sha256:00"), "a/b");
+    }
+
+    #[test]
+    fn bounded_log_keeps_the_end() {
+        let mut log = String::new();
+        for i in 0..100_000 {
+            push_bounded(&mut log, &format!("line {i}\n"));
+        }
+        assert!(log.len() <= MAX_BUILD_LOG);
+        assert!(log.ends_with("line 99999\n"));
+    }
+}

@@ -1,0 +1,162 @@
+//! Everything that talks to the Docker engine lives here, and nowhere else uses bollard.
+//!
+//! The rest of the harness sees plain values: [`EngineInfo`], [`ImageInfo`], [`RunSpec`] and
+//! [`RunOutput`]. Container outcomes (non-zero exit, OOM kill, time-out, oversized output) are
+//! values in [`RunOutput`]; only the engine's own failures are [`EngineError`]s.
+
+mod cleanup;
+mod containers;
+mod images;
+
+pub(crate) use containers::{Mount, RunSpec, Sandbox};
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bollard::Docker;
+
+/// Label carried by every object the harness creates.
+pub const LABEL: &str = "io.muslcheck";
+/// Label naming the run that created an object.
+pub const RUN_LABEL: &str = "io.muslcheck.run";
+/// Label telling what an object is for (job, prep, probe, build).
+pub const KIND_LABEL: &str = "io.muslcheck.kind";
+
+/// How long connecting and the first answer may take before the engine counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The engine's own failures: unreachable, an API error, an I/O problem. Never a probe outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot reach the Docker engine at {host}: {reason}\n  tried: {tried}\n  fix: start the Docker engine (for example `dockerd &` as root, or `systemctl start docker`), or set DOCKER_HOST to an engine that runs (unix:///path/to/docker.sock or tcp://host:2375)")]
+    Unreachable { host: String, tried: String, reason: String },
+    #[error("{op}: {source}")]
+    Api {
+        op: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error("{op}: {message}")]
+    Other { op: String, message: String },
+}
+
+impl EngineError {
+    pub(crate) fn api(op: impl Into<String>, source: bollard::errors::Error) -> Self {
+        EngineError::Api { op: op.into(), source }
+    }
+    pub(crate) fn other(op: impl Into<String>, message: impl Into<String>) -> Self {
+        EngineError::Other { op: op.into(), message: message.into() }
+    }
+    /// Whether the failure means the engine itself went away (connection refused, socket gone),
+    /// as opposed to the engine refusing one request.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            EngineError::Unreachable { .. } => true,
+            EngineError::Api { source, .. } => is_transport_error(source),
+            EngineError::Other { .. } => false,
+        }
+    }
+}
+
+fn is_transport_error(e: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error as E;
+    matches!(
+        e,
+        E::HyperResponseError { .. }
+            | E::IOError { .. }
+            | E::RequestTimeoutError
+            | E::HyperLegacyError { .. }
+            | E::SocketNotFoundError(_)
+    )
+}
+
+/// What `doctor` shows about the engine.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EngineInfo {
+    pub host: String,
+    pub version: String,
+    pub api_version: String,
+    pub storage_driver: String,
+    pub operating_system: String,
+    pub kernel: String,
+    pub cpus: i64,
+    pub memory_bytes: i64,
+}
+
+/// A connected engine. Cheap to clone; clones share the set of live containers so that an
+/// interrupted run can remove what it still has running.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    host: String,
+    run_id: String,
+    live: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Engine {
+    /// Connects the way the docker CLI does without contexts: `DOCKER_HOST`, else the default
+    /// socket. Fails fast (about two seconds) with [`EngineError::Unreachable`].
+    pub async fn connect(run_id: &str) -> Result<Engine, EngineError> {
+        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let tried = if std::env::var_os("DOCKER_HOST").is_some() {
+            format!("DOCKER_HOST={host}")
+        } else {
+            format!("the default socket {host} (DOCKER_HOST is not set)")
+        };
+        let unreachable = |reason: String| EngineError::Unreachable { host: host.clone(), tried: tried.clone(), reason };
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| unreachable(e.to_string()))?
+            .with_timeout(Duration::from_secs(120));
+        // The client speaks a newer API than Debian's engine (1.41): agree on the engine's.
+        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
+            Err(_) => return Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))),
+            Ok(Err(e)) => return Err(unreachable(e.to_string())),
+            Ok(Ok(d)) => d,
+        };
+        Ok(Engine { docker, host, run_id: run_id.to_string(), live: Arc::default() })
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The labels every object of this run carries, plus `kind`.
+    pub(crate) fn labels(&self, kind: &str) -> std::collections::HashMap<String, String> {
+        [
+            (LABEL.to_string(), "1".to_string()),
+            (RUN_LABEL.to_string(), self.run_id.clone()),
+            (KIND_LABEL.to_string(), kind.to_string()),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    pub async fn info(&self) -> Result<EngineInfo, EngineError> {
+        let v = self.docker.version().await.map_err(|e| EngineError::api("failed to read the engine version", e))?;
+        let i = self.docker.info().await.map_err(|e| EngineError::api("failed to read the engine info", e))?;
+        Ok(EngineInfo {
+            host: self.host.clone(),
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+            storage_driver: i.driver.unwrap_or_default(),
+            operating_system: i.operating_system.unwrap_or_default(),
+            kernel: i.kernel_version.unwrap_or_default(),
+            cpus: i.ncpu.unwrap_or_default(),
+            memory_bytes: i.mem_total.unwrap_or_default(),
+        })
+    }
+
+    /// Answers whether the engine still responds (used to tell an engine that went away from a
+    /// job that failed on its own).
+    pub async fn ping(&self) -> bool {
+        matches!(tokio::time::timeout(CONNECT_TIMEOUT, self.docker.ping()).await, Ok(Ok(_)))
+    }
+
+    fn track(&self, id: &str) {
+        self.live.lock().expect("live container set").insert(id.to_string());
+    }
+    fn untrack(&self, id: &str) {
+        self.live.lock().expect("live container set").remove(id);
+    }
+}

@@ -1,0 +1,105 @@
+//! The vocabulary of differences between bases. Policies name these kinds; the comparison
+//! emits them; reports show them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A kind of difference (or failure) the comparison can find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Installs on some bases and not on others.
+    InstallDiffers,
+    /// Fails to install, import or pass its smoke test on a required base (even if it fails
+    /// everywhere: then it is a failure, not a difference).
+    Fails,
+    /// Built from an sdist on one base, installed from a wheel on another.
+    SourceBuild,
+    /// A distribution of the installed tree resolved to different versions.
+    VersionDiffers,
+    /// A module imports on one base and not on another.
+    ImportDiffers,
+    /// The smoke script's outcome differs.
+    SmokeDiffers,
+    /// Something crashed (signal) on one base and not on another.
+    Crash,
+    /// An extension module is linked against a libc other than the base's.
+    ForeignLibc,
+    /// A build or probe timed out on one base only.
+    Timeout,
+    /// Build time differs by a large ratio.
+    BuildTime,
+    /// Installed size differs by a large ratio.
+    Size,
+    /// A libc behaviour (profile check) differs between bases.
+    Behaviour,
+    /// A resolver scenario gave different results.
+    Resolver,
+}
+
+pub const ALL_KINDS: [FindingKind; 13] = [
+    FindingKind::InstallDiffers,
+    FindingKind::Fails,
+    FindingKind::SourceBuild,
+    FindingKind::VersionDiffers,
+    FindingKind::ImportDiffers,
+    FindingKind::SmokeDiffers,
+    FindingKind::Crash,
+    FindingKind::ForeignLibc,
+    FindingKind::Timeout,
+    FindingKind::BuildTime,
+    FindingKind::Size,
+    FindingKind::Behaviour,
+    FindingKind::Resolver,
+];
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::InstallDiffers => "install-differs",
+            FindingKind::Fails => "fails",
+            FindingKind::SourceBuild => "source-build",
+            FindingKind::VersionDiffers => "version-differs",
+            FindingKind::ImportDiffers => "import-differs",
+            FindingKind::SmokeDiffers => "smoke-differs",
+            FindingKind::Crash => "crash",
+            FindingKind::ForeignLibc => "foreign-libc",
+            FindingKind::Timeout => "timeout",
+            FindingKind::BuildTime => "build-time",
+            FindingKind::Size => "size",
+            FindingKind::Behaviour => "behaviour",
+            FindingKind::Resolver => "resolver",
+        }
+    }
+
+    /// The kinds that block by default: a dependency that does not work the same way.
+    pub fn default_blocking() -> Vec<FindingKind> {
+        vec![
+            FindingKind::InstallDiffers,
+            FindingKind::Fails,
+            FindingKind::ImportDiffers,
+            FindingKind::SmokeDiffers,
+            FindingKind::Crash,
+            FindingKind::ForeignLibc,
+            FindingKind::Timeout,
+        ]
+    }
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for FindingKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ALL_KINDS.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
+            format!(
+                "unknown finding kind `{s}` (expected one of: {})",
+                ALL_KINDS.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! muslcheck: what breaks, or behaves differently, when Python dependencies run on a musl base
+//! instead of a glibc one. See README.md for the user's view and `docs` in each module for the
+//! pieces.
+
+pub mod cli;
+pub mod error;
+pub mod kinds;
+pub mod matrix;
+pub(crate) mod engine;
+pub mod report;
+pub(crate) mod settings;
+pub(crate) mod plan;
+pub(crate) mod build;
+pub(crate) mod probe;
+pub(crate) mod compare;
+pub(crate) mod progress;
+pub(crate) mod commands;
+pub(crate) mod probes;
+pub(crate) mod signals;
+
+pub use commands::execute;

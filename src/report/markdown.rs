@@ -1,0 +1,58 @@
+//! Markdown for CI job summaries and pull-request comments.
+
+use super::model::{RunReport, Severity};
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+pub fn render(r: &RunReport) -> String {
+    let blocking = r.findings.iter().filter(|f| f.severity == Severity::Blocking).count();
+    let mut out = format!(
+        "## muslcheck {}: {}\n\n",
+        r.command,
+        if blocking > 0 { format!("{blocking} blocking finding(s)") } else { "no blocking finding".to_string() }
+    );
+    if r.partial {
+        out.push_str(&format!("> **Partial report**: the run did not finish. Not run: {}\n\n", r.not_run.join(", ")));
+    }
+    out.push_str("| base | image | digest | libc | required |\n|---|---|---|---|---|\n");
+    for b in &r.bases {
+        out.push_str(&format!(
+            "| {} | `{}` | `{}` | {} | {} |\n",
+            b.name,
+            b.image,
+            b.digest.as_deref().unwrap_or("local"),
+            b.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+            if b.required { "yes" } else { "no" }
+        ));
+    }
+    if !r.verdicts.is_empty() {
+        out.push_str("\n| dependency | base | verdict | reasons |\n|---|---|---|---|\n");
+        for v in &r.verdicts {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                v.dependency,
+                v.base,
+                if v.pass { "✅ pass" } else { "❌ fail" },
+                cell(&v.reasons.join("\n"))
+            ));
+        }
+    }
+    if !r.findings.is_empty() {
+        out.push_str("\n| subject | kind | severity | finding | evidence |\n|---|---|---|---|---|\n");
+        for f in &r.findings {
+            let sev = match (&f.known, f.severity) {
+                (Some(k), _) => format!("known ({k})"),
+                (None, Severity::Blocking) => "**blocking**".into(),
+                (None, Severity::Info) => "info".into(),
+            };
+            let ev: Vec<String> = f.evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect();
+            out.push_str(&format!("| {} | {} | {} | {} | {} |\n", cell(&f.subject), f.kind, sev, cell(&f.summary), cell(&ev.join("\n"))));
+        }
+    }
+    for e in &r.errors {
+        out.push_str(&format!("\n> error: {}\n", cell(e)));
+    }
+    out
+}

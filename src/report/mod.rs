@@ -1,0 +1,46 @@
+//! The run report: its model, one renderer per format (pure functions of the model), and
+//! writing it atomically.
+
+pub mod junit;
+pub mod markdown;
+pub mod model;
+pub mod table;
+
+use std::path::Path;
+
+use crate::cli::Format;
+use model::RunReport;
+
+/// Renders a report in a format.
+pub fn render(report: &RunReport, format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(report).expect("serialising a report") + "\n",
+        Format::Table => table::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report),
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
+/// rename, so a reader (or an interrupted run) never sees half a file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Reads a report written by an earlier run; an unknown schema is refused.
+pub fn read(path: &Path) -> Result<RunReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a report: {e}", path.display()))?;
+    match v.get("schema_version").and_then(|s| s.as_u64()) {
+        Some(n) if n == model::SCHEMA_VERSION as u64 => serde_json::from_value(v).map_err(|e| format!("{}: {e}", path.display())),
+        Some(n) => Err(format!("{} has report schema {n}; this muslcheck reads {}", path.display(), model::SCHEMA_VERSION)),
+        None => Err(format!("{} is not a muslcheck report (no schema_version)", path.display())),
+    }
+}

@@ -1,0 +1,149 @@
+//! The terminal rendering: bases, a verdict grid, the findings, and the profile sections.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
+
+use super::model::{BuildOutcome, ProbeSection, RunReport, Severity};
+use crate::compare::summarise;
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
+    t
+}
+
+pub fn render(r: &RunReport) -> String {
+    let mut out = String::new();
+    if r.partial {
+        out.push_str(&format!("PARTIAL REPORT: the run did not finish; not run: {}\n\n", if r.not_run.is_empty() { "-".to_string() } else { r.not_run.join(", ") }));
+    }
+    let mut t = table();
+    t.set_header(vec!["base", "image", "digest", "libc", "required"]);
+    for b in &r.bases {
+        t.add_row(vec![
+            b.name.clone(),
+            b.image.clone(),
+            b.digest.clone().unwrap_or_else(|| format!("(local) {}", b.image_id)),
+            b.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+            if b.required { "yes" } else { "no" }.into(),
+        ]);
+    }
+    out.push_str(&format!("Bases\n{t}\n"));
+
+    if !r.jobs.is_empty() {
+        let mut t = table();
+        t.set_header(vec!["job", "outcome", "installed", "imports", "smoke", "build", "size over base"]);
+        for j in &r.jobs {
+            let installed = j
+                .distributions
+                .iter()
+                .map(|d| format!("{} {} ({})", d.name, d.version, serde_json::to_value(d.source).unwrap().as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (imports, smoke) = match &j.probe {
+                Some(p) => {
+                    let bad = p.imports.values().filter(|o| !o.is_ok()).count();
+                    (format!("{}/{} ok", p.imports.len() - bad, p.imports.len()), p.smoke.as_ref().map(|s| s.label()).unwrap_or_else(|| "-".into()))
+                }
+                None => ("-".into(), "-".into()),
+            };
+            let outcome = match j.outcome {
+                BuildOutcome::Installed => "installed".to_string(),
+                o => format!("{}: {}", serde_json::to_value(o).unwrap().as_str().unwrap_or(""), j.error.as_deref().unwrap_or("").lines().next().unwrap_or("")),
+            };
+            t.add_row(vec![
+                Cell::new(&j.id),
+                Cell::new(outcome),
+                Cell::new(if installed.is_empty() { "-".into() } else { installed }),
+                Cell::new(imports),
+                Cell::new(smoke),
+                Cell::new(format!("{:.1} s{}", j.build_secs, if j.cached { " (cached)" } else { "" })),
+                Cell::new(j.size_over_base.map(|s| format!("{:.1} MB", s as f64 / 1e6)).unwrap_or_else(|| "-".into())),
+            ]);
+        }
+        out.push_str(&format!("\nJobs\n{t}\n"));
+    }
+
+    if !r.verdicts.is_empty() {
+        let mut t = table();
+        t.set_header(vec!["dependency", "base", "verdict", "reasons"]);
+        for v in &r.verdicts {
+            t.add_row(vec![
+                v.dependency.clone(),
+                format!("{}{}", v.base, if v.required { "" } else { " (optional)" }),
+                if v.pass { "pass" } else { "FAIL" }.into(),
+                if v.reasons.is_empty() { "-".into() } else { v.reasons.join("\n") },
+            ]);
+        }
+        out.push_str(&format!("\nVerdicts\n{t}\n"));
+    }
+
+    let deps: Vec<_> = r.findings.iter().filter(|f| !f.subject.starts_with('<')).collect();
+    if !deps.is_empty() {
+        let mut t = table();
+        t.set_header(vec!["subject", "kind", "severity", "finding", "evidence"]);
+        for f in deps {
+            let sev = match (&f.known, f.severity) {
+                (Some(_), _) => "known".to_string(),
+                (None, Severity::Blocking) => "BLOCKING".to_string(),
+                (None, Severity::Info) => "info".to_string(),
+            };
+            let mut summary = f.summary.clone();
+            if let Some(k) = &f.known {
+                summary.push_str(&format!("\n(accepted: {k})"));
+            }
+            t.add_row(vec![
+                f.subject.clone(),
+                f.kind.to_string(),
+                sev,
+                summary,
+                f.evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect::<Vec<_>>().join("\n"),
+            ]);
+        }
+        out.push_str(&format!("\nFindings\n{t}\n"));
+    }
+    if !r.profile.is_empty() {
+        out.push_str(&format!("\nBase profile (observed in each base)\n{}\n", side_by_side(&r.profile)));
+    }
+    if !r.resolver.is_empty() {
+        out.push_str(&format!("\nResolver profile (getaddrinfo against a scripted DNS server)\n{}\n", side_by_side(&r.resolver)));
+    }
+    if !r.repro.is_empty() {
+        let mut t = table();
+        t.set_header(vec!["base", "runs", "crash rate", "outcomes", "excerpt"]);
+        for x in &r.repro {
+            t.add_row(vec![
+                x.base.clone(),
+                x.runs.len().to_string(),
+                format!("{:.0}%", x.crash_rate * 100.0),
+                x.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
+                x.runs.iter().find(|r| !r.excerpt.is_empty()).map(|r| r.excerpt.clone()).unwrap_or_default(),
+            ]);
+        }
+        out.push_str(&format!("\nReproducer\n{t}\n"));
+    }
+    for e in &r.errors {
+        out.push_str(&format!("\nerror: {e}\n"));
+    }
+    let blocking = r.findings.iter().filter(|f| f.severity == Severity::Blocking).count();
+    out.push_str(&format!("\n{} finding(s), {} blocking\n", r.findings.len(), blocking));
+    out
+}
+
+/// One row per check, one column per base.
+pub fn side_by_side(sections: &[ProbeSection]) -> Table {
+    let mut t = table();
+    let mut header = vec!["check".to_string()];
+    header.extend(sections.iter().map(|s| format!("{} ({})", s.base, s.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()))));
+    t.set_header(header);
+    let mut checks: Vec<&String> = sections.iter().flat_map(|s| s.checks.keys()).collect();
+    checks.sort();
+    checks.dedup();
+    for c in checks {
+        let mut row = vec![c.clone()];
+        for s in sections {
+            row.push(s.checks.get(c).map(|o| summarise(&o.status, &o.value, o.message.as_deref())).unwrap_or_else(|| "-".into()));
+        }
+        t.add_row(row);
+    }
+    t
+}

@@ -1,0 +1,166 @@
+//! Raw arguments + matrix + environment -> one validated settings value per command, once.
+//! Nothing downstream reads clap or re-validates input.
+
+use std::path::PathBuf;
+
+use crate::cli::{ExecArgs, Format, GateArgs, MatrixArgs, OutputArgs, RunArgs};
+use crate::error::{Error, Result};
+use crate::matrix::requirement::parse_requirements_file;
+use crate::matrix::{Dependency, Matrix, Requirement};
+
+/// Where and how a report is written.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub results_dir: PathBuf,
+}
+
+/// Everything `run` and `gate` need.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub command: &'static str,
+    pub matrix: Matrix,
+    pub jobs: usize,
+    pub no_cache: bool,
+    pub keep: bool,
+    pub profile: bool,
+    pub resolver: bool,
+    pub out: Output,
+}
+
+impl Output {
+    pub fn from_args(a: &OutputArgs) -> Output {
+        Output { format: a.format, output: a.output.clone(), results_dir: a.results_dir.clone() }
+    }
+}
+
+/// Loads the matrix, applies --base and --ca-bundle.
+pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
+    let mut m = Matrix::load(&a.matrix).map_err(Error::Config)?;
+    if !a.bases.is_empty() {
+        for name in &a.bases {
+            if m.base(name).is_none() {
+                return Err(Error::Usage(format!(
+                    "unknown base `{name}` in --base (the matrix {} has: {})",
+                    a.matrix.display(),
+                    m.bases.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        m.bases.retain(|b| a.bases.contains(&b.name));
+    }
+    if let Some(ca) = &a.ca_bundle {
+        if !ca.is_file() {
+            return Err(Error::Usage(format!("--ca-bundle: no file at {}", ca.display())));
+        }
+        m.policy.ca_bundle = Some(ca.clone());
+    }
+    if let Some(ca) = &m.policy.ca_bundle {
+        let abs = std::fs::canonicalize(ca).map_err(|e| Error::io(format!("failed to resolve the CA bundle {}", ca.display()), e))?;
+        let text = std::fs::read_to_string(&abs).map_err(|e| Error::io(format!("failed to read the CA bundle {}", abs.display()), e))?;
+        if !text.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(Error::Usage(format!("the CA bundle {} holds no PEM certificate", abs.display())));
+        }
+        m.policy.ca_bundle = Some(abs);
+    }
+    Ok(m)
+}
+
+fn exec(a: &ExecArgs) -> Result<(usize, bool, bool)> {
+    if a.jobs == 0 || a.jobs > 64 {
+        return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {}", a.jobs)));
+    }
+    Ok((a.jobs, a.no_cache, a.keep))
+}
+
+pub fn run(a: &RunArgs) -> Result<RunSettings> {
+    let mut matrix = load_matrix(&a.matrix)?;
+    for name in &a.only {
+        if matrix.dependency(name).is_none() {
+            return Err(Error::Usage(format!(
+                "unknown dependency `{name}` in --only (the matrix {} has: {})",
+                a.matrix.matrix.display(),
+                matrix.dependencies.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    if !a.only.is_empty() {
+        matrix.dependencies.retain(|d| a.only.contains(&d.name));
+    }
+    if matrix.dependencies.is_empty() {
+        return Err(Error::Usage(format!("the matrix {} names no dependency: add [[dependency]] tables", a.matrix.matrix.display())));
+    }
+    let (jobs, no_cache, keep) = exec(&a.exec)?;
+    Ok(RunSettings {
+        command: "run",
+        matrix,
+        jobs,
+        no_cache,
+        keep,
+        profile: !a.no_profile,
+        resolver: !a.no_resolver,
+        out: Output::from_args(&a.output),
+    })
+}
+
+pub fn gate(a: &GateArgs) -> Result<RunSettings> {
+    let mut reqs = Vec::new();
+    for r in &a.requirements {
+        reqs.push(Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", r.escape_debug())))?);
+    }
+    if let Some(f) = &a.requirements_file {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::Usage(format!("cannot read requirements file {}: {e}", f.display())))?;
+        match parse_requirements_file(&text) {
+            Ok(mut r) => reqs.append(&mut r),
+            Err(errs) => {
+                return Err(Error::Usage(
+                    errs.iter().map(|(line, e)| format!("{}:{line}: {e}", f.display())).collect::<Vec<_>>().join("\n"),
+                ))
+            }
+        }
+    }
+    if reqs.is_empty() {
+        return Err(Error::Usage("gate needs at least one requirement (arguments or -r FILE)".into()));
+    }
+    let smoke = match &a.smoke {
+        None => None,
+        Some(p) if reqs.len() == 1 => Some((
+            p.clone(),
+            std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
+        )),
+        Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement".into())),
+    };
+    let mut matrix = load_matrix(&a.matrix)?;
+    // A gated requirement takes the matrix's smoke script and known differences for that name.
+    let deps: Vec<Dependency> = reqs
+        .into_iter()
+        .map(|requirement| {
+            let known = matrix.dependencies.iter().find(|d| d.requirement.name == requirement.name);
+            Dependency {
+                name: requirement.name.clone(),
+                smoke: smoke.clone().or_else(|| known.and_then(|d| d.smoke.clone())),
+                known_difference: known.and_then(|d| d.known_difference.clone()),
+                requirement,
+            }
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for d in &deps {
+        if !seen.insert(d.name.clone()) {
+            return Err(Error::Usage(format!("`{}` is named twice", d.name)));
+        }
+    }
+    matrix.dependencies = deps;
+    let (jobs, no_cache, keep) = exec(&a.exec)?;
+    Ok(RunSettings {
+        command: "gate",
+        matrix,
+        jobs,
+        no_cache,
+        keep,
+        profile: false,
+        resolver: false,
+        out: Output::from_args(&a.output),
+    })
+}
