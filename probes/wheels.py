@@ -512,7 +512,8 @@ def _w_main():
     if skip is None:
         skip = _W_DEFAULT_SKIP
     skip = {_w_canon(s) for s in skip}
-    limit = int(cfg.get("max_imports") or 200)
+    limit = cfg.get("max_imports")
+    limit = 200 if limit is None else max(0, int(limit))
     jobs = max(1, int(cfg.get("jobs") or 2))
 
     t0 = _w_time.monotonic()

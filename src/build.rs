@@ -191,7 +191,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 None => vec![],
             }
         } else {
-            vec![]
+            // No report when pip fails: what it downloaded still says whether it went for an
+            // sdist (a source build) or a wheel.
+            files_from_log(&log)
         };
         let record = BuildRecord {
             outcome,
@@ -201,9 +203,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             log_tail: tail(&log, LOG_TAIL),
             error,
         };
-        // Time-outs are not cached: the next run tries again. A pip failure is a result of the
-        // inputs and is cached like a success (--no-cache retries it).
-        let image = if outcome == BuildOutcome::Timeout {
+        // Only successes are cached: a failure may come from the network, a proxy or a missing
+        // CA bundle, and must be observed again next time, not replayed.
+        let image = if outcome != BuildOutcome::Installed {
             None
         } else {
             let json = serde_json::to_vec_pretty(&record).expect("serialising a build record");
@@ -278,6 +280,37 @@ pub fn parse_pip_report(bytes: &[u8]) -> Result<Vec<Distribution>, String> {
     Ok(out)
 }
 
+/// Distributions named by pip's "Downloading X" / "Using cached X" lines (version from the file
+/// name), for a run that produced no report.
+pub fn files_from_log(log: &str) -> Vec<Distribution> {
+    let mut out: Vec<Distribution> = log
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix("Downloading ").or_else(|| l.strip_prefix("Using cached "))?;
+            let url_or_file = rest.split_whitespace().next()?;
+            let file = url_or_file.rsplit('/').next()?.to_string();
+            let source = classify(&file);
+            if source == Source::Unknown {
+                return None;
+            }
+            let stem = file.trim_end_matches(".whl").trim_end_matches(".tar.gz").trim_end_matches(".zip");
+            let mut parts = stem.splitn(3, '-');
+            let (name, version) = (parts.next()?, parts.next().unwrap_or(""));
+            let (name, version) = if source == Source::Sdist {
+                // An sdist name may contain dashes: the version is after the last one.
+                stem.rsplit_once('-').map(|(n, v)| (n, v)).unwrap_or((name, version))
+            } else {
+                (name, version)
+            };
+            Some(Distribution { name: normalise_name(name), version: version.to_string(), source, file, requested: false })
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// PEP 503 normalisation.
 pub fn normalise_name(name: &str) -> String {
     let mut out = String::new();
@@ -318,7 +351,14 @@ pub fn classify(file: &str) -> Source {
     }
 }
 
-fn last_error_line(log: &str) -> String {
+/// The most telling line of a failed pip run. A TLS failure is named as such: pip itself ends
+/// with "No matching distribution found", which hides it.
+pub fn last_error_line(log: &str) -> String {
+    if log.contains("CERTIFICATE_VERIFY_FAILED") {
+        return "pip could not verify the package index's TLS certificate (CERTIFICATE_VERIFY_FAILED): \
+                give the CA that signs it with --ca-bundle (or MUSLCHECK_CA_BUNDLE, or policy.ca_bundle)"
+            .to_string();
+    }
     log.lines()
         .rev()
         .find(|l| l.trim_start().starts_with("ERROR") || l.contains("error:"))
@@ -391,6 +431,22 @@ mod tests {
     #[test]
     fn tars_are_deterministic() {
         assert_eq!(tar_of(&[("a", b"x")]), tar_of(&[("a", b"x")]));
+    }
+
+    #[test]
+    fn files_pip_chose_are_read_from_its_log() {
+        let log = "Collecting lz4==4.4.5\n  Downloading lz4-4.4.5.tar.gz (172 kB)\n  Installing build dependencies: started\n  Using cached setuptools-80.9.0-py3-none-any.whl (1.2 MB)\nERROR: Failed\n";
+        let d = files_from_log(log);
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].name.as_str(), d[0].version.as_str(), d[0].source), ("lz4", "4.4.5", Source::Sdist));
+        assert_eq!((d[1].name.as_str(), d[1].source), ("setuptools", Source::Pure));
+    }
+
+    #[test]
+    fn tls_failures_are_named() {
+        let log = "WARNING: Retrying ... SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] x'))\nERROR: No matching distribution found for six\n";
+        assert!(last_error_line(log).contains("--ca-bundle"));
+        assert_eq!(last_error_line("a\nERROR: boom\nnote\n"), "ERROR: boom");
     }
 
     #[test]

@@ -114,7 +114,6 @@ async fn index_reachable(engine: &Engine, image: &str, python: &str, ca: Option<
     } else if out.timed_out {
         Err("no answer within 90 s".into())
     } else {
-        let text = format!("{}{}", out.stdout, out.stderr);
-        Err(text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("pip failed").trim().to_string())
+        Err(crate::build::last_error_line(&format!("{}{}", out.stdout, out.stderr)))
     }
 }

@@ -1,1 +1,10 @@
+//! Integration tests: the muslcheck binary against a real Docker engine and the test-bed bases
+//! (scripts/testbed/build.sh makes them; scripts/test.sh runs it first). One test binary.
 
+mod common;
+
+mod cli;
+mod gate;
+mod reliability;
+mod run;
+mod testbed;

@@ -1,0 +1,65 @@
+//! Shared helpers: the binary, the engine (required: a missing engine fails the test), the
+//! CA bundle, and leak checks by run label.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const GLIBC: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-glibc";
+pub const MUSL: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-musl";
+
+pub fn bin() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("muslcheck").expect("the muslcheck binary");
+    c.env_remove("MUSLCHECK_CA_BUNDLE").env_remove("MUSLCHECK_MATRIX").env("NO_COLOR", "1");
+    c
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// The CA bundle pip needs on this network.
+pub fn ca_bundle() -> String {
+    std::env::var("MUSLCHECK_TEST_CA_BUNDLE").unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into())
+}
+
+/// Panics unless a Docker engine answers: these tests never skip.
+pub fn require_engine() {
+    let ok = Command::new("docker").args(["version", "--format", "{{.Server.APIVersion}}"]).output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(ok, "no Docker engine answers: run scripts/test.sh (it starts one and builds the test bed)");
+}
+
+/// Objects of the kinds a run must never leave behind (containers, networks) for a run id.
+pub fn leftovers(run_id: &str) -> Vec<String> {
+    let mut out = vec![];
+    for kind in ["ps", "network"] {
+        let mut c = Command::new("docker");
+        if kind == "ps" {
+            c.args(["ps", "-aq"]);
+        } else {
+            c.args(["network", "ls", "-q"]);
+        }
+        let o = c.args(["--filter", &format!("label=io.muslcheck.run={run_id}")]).output().expect("docker");
+        out.extend(String::from_utf8_lossy(&o.stdout).lines().map(|l| format!("{kind} {l}")));
+    }
+    out
+}
+
+/// Reads the report a run wrote to its results directory.
+pub fn report(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+pub fn assert_no_leftovers(report: &serde_json::Value) {
+    let run_id = report["run_id"].as_str().expect("run id");
+    let left = leftovers(run_id);
+    assert!(left.is_empty(), "run {run_id} left {left:?}");
+}
+
+pub fn job<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["jobs"].as_array().unwrap().iter().find(|j| j["id"] == id).unwrap_or_else(|| panic!("no job {id} in {report:#}"))
+}

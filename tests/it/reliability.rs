@@ -1,0 +1,141 @@
+//! Failure paths against the real engine: interrupted runs leave nothing and keep a partial
+//! report; a killed run's leftovers are removed by `clean`; time limits are outcomes.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// A matrix whose smoke test sleeps, so the run is surely mid-flight when it is interrupted.
+fn slow_matrix(dir: &Path, probe_timeout: &str, sleep_s: u32) -> String {
+    std::fs::write(dir.join("sleep.py"), format!("import time\ntime.sleep({sleep_s})\n")).unwrap();
+    let m = format!(
+        "[policy]\nprobe_timeout = \"{probe_timeout}\"\n\n[[base]]\nname = \"glibc\"\nimage = \"{GLIBC}\"\n\n[[base]]\nname = \"musl\"\nimage = \"{MUSL}\"\n\n\
+         [[dependency]]\nrequirement = \"six==1.17.0\"\nsmoke = \"sleep.py\"\n\n[[dependency]]\nname = \"six-again\"\nrequirement = \"six>=1.16\"\nsmoke = \"sleep.py\"\n"
+    );
+    let p = dir.join("slow.toml");
+    std::fs::write(&p, m).unwrap();
+    p.display().to_string()
+}
+
+fn spawn_run(matrix: &str, results: &Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
+        .args(["run", "--matrix", matrix, "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(results)
+        .env_remove("MUSLCHECK_CA_BUNDLE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn muslcheck")
+}
+
+/// Waits until the run has a probe container running; returns the run id.
+fn wait_for_probe(results: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(240), "the run never started a probe");
+        if let Ok(text) = std::fs::read_to_string(results.join("report.json")) {
+            if let Ok(r) = serde_json::from_str::<serde_json::Value>(&text) {
+                let id = r["run_id"].as_str().unwrap().to_string();
+                let o = Command::new("docker")
+                    .args(["ps", "-q", "--filter", &format!("label=io.muslcheck.run={id}"), "--filter", "label=io.muslcheck.kind=probe-wheels"])
+                    .output()
+                    .unwrap();
+                if !o.stdout.is_empty() {
+                    return id;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    assert!(Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap().success());
+}
+
+#[test]
+fn sigint_and_sigterm_mid_run_leave_nothing_and_a_valid_partial_report() {
+    require_engine();
+    for sig in ["-INT", "-TERM"] {
+        let d = tempfile::tempdir().unwrap();
+        let matrix = slow_matrix(d.path(), "5m", 300);
+        let results = d.path().join("results");
+        let mut child = spawn_run(&matrix, &results);
+        let run_id = wait_for_probe(&results);
+        signal(&child, sig);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{sig}");
+        assert!(leftovers(&run_id).is_empty(), "{sig}: {:?}", leftovers(&run_id));
+        let r = report(&results);
+        assert_eq!(r["partial"], true);
+        assert!(!r["not_run"].as_array().unwrap().is_empty(), "{r:#}");
+        assert!(r["errors"][0].as_str().unwrap().contains("interrupted"), "{r:#}");
+    }
+}
+
+#[test]
+fn after_kill_9_clean_removes_what_the_run_left() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let matrix = slow_matrix(d.path(), "5m", 300);
+    let results = d.path().join("results");
+    let mut child = spawn_run(&matrix, &results);
+    let run_id = wait_for_probe(&results);
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    assert!(!leftovers(&run_id).is_empty(), "kill -9 should leave the probe container behind");
+    bin().args(["clean", "--run", &run_id, "--dry-run"]).assert().success();
+    assert!(!leftovers(&run_id).is_empty(), "--dry-run removed something");
+    bin().args(["clean", "--run", &run_id]).assert().success();
+    assert!(leftovers(&run_id).is_empty(), "{:?}", leftovers(&run_id));
+}
+
+#[test]
+fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let matrix = slow_matrix(d.path(), "15s", 600);
+    let results = d.path().join("results");
+    let start = Instant::now();
+    bin()
+        .args(["run", "--matrix", &matrix, "--only", "six", "--base", "musl", "--no-profile", "--no-resolver", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(&results)
+        .assert()
+        .code(0);
+    assert!(start.elapsed() < Duration::from_secs(120));
+    let r = report(&results);
+    let j = job(&r, "six[musl]");
+    assert_eq!(j["probe"]["container"]["timed_out"], true, "{j}");
+    let v = &r["verdicts"][0];
+    assert_eq!(v["pass"], false);
+    assert!(v["reasons"].to_string().contains("did not finish within 15 s"), "{v}");
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn two_runs_at_once_do_not_collide() {
+    require_engine();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = |dir: &Path| {
+        Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
+            .args(["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--only", "msgpack", "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+            .arg(dir)
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut x, mut y) = (run(a.path()), run(b.path()));
+    assert_eq!(x.wait().unwrap().code(), Some(0));
+    assert_eq!(y.wait().unwrap().code(), Some(0));
+    let (ra, rb) = (report(a.path()), report(b.path()));
+    assert_ne!(ra["run_id"], rb["run_id"]);
+    for r in [&ra, &rb] {
+        assert_eq!(r["jobs"].as_array().unwrap().len(), 4);
+        assert!(r["verdicts"].as_array().unwrap().iter().all(|v| v["pass"] == true), "{r:#}");
+        assert_no_leftovers(r);
+    }
+}

@@ -1,0 +1,101 @@
+//! The test bed as the harness sees it: both bases pulled from the local registry with their
+//! digests, their libc observed inside them, the package index reachable only with the CA bundle.
+
+use predicates::prelude::*;
+
+use crate::common::*;
+
+#[test]
+fn doctor_reports_engine_bases_digests_libc_and_index() {
+    require_engine();
+    let out = bin()
+        .args(["doctor", "--matrix", "matrix/local.toml", "--ca-bundle", &ca_bundle()])
+        .current_dir(root())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("engine: Docker "), "{text}");
+    assert!(text.contains("API 1."), "{text}");
+    for (name, libc) in [("glibc", "glibc 2."), ("musl", "musl 1.2.")] {
+        let line = text.lines().find(|l| l.contains(&format!(" {name} "))).unwrap_or_else(|| panic!("no row for {name}: {text}"));
+        assert!(line.contains("sha256:"), "no digest for {name}: {line}");
+        assert!(line.contains(libc), "libc of {name} not observed as {libc}: {line}");
+        assert!(line.contains("reachable"), "{line}");
+    }
+}
+
+#[test]
+fn doctor_without_the_ca_bundle_says_the_index_is_unreachable() {
+    require_engine();
+    bin()
+        .args(["doctor", "--matrix", "matrix/local.toml"])
+        .current_dir(root())
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("UNREACHABLE"))
+        .stderr(predicate::str::contains("CERTIFICATE_VERIFY_FAILED"));
+}
+
+#[test]
+fn bases_are_pulled_with_registry_digests_and_their_libc_observed() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .args(["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(dir.path())
+        .current_dir(root())
+        .assert()
+        .code(0);
+    let r = report(dir.path());
+    let bases = r["bases"].as_array().unwrap();
+    assert_eq!(bases.len(), 2);
+    for b in bases {
+        let digest = b["digest"].as_str().expect("a registry digest");
+        assert!(digest.starts_with("sha256:") && digest.len() == 71, "{b}");
+        // The digest is the registry's: the engine lists it for the pulled reference.
+        let image = b["image"].as_str().unwrap();
+        let o = std::process::Command::new("docker").args(["image", "inspect", "-f", "{{json .RepoDigests}}", image]).output().unwrap();
+        assert!(String::from_utf8_lossy(&o.stdout).contains(digest), "{image} {digest}");
+    }
+    let libc = |name: &str| bases.iter().find(|b| b["name"] == name).unwrap()["libc"].clone();
+    assert_eq!(libc("musl")["family"], "musl");
+    assert!(libc("musl")["version"].as_str().unwrap().starts_with("1.2."), "{}", libc("musl"));
+    assert_eq!(libc("glibc")["family"], "glibc");
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_without() {
+    require_engine();
+    let with = tempfile::tempdir().unwrap();
+    bin()
+        .args(["gate", "msgpack==1.1.2", "--smoke", "tests/fixtures/smoke/msgpack.py", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(with.path())
+        .current_dir(root())
+        .assert()
+        .code(0);
+    let r = report(with.path());
+    assert_eq!(job(&r, "msgpack[glibc]")["distributions"][0]["source"], "manylinux");
+    assert_eq!(job(&r, "msgpack[musl]")["distributions"][0]["source"], "musllinux");
+    for id in ["msgpack[glibc]", "msgpack[musl]"] {
+        assert_eq!(job(&r, id)["probe"]["smoke"]["status"], "ok", "{}", job(&r, id));
+    }
+
+    let without = tempfile::tempdir().unwrap();
+    bin()
+        .args(["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml", "--results-dir"])
+        .arg(without.path())
+        .current_dir(root())
+        .assert()
+        .code(1);
+    let r = report(without.path());
+    for id in ["msgpack[glibc]", "msgpack[musl]"] {
+        let j = job(&r, id);
+        assert_eq!(j["outcome"], "install-failed", "{j}");
+        assert!(j["error"].as_str().unwrap().contains("CERTIFICATE_VERIFY_FAILED"), "{j}");
+    }
+    assert_no_leftovers(&r);
+}
