@@ -111,21 +111,27 @@ pub struct JobBuild {
 pub struct BuildInputs<'a> {
     pub base: &'a Base,
     pub prep_tag: &'a str,
-    pub requirement: &'a Requirement,
+    /// Installed together, in one pip run.
+    pub requirements: &'a [Requirement],
     pub ca_bundle: Option<&'a std::path::Path>,
     pub timeout: Duration,
     pub no_cache: bool,
 }
 
-/// The job image's tag: a hash of the prep image and the requirement.
-pub async fn job_tag(engine: &Engine, prep_tag: &str, requirement: &Requirement) -> Result<String, EngineError> {
+/// The requirements file pip reads: one validated requirement a line.
+fn requirements_file(reqs: &[Requirement]) -> String {
+    reqs.iter().map(|r| format!("{}\n", r.text)).collect()
+}
+
+/// The job image's tag: a hash of the prep image and the requirements.
+pub async fn job_tag(engine: &Engine, prep_tag: &str, reqs: &[Requirement]) -> Result<String, EngineError> {
     let prep_id = engine.image(prep_tag).await?.map(|i| i.id).unwrap_or_else(|| prep_tag.to_string());
-    Ok(format!("muslcheck/job:{}", key(&[RECIPE_VERSION, &prep_id, &requirement.text])))
+    Ok(format!("muslcheck/job:{}", key(&[RECIPE_VERSION, &prep_id, &requirements_file(reqs)])))
 }
 
 /// Installs the requirement on the prep image, or reuses the cached job image.
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
-    let tag = job_tag(engine, inp.prep_tag, inp.requirement).await?;
+    let tag = job_tag(engine, inp.prep_tag, inp.requirements).await?;
     if !inp.no_cache && engine.image(&tag).await?.is_some() {
         if let Some(record) = read_record(engine, &tag).await? {
             return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new() });
@@ -167,7 +173,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         spec.env.push(format!("PIP_CERT={CA_PATH}"));
         spec.env.push(format!("SSL_CERT_FILE={CA_PATH}"));
     }
-    let reqs = format!("{}\n", inp.requirement.text);
+    let reqs = requirements_file(inp.requirements);
     spec.uploads.push((STATE_DIR.into(), tar_of(&[("requirements.txt", reqs.as_bytes())])));
     let started = Instant::now();
     let out = engine.run(&spec).await?;
@@ -212,7 +218,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             engine
                 .upload(&container, STATE_DIR, tar_of(&[("build.json", &json), ("install.log", log.as_bytes())]))
                 .await?;
-            let labels = HashMap::from([("io.muslcheck.requirement".to_string(), inp.requirement.text.clone())]);
+            let labels = HashMap::from([("io.muslcheck.requirements".to_string(), reqs.trim_end().replace('\n', "; "))]);
             engine.commit(&container, &tag, "job", labels).await?;
             Some(tag.clone())
         };

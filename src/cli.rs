@@ -51,6 +51,9 @@ pub enum Command {
     /// Remove containers and networks left by runs that were killed (and, with --images, the cache).
     #[command(after_help = EXIT_CODES)]
     Clean(CleanArgs),
+    /// Run a crash reproducer N times on every base and compare outcomes (exit 1 when they differ).
+    #[command(after_help = EXIT_CODES)]
+    Repro(ReproArgs),
 }
 
 #[derive(Debug, Args, Clone)]

@@ -6,6 +6,7 @@ mod clean;
 mod doctor;
 mod pipeline;
 mod profile;
+mod repro;
 
 use std::io::Write;
 
@@ -39,6 +40,7 @@ pub fn execute(cli: Cli) -> i32 {
             Command::Gate(a) => pipeline::run(crate::settings::gate(&a)?, progress).await,
             Command::Doctor(a) => doctor::run(&a).await,
             Command::Clean(a) => clean::run(&a).await,
+            Command::Repro(a) => repro::run(&a).await,
         }
     });
     // Do not wait for stray blocking tasks (a progress ticker) on the way out.

@@ -263,7 +263,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         let inputs = BuildInputs {
             base: &job.base,
             prep_tag,
-            requirement: &job.dependency.requirement,
+            requirements: std::slice::from_ref(&job.dependency.requirement),
             ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
             timeout: s.matrix.policy.build_timeout,
             no_cache: s.no_cache,

@@ -8,7 +8,7 @@ mod cleanup;
 mod containers;
 mod images;
 
-pub(crate) use containers::{Mount, RunSpec, Sandbox};
+pub(crate) use containers::{Mount, RunOutput, RunSpec, Sandbox};
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -160,3 +160,6 @@ impl Engine {
         self.live.lock().expect("live container set").remove(id);
     }
 }
+
+#[cfg(test)]
+mod tests;

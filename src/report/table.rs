@@ -124,6 +124,11 @@ pub fn render(r: &RunReport) -> String {
     for e in &r.errors {
         out.push_str(&format!("\nerror: {e}\n"));
     }
+    if r.command == "repro" {
+        let distinct: std::collections::BTreeSet<Vec<&String>> = r.repro.iter().map(|x| x.outcomes.keys().collect()).collect();
+        out.push_str(if distinct.len() > 1 { "\noutcomes differ between bases\n" } else { "\nsame outcomes on every base\n" });
+        return out;
+    }
     let blocking = r.findings.iter().filter(|f| f.severity == Severity::Blocking).count();
     out.push_str(&format!("\n{} finding(s), {} blocking\n", r.findings.len(), blocking));
     out

@@ -6,5 +6,6 @@ mod common;
 mod cli;
 mod gate;
 mod reliability;
+mod repro;
 mod run;
 mod testbed;

@@ -1,0 +1,154 @@
+//! `repro`: runs a crash reproducer N times on every base (after installing its requirements,
+//! reusing the pipeline's cached images) and reports per base the exit status or signal, the
+//! crash rate, digests of the output with an excerpt, and the duration. Exit 1 when the bases'
+//! outcomes differ.
+
+use std::collections::{BTreeMap, BTreeSet};
+use sha2::{Digest, Sha256};
+
+use super::{bases, emit, new_run_id, profile};
+use crate::build::{self, BuildInputs, VENV_PYTHON};
+use crate::cli::ReproArgs;
+use crate::engine::{Engine, RunSpec, Sandbox};
+use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
+use crate::matrix::Requirement;
+use crate::report::model::{BuildOutcome, ReproRecord, ReproRun, RunReport};
+use crate::settings::Output;
+
+pub async fn run(a: &ReproArgs) -> Result<i32> {
+    let script = std::fs::read_to_string(&a.script).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
+    if a.runs == 0 || a.runs > 1000 {
+        return Err(Error::Usage(format!("--runs must be between 1 and 1000, not {}", a.runs)));
+    }
+    let timeout = crate::matrix::parse_duration(&a.timeout).map_err(|e| Error::Usage(format!("--timeout: {e}")))?;
+    let reqs = a
+        .requirements
+        .iter()
+        .map(|r| Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", r.escape_debug()))))
+        .collect::<Result<Vec<_>>>()?;
+    let matrix = crate::settings::load_matrix(&a.matrix)?;
+    let out = Output::from_args(&a.output);
+    let run_id = new_run_id();
+    let engine = Engine::connect(&run_id).await?;
+    let mut report = RunReport::new("repro", &run_id, &matrix.path.display().to_string());
+    let work = async {
+        for base in &matrix.bases {
+            let mut rec = bases::resolve(&engine, base, true).await?.record;
+            rec.libc = profile::observe_libc(&engine, &rec.image_id, &base.python).await?.0;
+            let prep = build::ensure_prep(&engine, base, &rec.image_id, matrix.policy.build_timeout, false)
+                .await
+                .map_err(|e| Error::Usage(format!("base {}: {e}", base.name)))?;
+            let image = if reqs.is_empty() {
+                prep
+            } else {
+                let inputs = BuildInputs {
+                    base,
+                    prep_tag: &prep,
+                    requirements: &reqs,
+                    ca_bundle: matrix.policy.ca_bundle.as_deref(),
+                    timeout: matrix.policy.build_timeout,
+                    no_cache: false,
+                };
+                let built = build::build_job(&engine, &inputs).await?;
+                match (built.record.outcome, built.image) {
+                    (BuildOutcome::Installed, Some(img)) => img,
+                    (o, _) => {
+                        report.errors.push(format!(
+                            "{}: the requirements did not install ({}): {}",
+                            base.name,
+                            serde_json::to_value(o).unwrap().as_str().unwrap_or(""),
+                            built.record.error.unwrap_or_default()
+                        ));
+                        report.bases.push(rec);
+                        continue;
+                    }
+                }
+            };
+            let mut runs = vec![];
+            for i in 0..a.runs {
+                eprintln!("{}: run {}/{}", base.name, i + 1, a.runs);
+                let mut spec = RunSpec::new(&image, vec![VENV_PYTHON.into(), "-c".into(), script.clone()], "repro");
+                spec.sandbox = Sandbox::strict();
+                spec.user = Some("1000:1000".into());
+                spec.timeout = timeout;
+                spec.env = vec!["PYTHONDONTWRITEBYTECODE=1".into(), "HOME=/tmp".into(), "PYTHONFAULTHANDLER=1".into()];
+                let o = engine.run(&spec).await?;
+                runs.push(repro_run(&o));
+            }
+            report.repro.push(summarise(&base.name, runs));
+            report.bases.push(rec);
+        }
+        Ok::<_, Error>(())
+    };
+    let outcome = tokio::select! {
+        r = work => r,
+        sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),
+    };
+    engine.cleanup_run().await;
+    outcome?;
+    report.partial = false;
+    report.finished_at = Some(crate::report::model::now());
+    let json = serde_json::to_vec_pretty(&report).expect("serialising a report");
+    crate::report::write_atomic(&out.results_dir.join("report.json"), &json)
+        .map_err(|e| Error::io(format!("failed to write {}", out.results_dir.join("report.json").display()), e))?;
+    emit(&report, &out)?;
+    if !report.errors.is_empty() {
+        return Ok(EXIT_INFRA);
+    }
+    let outcome_sets: BTreeSet<Vec<&String>> = report.repro.iter().map(|r| r.outcomes.keys().collect()).collect();
+    Ok(if outcome_sets.len() > 1 { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn sha(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))[..16].to_string()
+}
+
+/// The engine reports a process killed by signal N as exit code 128+N.
+fn repro_run(o: &crate::engine::RunOutput) -> ReproRun {
+    let (outcome, signal) = if o.timed_out {
+        ("timeout".to_string(), None)
+    } else if o.oom_killed {
+        ("oom".to_string(), None)
+    } else {
+        match o.exit_code {
+            Some(c) if c > 128 && c < 160 => (signal_name(c - 128), Some(c - 128)),
+            Some(c) => (format!("exit {c}"), None),
+            None => ("unknown".to_string(), None),
+        }
+    };
+    let excerpt = {
+        let text = if o.stderr.trim().is_empty() { &o.stdout } else { &o.stderr };
+        crate::build::tail(text.trim(), 400)
+    };
+    ReproRun {
+        outcome,
+        exit_code: o.exit_code,
+        signal,
+        secs: o.duration.as_secs_f64(),
+        stdout_sha256: sha(&o.stdout),
+        stderr_sha256: sha(&o.stderr),
+        excerpt,
+    }
+}
+
+fn signal_name(sig: i64) -> String {
+    match sig {
+        4 => "SIGILL".into(),
+        6 => "SIGABRT".into(),
+        7 => "SIGBUS".into(),
+        8 => "SIGFPE".into(),
+        9 => "SIGKILL".into(),
+        11 => "SIGSEGV".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+fn summarise(base: &str, runs: Vec<ReproRun>) -> ReproRecord {
+    let mut outcomes = BTreeMap::new();
+    for r in &runs {
+        *outcomes.entry(r.outcome.clone()).or_insert(0u32) += 1;
+    }
+    let crashes = runs.iter().filter(|r| r.signal.is_some()).count();
+    ReproRecord { base: base.to_string(), crash_rate: crashes as f64 / runs.len().max(1) as f64, outcomes, runs }
+}
