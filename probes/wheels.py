@@ -369,7 +369,9 @@ import faulthandler, json, sys, traceback
 faulthandler.enable()
 if sys.path and sys.path[0] in ("", "."):
     del sys.path[0]
-mode, name, path = sys.argv[1], sys.argv[2], sys.argv[3]
+mode, name, path, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+if limit > 2:  # a hung import leaves its stack in stderr before the parent kills it
+    faulthandler.dump_traceback_later(limit - 1, exit=False)
 try:
     if mode == "name":
         import importlib
@@ -419,7 +421,7 @@ def _w_rel(path, roots):
 
 def _w_run_import(item, timeout, roots):
     mode, name, path = item["mode"], item["module"], item.get("abs_path") or ""
-    r = run_child(_W_IMPORT_CHILD, args=(mode, name, path), timeout=timeout,
+    r = run_child(_W_IMPORT_CHILD, args=(mode, name, path, timeout), timeout=timeout,
                   env={"PYTHONDONTWRITEBYTECODE": "1"})
     value = {"dist": item["dist"], "kind": item["kind"], "how": mode}
     if item.get("path"):
@@ -582,7 +584,10 @@ def _w_main():
     if not smoke:
         emit("smoke", "skipped", message="no smoke script configured")
         return
-    r = run_child(smoke, timeout=smoke_timeout, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    # unbuffered, so what the script printed before dying is kept; faulthandler for the stack
+    r = run_child(smoke, timeout=smoke_timeout,
+                  env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                       "PYTHONFAULTHANDLER": "1"})
     value = {"exit_code": r["exit_code"], "signal": r["signal"],
              "signal_name": r.get("signal_name"),
              "stdout_tail": r["stdout"][-_W_TAIL:], "stderr_tail": r["stderr"][-_W_TAIL:]}
@@ -591,7 +596,7 @@ def _w_main():
     elif r["status"] == "timeout":
         message = "no result after %ss" % smoke_timeout
     elif r["status"] == "crash":
-        message = _w_last_line(r["stderr"]) or "killed by %s" % r.get("signal_name")
+        message = "killed by %s" % r.get("signal_name")
     else:
         message = _w_last_line(r["stderr"]) or "exit code %s" % r["exit_code"]
     emit("smoke", r["status"], value, message=message, duration_ms=r["duration_ms"])

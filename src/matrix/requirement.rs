@@ -44,7 +44,15 @@ impl Requirement {
                 return Err(format!("`{s}` contains `{bad}`, which is not PEP 508 syntax"));
             }
         }
-        let req = Pep508::<pep508_rs::VerbatimUrl>::from_str(s).map_err(|e| format!("not a PEP 508 requirement: {}", first_line(&e.to_string())))?;
+        if let Some(c) = s.chars().find(|c| !c.is_ascii()) {
+            // PEP 508 names, versions and operators are ASCII; pep508_rs 0.9.2 also panics on
+            // some non-ASCII input (e.g. "A-\u{fb00}"), found by the property tests.
+            return Err(format!("`{s}` contains the non-ASCII character {c:?}; requirements must be ASCII"));
+        }
+        // A parser panic must not become a harness crash: it is a refusal like any other.
+        let parsed = std::panic::catch_unwind(|| Pep508::<pep508_rs::VerbatimUrl>::from_str(s))
+            .map_err(|_| format!("`{s}` could not be parsed as PEP 508"))?;
+        let req = parsed.map_err(|e| format!("not a PEP 508 requirement: {}", first_line(&e.to_string())))?;
         if let Some(VersionOrUrl::Url(u)) = &req.version_or_url {
             return Err(format!("direct URL requirements are not supported ({}): name a version from the package index", u));
         }
@@ -115,6 +123,7 @@ mod tests {
             "",
             "numpy ==",
             "num py",
+            "A-\u{fb00}",
         ] {
             assert!(Requirement::parse(bad).is_err(), "accepted {bad:?}");
         }

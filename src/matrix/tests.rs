@@ -111,3 +111,55 @@ fn durations_parse() {
     assert!(parse_duration("soon").is_err());
     assert!(parse_duration("0s").is_err());
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Any text at all: loading never panics, and a refusal is always located.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+            if let Err(diags) = parse(&text) {
+                prop_assert!(!diags.is_empty());
+                for d in diags {
+                    prop_assert!(d.line >= 1 && d.column >= 1, "{d}");
+                }
+            }
+        }
+
+        /// TOML-shaped input with random values in every slot.
+        #[test]
+        fn random_values_in_a_valid_shape_never_panic(
+            name in "\\PC{0,20}", image in "\\PC{0,40}", family in "\\PC{0,8}", req in "\\PC{0,60}",
+            timeout in "\\PC{0,10}", kind in "\\PC{0,16}",
+        ) {
+            let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+            let text = format!(
+                "[policy]\nbuild_timeout = {}\nblocking = [{}]\n[[base]]\nname = {}\nimage = {}\nfamily = {}\n[[dependency]]\nrequirement = {}\n",
+                q(&timeout), q(&kind), q(&name), q(&image), q(&family), q(&req)
+            );
+            let _ = parse(&text);
+        }
+
+        /// Whatever is accepted as a requirement is one line without shell metacharacters.
+        #[test]
+        fn accepted_requirements_are_single_safe_lines(s in "\\PC{0,80}") {
+            if let Ok(r) = Requirement::parse(&s) {
+                prop_assert!(!r.text.contains('\n') && !r.text.contains('\r'));
+                for bad in ["`", "$(", "&&", "|", "\\"] {
+                    prop_assert!(!r.text.contains(bad), "{:?} -> {:?}", s, r.text);
+                }
+                prop_assert!(!r.text.trim_start().starts_with('-'));
+            }
+        }
+
+        #[test]
+        fn requirements_files_never_panic(s in "(\\PC{0,40}\n){0,8}") {
+            let _ = requirement::parse_requirements_file(&s);
+        }
+    }
+}

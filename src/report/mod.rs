@@ -44,3 +44,6 @@ pub fn read(path: &Path) -> Result<RunReport, String> {
         None => Err(format!("{} is not a muslcheck report (no schema_version)", path.display())),
     }
 }
+
+#[cfg(test)]
+mod tests;
