@@ -10,4 +10,6 @@ bash scripts/testbed/build.sh
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 cargo build --locked --all-targets
 cargo test --locked -- --test-threads "${MUSLCHECK_TEST_THREADS:-3}"
+# Tests that stop the engine run alone, after everything else.
+cargo test --locked --test it -- --ignored --test-threads 1
 echo "test suite finished in $(( $(date +%s) - start )) s"

@@ -74,6 +74,8 @@ pub struct ProbeSpec<'a> {
     pub user: Option<&'a str>,
     pub timeout: Duration,
     pub kind: &'a str,
+    /// Keep the stopped container (`--keep`), for debugging.
+    pub keep: bool,
 }
 
 /// Runs a probe program in a container and parses what it printed.
@@ -87,8 +89,12 @@ pub async fn run(engine: &Engine, p: &ProbeSpec<'_>) -> Result<ProbeRun, EngineE
     spec.user = p.user.map(str::to_string);
     spec.timeout = p.timeout;
     spec.max_output = 16 << 20;
+    spec.keep = p.keep;
     spec.env = vec!["PYTHONDONTWRITEBYTECODE=1".into(), "PYTHONUNBUFFERED=1".into(), "HOME=/tmp".into()];
     let out = engine.run(&spec).await?;
+    if let Some(id) = &out.container {
+        eprintln!("kept probe container {} ({}): docker start -ai {id}   (or: docker commit {id} debug && docker run --rm -it --entrypoint sh debug)", &id[..12], p.kind);
+    }
     let (records, mut protocol_errors) = parse_output(&out.stdout);
     let container = ContainerOutcome {
         exit_code: out.exit_code,

@@ -303,6 +303,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
                     user: Some("1000:1000"),
                     timeout: s.matrix.policy.probe_timeout,
                     kind: "probe-wheels",
+                    keep: s.keep,
                 },
             )
             .await?;

@@ -21,6 +21,7 @@ pub async fn observe_libc(engine: &Engine, image: &str, python: &str) -> Result<
             user: Some("1000:1000"),
             timeout: Duration::from_secs(60),
             kind: "probe-libc",
+            keep: false,
         },
     )
     .await?;
@@ -44,7 +45,7 @@ pub async fn libc_profile(engine: &Engine, base: &str, image: &str, python: &str
     sandbox.cpuset = Some("0".into());
     let run = probe::run(
         engine,
-        &ProbeSpec { image, python, probe: probes::PROFILE, config, sandbox, user: Some("1000:1000"), timeout: Duration::from_secs(240), kind: "probe-profile" },
+        &ProbeSpec { image, python, probe: probes::PROFILE, config, sandbox, user: Some("1000:1000"), timeout: Duration::from_secs(240), kind: "probe-profile", keep: false },
     )
     .await?;
     Ok(section(base, run))
@@ -70,7 +71,7 @@ pub fn dns_sandbox() -> Sandbox {
 pub async fn resolver(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value, timeout: Duration) -> Result<ProbeSection, EngineError> {
     let run = probe::run(
         engine,
-        &ProbeSpec { image, python, probe: probes::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns" },
+        &ProbeSpec { image, python, probe: probes::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns", keep: false },
     )
     .await?;
     Ok(section(base, run))

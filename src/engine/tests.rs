@@ -114,6 +114,7 @@ async fn a_probe_printing_garbage_is_an_outcome() {
             user: Some("1000:1000"),
             timeout: Duration::from_secs(60),
             kind: "test",
+            keep: false,
         },
     )
     .await

@@ -139,3 +139,35 @@ fn two_runs_at_once_do_not_collide() {
         assert_no_leftovers(r);
     }
 }
+
+/// Stops the engine under a running job. Disruptive (every other test would fail meanwhile), so
+/// it is ignored by default and scripts/test.sh runs it alone, after the rest.
+#[test]
+#[ignore = "stops the Docker engine; scripts/test.sh runs it alone"]
+fn the_engine_stopping_mid_run_gives_exit_3_and_a_partial_report() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let matrix = slow_matrix(d.path(), "5m", 300);
+    let results = d.path().join("results");
+    let mut child = spawn_run(&matrix, &results);
+    let run_id = wait_for_probe(&results);
+    let stopped = Command::new("pkill").args(["-TERM", "-x", "dockerd"]).status().unwrap();
+    assert!(stopped.success(), "no dockerd process to stop (this test needs the engine that scripts/testbed/engine.sh starts)");
+    let start = Instant::now();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    // Bring the engine back for whatever runs next, whatever the assertions say.
+    let restarted = Command::new("bash").arg(root().join("scripts/testbed/engine.sh")).status().unwrap();
+    assert!(restarted.success(), "the engine did not come back");
+    assert_eq!(status.code(), Some(3), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(120), "{:?}", start.elapsed());
+    let r = report(&results);
+    assert_eq!(r["partial"], true, "{r:#}");
+    let infra: Vec<&serde_json::Value> = r["jobs"].as_array().unwrap().iter().filter(|j| j["outcome"] == "infra-error").collect();
+    assert!(!infra.is_empty(), "jobs in flight must be infrastructure errors: {r:#}");
+    assert!(r["findings"].as_array().unwrap().is_empty(), "an engine failure is not a finding: {r:#}");
+    assert!(r["errors"].to_string().contains("engine"), "{r:#}");
+    bin().args(["clean", "--run", &run_id]).assert().success();
+    assert!(leftovers(&run_id).is_empty(), "{:?}", leftovers(&run_id));
+}
