@@ -54,6 +54,9 @@ pub enum Command {
     /// Run a crash reproducer N times on every base and compare outcomes (exit 1 when they differ).
     #[command(after_help = EXIT_CODES)]
     Repro(ReproArgs),
+    /// Replay a resolv.conf against a scripted DNS zone on every base: each libc's queries side by side.
+    #[command(after_help = EXIT_CODES)]
+    Dns(DnsArgs),
 }
 
 #[derive(Debug, Args, Clone)]

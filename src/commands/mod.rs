@@ -3,6 +3,7 @@
 
 mod bases;
 mod clean;
+mod dns;
 mod doctor;
 mod pipeline;
 mod profile;
@@ -41,6 +42,7 @@ pub fn execute(cli: Cli) -> i32 {
             Command::Doctor(a) => doctor::run(&a).await,
             Command::Clean(a) => clean::run(&a).await,
             Command::Repro(a) => repro::run(&a).await,
+            Command::Dns(a) => dns::run(&a).await,
         }
     });
     // Do not wait for stray blocking tasks (a progress ticker) on the way out.

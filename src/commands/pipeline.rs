@@ -132,7 +132,7 @@ fn normalise_profile(check: &str, v: &serde_json::Value) -> serde_json::Value {
 }
 
 /// Resolver observations: compare results and query sequences, not times or source ports.
-fn normalise_resolver(_check: &str, v: &serde_json::Value) -> serde_json::Value {
+pub(crate) fn normalise_resolver(_check: &str, v: &serde_json::Value) -> serde_json::Value {
     strip_keys(v, &["duration_ms", "t_ms", "sport", "elapsed_ms", "scenario"])
 }
 

@@ -51,15 +51,16 @@ pub async fn libc_profile(engine: &Engine, base: &str, image: &str, python: &str
     Ok(section(base, run))
 }
 
-/// The sandbox the DNS lab needs: root inside the container (to bind port 53 and write
-/// /etc/resolv.conf, /etc/hosts, /etc/nsswitch.conf), no network at all, every capability
-/// dropped but binding low ports.
+/// The sandbox the DNS lab needs: root inside the container to write /etc/resolv.conf,
+/// /etc/hosts and /etc/nsswitch.conf (root-owned files: no capability needed), a writable root
+/// for nsswitch.conf, no network at all, every capability dropped but binding port 53 (engines
+/// since 20.10 also allow that through ip_unprivileged_port_start).
 pub fn dns_sandbox() -> Sandbox {
     Sandbox {
         network: false,
         read_only: false,
         drop_all_caps: true,
-        cap_add: vec!["NET_BIND_SERVICE".into(), "CHOWN".into(), "DAC_OVERRIDE".into(), "FOWNER".into()],
+        cap_add: vec!["NET_BIND_SERVICE".into()],
         memory_bytes: Some(512 << 20),
         pids_limit: Some(256),
         cpuset: None,

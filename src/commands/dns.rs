@@ -1,0 +1,154 @@
+//! `dns`: replays a production resolv.conf against a scripted DNS zone on every base and shows,
+//! side by side, the queries each libc's resolver sent (in order, with timings) and what
+//! getaddrinfo returned. Exit 1 when the bases' results or query sequences differ.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::{bases, emit, new_run_id, profile};
+use crate::cli::{DnsArgs, Format, QueryType};
+use crate::engine::Engine;
+use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
+use crate::kinds::FindingKind;
+use crate::report::model::RunReport;
+use crate::settings::Output;
+
+fn read_json(path: &Path, what: &str) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read the {what} {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}:{}:{}: the {what} is not valid JSON: {e}", path.display(), e.line(), e.column())))
+}
+
+/// `key=value,key=value` -> a fault object; numbers become numbers, `a|b` becomes a list.
+pub fn parse_fault(s: &str) -> std::result::Result<serde_json::Value, String> {
+    let mut m = serde_json::Map::new();
+    for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("--fault `{s}`: `{part}` is not key=value"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if !["server", "name", "type", "transport", "nth", "action", "ms", "then", "keep", "rcode", "window_ms"].contains(&k) {
+            return Err(format!("--fault `{s}`: unknown key `{k}` (server, name, type, transport, nth, action, ms, then, keep, rcode, window_ms)"));
+        }
+        let value = if let Ok(n) = v.parse::<i64>() {
+            serde_json::json!(n)
+        } else if v.contains('|') {
+            serde_json::json!(v.split('|').collect::<Vec<_>>())
+        } else {
+            serde_json::json!(v)
+        };
+        m.insert(k.to_string(), value);
+    }
+    if !m.contains_key("action") {
+        return Err(format!("--fault `{s}`: needs an action (answer, delay, drop, servfail, nxdomain, nodata, refuse, truncate, first_per_port)"));
+    }
+    Ok(serde_json::Value::Object(m))
+}
+
+/// Builds the scenario the DNS probe runs from the arguments.
+fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
+    let mut sc = match &a.scenario {
+        Some(p) => read_json(p, "scenario")?,
+        None => {
+            let resolv = a.resolv_conf.as_ref().ok_or_else(|| Error::Usage("dns needs --scenario FILE, or --resolv-conf FILE with --zone FILE and --name NAME".into()))?;
+            let zone_path = a.zone.as_ref().ok_or_else(|| Error::Usage("dns needs --zone FILE (records and faults, JSON; see README)".into()))?;
+            let resolv_conf = std::fs::read_to_string(resolv).map_err(|e| Error::Usage(format!("cannot read {}: {e}", resolv.display())))?;
+            let mut zone = read_json(zone_path, "zone")?;
+            let faults = zone.as_object_mut().and_then(|z| z.remove("faults")).unwrap_or(serde_json::json!([]));
+            serde_json::json!({"id": "replay", "title": format!("{} against {}", resolv.display(), zone_path.display()), "resolv_conf": resolv_conf, "zone": zone, "faults": faults})
+        }
+    };
+    let obj = sc.as_object_mut().ok_or_else(|| Error::Usage("the scenario must be a JSON object".into()))?;
+    if let Some(name) = &a.name {
+        obj.insert("name".into(), serde_json::json!(name));
+    }
+    if !obj.get("name").is_some_and(|n| n.is_string()) {
+        return Err(Error::Usage("dns needs the name to resolve: --name NAME (or \"name\" in the scenario)".into()));
+    }
+    if a.scenario.is_none() || a.qtype != QueryType::Any {
+        let t = match a.qtype {
+            QueryType::A => "A",
+            QueryType::Aaaa => "AAAA",
+            QueryType::Any => "ANY",
+        };
+        obj.insert("type".into(), serde_json::json!(t));
+    }
+    let faults = obj.entry("faults").or_insert(serde_json::json!([]));
+    let list = faults.as_array_mut().ok_or_else(|| Error::Usage("\"faults\" must be a list".into()))?;
+    for f in &a.fault {
+        list.push(parse_fault(f).map_err(Error::Usage)?);
+    }
+    if !obj.get("zone").is_some_and(|z| z.is_object()) {
+        return Err(Error::Usage("the scenario needs a \"zone\" object with \"records\"".into()));
+    }
+    Ok(sc)
+}
+
+pub async fn run(a: &DnsArgs) -> Result<i32> {
+    let sc = scenario(a)?;
+    let timeout_s = sc.get("timeout_s").and_then(|t| t.as_u64()).unwrap_or(25);
+    let matrix = crate::settings::load_matrix(&a.matrix)?;
+    let out = Output::from_args(&a.output);
+    let run_id = new_run_id();
+    let engine = Engine::connect(&run_id).await?;
+    let mut report = RunReport::new("dns", &run_id, &matrix.path.display().to_string());
+    let work = async {
+        let mut runs = vec![];
+        for base in &matrix.bases {
+            let rec = bases::resolve(&engine, base, true).await?.record;
+            let image = rec.image_id.clone();
+            report.bases.push(rec);
+            let config = serde_json::json!({"custom": sc.clone()});
+            let engine = engine.clone();
+            runs.push(async move {
+                profile::resolver(&engine, &base.name, &image, &base.python, config, Duration::from_secs(timeout_s + 60)).await
+            });
+        }
+        // Every base at once: a slow scenario takes its time once, not once per base.
+        let sections = futures_util::future::join_all(runs).await;
+        for s in sections {
+            report.resolver.push(s?);
+        }
+        Ok::<_, Error>(())
+    };
+    let outcome = tokio::select! {
+        r = work => r,
+        sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),
+    };
+    engine.cleanup_run().await;
+    outcome?;
+    for (b, s) in report.bases.iter_mut().zip(&report.resolver) {
+        b.libc = s.libc.clone();
+    }
+    report.findings = crate::compare::section_findings("<resolver>", FindingKind::Resolver, &report.resolver, super::pipeline::normalise_resolver);
+    report.partial = false;
+    report.finished_at = Some(crate::report::model::now());
+    let json = serde_json::to_vec_pretty(&report).expect("serialising a report");
+    crate::report::write_atomic(&out.results_dir.join("report.json"), &json)
+        .map_err(|e| Error::io(format!("failed to write {}", out.results_dir.join("report.json").display()), e))?;
+    if out.format == Format::Table {
+        let text = crate::report::trace::render(&report.resolver);
+        match &out.output {
+            Some(p) => crate::report::write_atomic(p, text.as_bytes()).map_err(|e| Error::io(format!("failed to write {}", p.display()), e))?,
+            None => print!("{text}"),
+        }
+    } else {
+        emit(&report, &out)?;
+    }
+    Ok(if report.findings.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_from_the_command_line() {
+        assert_eq!(parse_fault("type=AAAA,action=drop").unwrap(), serde_json::json!({"type": "AAAA", "action": "drop"}));
+        assert_eq!(
+            parse_fault("server=127.0.0.1,action=delay,ms=500,then=answer").unwrap(),
+            serde_json::json!({"server": "127.0.0.1", "action": "delay", "ms": 500, "then": "answer"})
+        );
+        assert_eq!(parse_fault("type=A|AAAA,action=servfail").unwrap()["type"], serde_json::json!(["A", "AAAA"]));
+        assert!(parse_fault("type=AAAA").unwrap_err().contains("needs an action"));
+        assert!(parse_fault("colour=red,action=drop").unwrap_err().contains("unknown key"));
+        assert!(parse_fault("drop").is_err());
+    }
+}
