@@ -131,9 +131,27 @@ fn normalise_profile(check: &str, v: &serde_json::Value) -> serde_json::Value {
     strip_keys(v, &["duration_ms", "attempts", "ops_per_sec", "seconds", "elapsed_ms"])
 }
 
-/// Resolver observations: compare results and query sequences, not times or source ports.
-pub(crate) fn normalise_resolver(_check: &str, v: &serde_json::Value) -> serde_json::Value {
-    strip_keys(v, &["duration_ms", "t_ms", "sport", "elapsed_ms", "scenario"])
+/// Resolver observations: what getaddrinfo returned and the sequence of queries (server,
+/// transport, type, name, what the server did); not times, source ports or query ids, which
+/// vary from run to run.
+pub(crate) fn normalise_resolver(check: &str, v: &serde_json::Value) -> serde_json::Value {
+    if !check.starts_with("dns.") || check == "dns.sandbox" {
+        return serde_json::Value::Null;
+    }
+    let r = &v["result"];
+    let queries: Vec<serde_json::Value> = v["queries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| serde_json::json!([q["server"], q["transport"], q["type"], q["name"], q["action"]]))
+        .collect();
+    serde_json::json!({
+        "ok": r["ok"],
+        "addresses": r["addresses"],
+        "canonnames": r["canonnames"],
+        "error": r["error"]["name"],
+        "queries": queries,
+    })
 }
 
 fn strip_keys(v: &serde_json::Value, keys: &[&str]) -> serde_json::Value {

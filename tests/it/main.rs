@@ -4,7 +4,9 @@
 mod common;
 
 mod cli;
+mod dns;
 mod gate;
+mod profile;
 mod reliability;
 mod repro;
 mod run;

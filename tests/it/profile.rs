@@ -1,0 +1,76 @@
+//! `run` profiles each base: libc behaviour and resolver, observed in containers of the base.
+//! The assertions are what these two test-bed bases were measured to do.
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn check<'a>(section: &'a Value, id: &str) -> &'a Value {
+    let c = &section["checks"][id];
+    assert!(c.is_object(), "no check {id} in {}", section["base"]);
+    c
+}
+
+#[test]
+fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--ca-bundle", &ca_bundle(), "--jobs", "4", "--results-dir"])
+        .arg(dir.path())
+        .current_dir(root())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("Base profile (observed in each base)"), "{text}");
+    assert!(text.contains("Resolver profile"), "{text}");
+    let r = report(dir.path());
+    assert_no_leftovers(&r);
+    let section = |key: &str, base: &str| r[key].as_array().unwrap().iter().find(|s| s["base"] == base).unwrap_or_else(|| panic!("no {key} for {base}")).clone();
+
+    // Libc behaviour.
+    let (g, m) = (section("profile", "glibc"), section("profile", "musl"));
+    assert_eq!(g["libc"]["family"], "glibc");
+    assert_eq!(m["libc"]["family"], "musl");
+    let stack = |s: &Value, id: &str| check(s, id)["value"]["bytes"].as_i64().unwrap();
+    assert!(stack(&m, "thread_stack.python") < stack(&g, "thread_stack.python"), "musl's Python threads have smaller stacks");
+    assert!(stack(&m, "thread_stack.c") < stack(&m, "thread_stack.python"), "C-created threads on musl get less still");
+    let depth = |s: &Value| check(s, "crash_depth.json_thread")["value"].clone();
+    let (gd, md) = (depth(&g), depth(&m));
+    assert!(md["max_ok_depth"].as_i64().unwrap() < gd["max_ok_depth"].as_i64().unwrap(), "{gd} {md}");
+    assert_eq!(md["failure"]["signal_name"], "SIGSEGV", "musl dies past its depth: {md}");
+    assert_ne!(gd["failure"]["signal_name"], "SIGSEGV", "glibc stops with RecursionError: {gd}");
+    assert_eq!(check(&g, "loading.find_library")["value"]["c"], "libc.so.6");
+    assert!(check(&m, "loading.find_library")["value"]["c"].is_null());
+    let kinds: Vec<&str> = r["findings"].as_array().unwrap().iter().filter(|f| f["subject"] == "<profile>").map(|f| f["summary"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"crash_depth.json_thread differs"), "{kinds:?}");
+
+    // Resolver, on the traces.
+    let (g, m) = (section("resolver", "glibc"), section("resolver", "musl"));
+    let queries = |s: &Value, id: &str| check(s, id)["value"]["queries"].as_array().unwrap().clone();
+    // single-request-reopen: glibc sends AAAA after the A reply from a new port; musl both at once from one port.
+    let gq = queries(&g, "dns.D2b");
+    let (ga, gaaaa) = (gq.iter().find(|q| q["type"] == "A").unwrap(), gq.iter().find(|q| q["type"] == "AAAA").unwrap());
+    // The scenario delays every reply by 100 ms: a query sent after the A reply comes that late.
+    let gap = gaaaa["t_ms"].as_f64().unwrap() - ga["t_ms"].as_f64().unwrap();
+    assert!(gap >= 90.0, "glibc waits for the A reply before asking AAAA: {gq:?}");
+    assert_ne!(ga["sport"], gaaaa["sport"], "{gq:?}");
+    let mq = queries(&m, "dns.D2b");
+    assert!(mq.iter().all(|q| q["sport"] == mq[0]["sport"]), "{mq:?}");
+    let (t0, t1) = (mq[0]["t_ms"].as_f64().unwrap(), mq[1]["t_ms"].as_f64().unwrap());
+    assert!((t1 - t0).abs() < 50.0, "musl sends A and AAAA together: {mq:?}");
+    // hosts: dns in nsswitch.conf, the name only in /etc/hosts: glibc fails, musl answers with no query.
+    assert_eq!(check(&g, "dns.D8")["value"]["result"]["ok"], false);
+    assert_eq!(check(&m, "dns.D8")["value"]["result"]["ok"], true);
+    assert!(queries(&m, "dns.D8").is_empty());
+    // A truncated UDP answer: both retry over TCP, glibc both types, musl only A.
+    let tcp = |s: &Value| -> std::collections::BTreeSet<String> {
+        queries(s, "dns.D7").iter().filter(|q| q["transport"] == "tcp").map(|q| q["type"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(tcp(&g), ["A", "AAAA"].iter().map(|s| s.to_string()).collect());
+    assert_eq!(tcp(&m), ["A"].iter().map(|s| s.to_string()).collect());
+    assert!(r["findings"].as_array().unwrap().iter().any(|f| f["subject"] == "<resolver>" && f["summary"] == "dns.D1 differs"));
+}
