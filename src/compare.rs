@@ -248,7 +248,12 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult]) -> Ve
                 }
             }
             if let Some(p) = &j.probe {
-                for (m, o) in p.imports.iter().filter(|(_, o)| !o.is_ok()) {
+                // Importing an extension submodule directly can fail for reasons of the package's
+                // own (circular imports): only top-level modules, crashes and time-outs decide.
+                for (m, o) in p.imports.iter().filter(|(m, o)| match o {
+                    CheckOutcome::Error { .. } => p.top_level.contains(*m),
+                    other => !other.is_ok(),
+                }) {
                     reasons.push(format!("import {m}: {}", outcome_text(o)));
                 }
                 if let Some(s) = p.smoke.as_ref().filter(|s| !s.is_ok()) {

@@ -165,6 +165,9 @@ pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
     for r in &run.records {
         if let Some(module) = r.check.strip_prefix("import:") {
             w.imports.insert(module.to_string(), r.outcome());
+            if r.value.get("kind").and_then(|k| k.as_str()) == Some("top_level") {
+                w.top_level.insert(module.to_string());
+            }
         } else if r.check == "smoke" {
             w.smoke = Some(r.outcome());
             let out = ["stdout_tail", "stderr_tail"]

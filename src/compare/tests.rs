@@ -24,6 +24,7 @@ fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
         probe: (outcome == BuildOutcome::Installed).then(|| {
             let mut p = WheelProbe::default();
             p.imports.insert("pkg".into(), CheckOutcome::Ok);
+            p.top_level.insert("pkg".into());
             p.smoke = Some(CheckOutcome::Ok);
             p
         }),
@@ -121,4 +122,19 @@ fn infrastructure_errors_are_not_findings() {
     let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::InfraError));
     let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
     assert!(dependency_findings(&dep(), &Policy::default(), &rs).is_empty());
+}
+
+#[test]
+fn a_failing_extension_submodule_import_does_not_fail_a_base_but_a_crash_does() {
+    let mut a = job("glibc", BuildOutcome::Installed);
+    a.probe.as_mut().unwrap().imports.insert("pkg._sub".into(), CheckOutcome::Error { message: "ImportError: circular".into() });
+    let b = job("musl", BuildOutcome::Installed);
+    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
+    let v = verdicts(&dep(), &Policy::default(), &rs);
+    assert!(v[0].pass, "{:?}", v[0]);
+    // It is still a difference between the bases.
+    assert_eq!(kinds(&dependency_findings(&dep(), &Policy::default(), &rs))[0].0, FindingKind::ImportDiffers);
+    a.probe.as_mut().unwrap().imports.insert("pkg._sub".into(), CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() });
+    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
+    assert!(!verdicts(&dep(), &Policy::default(), &rs)[0].pass);
 }

@@ -160,6 +160,10 @@ pub struct WheelProbe {
     pub libc: Option<Libc>,
     /// module -> outcome of importing it in a subprocess.
     pub imports: BTreeMap<String, CheckOutcome>,
+    /// The modules of `imports` that are top-level modules of a distribution (the rest are
+    /// extension submodules, imported directly).
+    #[serde(default)]
+    pub top_level: std::collections::BTreeSet<String>,
     pub smoke: Option<CheckOutcome>,
     pub smoke_output: Option<String>,
     pub extensions: Vec<Extension>,
