@@ -309,6 +309,42 @@ pub fn section_findings(subject: &str, kind: FindingKind, sections: &[ProbeSecti
     out
 }
 
+/// Per dependency: the thread crash depth observed with it imported, where it differs between
+/// bases (informational: the base profile already says the stacks differ; this says how much
+/// room the dependency leaves).
+pub fn crash_depth_findings(jobs: &[JobRecord]) -> Vec<Finding> {
+    let mut by_dep: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
+    for j in jobs.iter().filter(|j| j.crash_depth.is_some()) {
+        by_dep.entry(j.dependency.as_str()).or_default().push(j);
+    }
+    let mut out = vec![];
+    for (dep, js) in by_dep {
+        let describe = |j: &JobRecord| {
+            let v = &j.crash_depth.as_ref().unwrap().value;
+            let fail = v["failure"]["signal_name"].as_str().or(v["failure"]["exception"].as_str()).unwrap_or("none");
+            (v["max_ok_depth"].as_i64(), fail.to_string())
+        };
+        let distinct: BTreeSet<(Option<i64>, String)> = js.iter().map(|j| describe(j)).collect();
+        if distinct.len() > 1 {
+            out.push(Finding {
+                subject: dep.to_string(),
+                kind: FindingKind::Behaviour,
+                severity: Severity::Info,
+                summary: "thread crash depth with it imported differs".into(),
+                evidence: js
+                    .iter()
+                    .map(|j| {
+                        let (d, f) = describe(j);
+                        (j.base.clone(), format!("json.dumps in a thread survives depth {}, then {f}", d.map(|d| d.to_string()).unwrap_or_else(|| "?".into())))
+                    })
+                    .collect(),
+                known: None,
+            });
+        }
+    }
+    out
+}
+
 /// A short text for an observation.
 pub fn summarise(status: &str, value: &serde_json::Value, message: Option<&str>) -> String {
     let v = value.to_string();

@@ -154,6 +154,17 @@ pub fn observations(records: &[Record]) -> BTreeMap<String, Observation> {
     records.iter().map(|r| (r.check.clone(), r.observation())).collect()
 }
 
+/// The top-level modules the wheel probe found for a distribution.
+pub fn top_level_of(records: &[Record], dist: &str) -> Vec<String> {
+    records
+        .iter()
+        .find(|r| r.check == format!("dist:{dist}"))
+        .and_then(|r| r.value.get("top_level"))
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
 /// Interprets the wheel-loading probe's records.
 pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
     let mut w = WheelProbe {

@@ -115,6 +115,7 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
         r.verdicts.extend(verdicts);
     }
     r.findings.extend(compare::section_findings("<profile>", FindingKind::Behaviour, &r.profile, normalise_profile));
+    r.findings.extend(compare::crash_depth_findings(&r.jobs));
     r.findings.extend(compare::section_findings("<resolver>", FindingKind::Resolver, &r.resolver, normalise_resolver));
     let infra = r.jobs.iter().any(|j| j.outcome == BuildOutcome::InfraError);
     r.partial = infra || !r.not_run.is_empty();
@@ -268,6 +269,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         log_tail: String::new(),
         error: None,
         probe: None,
+        crash_depth: None,
     };
     let result: std::result::Result<(), EngineError> = async {
         let prep_tag = match prep {
@@ -326,6 +328,17 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
             )
             .await?;
             record.probe = Some(probe::wheel_probe(&run));
+            if s.profile {
+                // The crash depth again, with the dependency imported first: an extension that
+                // starts threads or changes stack use shows up here.
+                let modules = probe::top_level_of(&run.records, &job.dependency.requirement.name);
+                if !modules.is_empty() {
+                    progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
+                    let config = serde_json::json!({"only": ["crash_depth.json_thread"], "preimport": modules});
+                    let section = profile::libc_profile_with(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
+                    record.crash_depth = section.checks.get("crash_depth.json_thread").cloned();
+                }
+            }
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
         distributions: vec![],
         log_tail: String::new(),
         error: (outcome != BuildOutcome::Installed).then(|| "ERROR: Failed to build 'pkg'".to_string()),
+        crash_depth: None,
         probe: (outcome == BuildOutcome::Installed).then(|| {
             let mut p = WheelProbe::default();
             p.imports.insert("pkg".into(), CheckOutcome::Ok);

@@ -117,6 +117,10 @@ pub struct JobRecord {
     pub log_tail: String,
     pub error: Option<String>,
     pub probe: Option<WheelProbe>,
+    /// The thread crash depth (nested json.dumps in a threading.Thread) with this dependency
+    /// imported first, observed in the job's image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_depth: Option<Observation>,
 }
 
 /// The outcome of one check run in a subprocess.

@@ -31,7 +31,7 @@ pub fn render(r: &RunReport) -> String {
 
     if !r.jobs.is_empty() {
         let mut t = table();
-        t.set_header(vec!["job", "outcome", "installed", "imports", "smoke", "build", "size over base"]);
+        t.set_header(vec!["job", "outcome", "installed", "imports", "smoke", "thread depth", "build", "size over base"]);
         for j in &r.jobs {
             let installed = j
                 .distributions
@@ -56,6 +56,15 @@ pub fn render(r: &RunReport) -> String {
                 Cell::new(if installed.is_empty() { "-".into() } else { installed }),
                 Cell::new(imports),
                 Cell::new(smoke),
+                Cell::new(
+                    j.crash_depth
+                        .as_ref()
+                        .map(|o| {
+                            let f = &o.value["failure"];
+                            format!("{} then {}", o.value["max_ok_depth"], f["signal_name"].as_str().or(f["exception"].as_str()).unwrap_or("-"))
+                        })
+                        .unwrap_or_else(|| "-".into()),
+                ),
                 Cell::new(format!("{:.1} s{}", j.build_secs, if j.cached { " (cached)" } else { "" })),
                 Cell::new(j.size_over_base.map(|s| format!("{:.1} MB", s as f64 / 1e6)).unwrap_or_else(|| "-".into())),
             ]);

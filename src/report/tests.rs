@@ -43,6 +43,7 @@ fn fixture() -> RunReport {
         log_tail: "Successfully installed lz4-4.4.5\n".into(),
         error: None,
         probe: Some(probe),
+        crash_depth: None,
     });
     r.jobs.push(JobRecord {
         id: "lz4[musl]".into(),
@@ -59,6 +60,7 @@ fn fixture() -> RunReport {
         log_tail: "error: command 'cc' failed: No such file or directory\nERROR: Failed to build 'lz4'\n".into(),
         error: Some("ERROR: Failed to build installable wheels for some pyproject.toml based projects (lz4)".into()),
         probe: None,
+        crash_depth: None,
     });
     r.findings.push(Finding {
         subject: "lz4".into(),

@@ -45,6 +45,11 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     assert_ne!(gd["failure"]["signal_name"], "SIGSEGV", "glibc stops with RecursionError: {gd}");
     assert_eq!(check(&g, "loading.find_library")["value"]["c"], "libc.so.6");
     assert!(check(&m, "loading.find_library")["value"]["c"].is_null());
+    // The same measurement with the dependency imported first, in its own image.
+    let with = |id: &str| job(&r, id)["crash_depth"]["value"].clone();
+    assert_eq!(with("six[musl]")["failure"]["signal_name"], "SIGSEGV", "{}", with("six[musl]"));
+    assert_eq!(with("six[musl]")["preimport"], serde_json::json!(["six"]));
+    assert!(with("six[glibc]")["max_ok_depth"].as_i64().unwrap() > with("six[musl]")["max_ok_depth"].as_i64().unwrap());
     let kinds: Vec<&str> = r["findings"].as_array().unwrap().iter().filter(|f| f["subject"] == "<profile>").map(|f| f["summary"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"crash_depth.json_thread differs"), "{kinds:?}");
 
