@@ -34,7 +34,6 @@ pub struct ProbeRun {
     pub records: Vec<Record>,
     pub protocol_errors: Vec<String>,
     pub container: ContainerOutcome,
-    pub stderr_tail: String,
 }
 
 /// Parses probe stdout. Lines that are not schema-1 records are collected as protocol errors
@@ -117,7 +116,7 @@ pub async fn run(engine: &Engine, p: &ProbeSpec<'_>) -> Result<ProbeRun, EngineE
             crate::build::tail(out.stderr.trim(), 300)
         ));
     }
-    Ok(ProbeRun { records, protocol_errors, container, stderr_tail: crate::build::tail(&out.stderr, 4000) })
+    Ok(ProbeRun { records, protocol_errors, container })
 }
 
 impl Record {

@@ -108,21 +108,14 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
         }
         Ok::<_, Error>(())
     };
-    let outcome = tokio::select! {
-        r = work => r,
-        sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),
-    };
-    engine.cleanup_run().await;
-    outcome?;
+    super::guarded(&engine, work).await?;
     for (b, s) in report.bases.iter_mut().zip(&report.resolver) {
         b.libc = s.libc.clone();
     }
     report.findings = crate::compare::section_findings("<resolver>", FindingKind::Resolver, &report.resolver, super::pipeline::normalise_resolver);
     report.partial = false;
     report.finished_at = Some(crate::report::model::now());
-    let json = serde_json::to_vec_pretty(&report).expect("serialising a report");
-    crate::report::write_atomic(&out.results_dir.join("report.json"), &json)
-        .map_err(|e| Error::io(format!("failed to write {}", out.results_dir.join("report.json").display()), e))?;
+    super::save(&report, &out)?;
     if out.format == Format::Table {
         let text = crate::report::trace::render(&report.resolver);
         match &out.output {

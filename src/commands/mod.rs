@@ -78,6 +78,24 @@ pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
     }
 }
 
+/// Runs a command's engine work racing SIGINT/SIGTERM, and removes the run's containers
+/// whichever comes first.
+pub(crate) async fn guarded<T>(engine: &crate::engine::Engine, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let outcome = tokio::select! {
+        r = work => r,
+        sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),
+    };
+    engine.cleanup_run().await;
+    outcome
+}
+
+/// Writes `<results-dir>/report.json` atomically.
+pub(crate) fn save(report: &RunReport, out: &Output) -> Result<()> {
+    let path = out.results_dir.join("report.json");
+    let json = serde_json::to_vec_pretty(report).expect("serialising a report");
+    crate::report::write_atomic(&path, &json).map_err(|e| Error::io(format!("failed to write {}", path.display()), e))
+}
+
 /// The exit code a finished report earns.
 pub(crate) fn exit_code_of(report: &RunReport) -> i32 {
     if !report.errors.is_empty() {

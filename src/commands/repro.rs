@@ -80,17 +80,10 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
         }
         Ok::<_, Error>(())
     };
-    let outcome = tokio::select! {
-        r = work => r,
-        sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),
-    };
-    engine.cleanup_run().await;
-    outcome?;
+    super::guarded(&engine, work).await?;
     report.partial = false;
     report.finished_at = Some(crate::report::model::now());
-    let json = serde_json::to_vec_pretty(&report).expect("serialising a report");
-    crate::report::write_atomic(&out.results_dir.join("report.json"), &json)
-        .map_err(|e| Error::io(format!("failed to write {}", out.results_dir.join("report.json").display()), e))?;
+    super::save(&report, &out)?;
     emit(&report, &out)?;
     if !report.errors.is_empty() {
         return Ok(EXIT_INFRA);

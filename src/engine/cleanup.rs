@@ -18,12 +18,6 @@ pub struct LabelledObjects {
     pub images: Vec<String>,
 }
 
-impl LabelledObjects {
-    pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty() && self.images.is_empty()
-    }
-}
-
 /// What a cleanup removed and what it could not.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct CleanupReport {

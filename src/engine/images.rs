@@ -1,7 +1,6 @@
 //! Images: inspect, pull (recording the digest), build from a tar context, remove.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bollard::models::BuildInfo;
 use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, RemoveImageOptions};
@@ -17,7 +16,6 @@ pub struct ImageInfo {
     /// `repo@sha256:…` entries: present when the image came from (or went to) a registry.
     pub repo_digests: Vec<String>,
     pub size: i64,
-    pub labels: HashMap<String, String>,
 }
 
 impl ImageInfo {
@@ -50,7 +48,6 @@ pub struct BuildOutput {
     pub timed_out: bool,
     pub error: Option<String>,
     pub log: String,
-    pub duration: Duration,
 }
 
 const MAX_BUILD_LOG: usize = 256 * 1024;
@@ -63,7 +60,6 @@ impl Engine {
                 id: i.id.unwrap_or_default(),
                 repo_digests: i.repo_digests.unwrap_or_default(),
                 size: i.size.unwrap_or_default(),
-                labels: i.config.and_then(|c| c.labels).unwrap_or_default(),
             })),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
             Err(e) => Err(EngineError::api(format!("failed to inspect image {reference}"), e)),
@@ -117,7 +113,6 @@ impl Engine {
             labels: Some(self.labels(kind)),
             ..Default::default()
         };
-        let start = Instant::now();
         let mut log = String::new();
         let mut pending = String::new();
         let mut error = None;
@@ -154,7 +149,7 @@ impl Engine {
             Err(_) => true,
         };
         push_bounded(&mut log, &pending);
-        Ok(BuildOutput { ok: !timed_out && error.is_none(), timed_out, error, log, duration: start.elapsed() })
+        Ok(BuildOutput { ok: !timed_out && error.is_none(), timed_out, error, log })
     }
 
     /// Removes an image; a missing image is not an error.

@@ -117,10 +117,6 @@ impl Engine {
         Ok(Engine { docker, host, run_id: run_id.to_string(), live: Arc::default() })
     }
 
-    pub fn run_id(&self) -> &str {
-        &self.run_id
-    }
-
     /// The labels every object of this run carries, plus `kind`.
     pub(crate) fn labels(&self, kind: &str) -> std::collections::HashMap<String, String> {
         [

@@ -17,10 +17,6 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures").join(name)
-}
-
 /// The CA bundle pip needs on this network.
 pub fn ca_bundle() -> String {
     std::env::var("MUSLCHECK_TEST_CA_BUNDLE").unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into())
