@@ -169,9 +169,16 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
         if !ok.is_empty() && !bad.is_empty() {
             let evidence = per.iter().map(|(b, o)| (b.to_string(), outcome_text(o))).collect();
             b.add(FindingKind::ImportDiffers, format!("import {m} works on {} but not on {}", ok.join(", "), bad.join(", ")), evidence, &bad);
-        } else if ok.is_empty() && !bad.is_empty() && per.len() > 0 {
-            let evidence = per.iter().map(|(b, o)| (b.to_string(), outcome_text(o))).collect();
-            b.add(FindingKind::Fails, format!("import {m} fails on every base"), evidence, &bad);
+        } else if ok.is_empty() && !bad.is_empty() {
+            // Failing wherever it is installed: a failure of the dependency, not a difference.
+            // A directly imported extension submodule that raises (circular imports) is the
+            // package's own affair; a top-level module, a crash or a hang is not.
+            let top_level = probed.iter().any(|r| r.job.probe.as_ref().unwrap().top_level.contains(m));
+            let hard = per.iter().any(|(_, o)| matches!(o, CheckOutcome::Crash { .. } | CheckOutcome::Timeout));
+            if top_level || hard {
+                let evidence = per.iter().map(|(b, o)| (b.to_string(), outcome_text(o))).collect();
+                b.add(FindingKind::Fails, format!("import {m} fails wherever it is installed ({})", bad.join(", ")), evidence, &bad);
+            }
         }
     }
     let smokes: Vec<(&str, CheckOutcome, Option<String>)> = probed
@@ -194,7 +201,7 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
         if !ok.is_empty() && !bad.is_empty() {
             b.add(FindingKind::SmokeDiffers, format!("the smoke test passes on {} but not on {}", ok.join(", "), bad.join(", ")), evidence, &bad);
         } else if ok.is_empty() && !bad.is_empty() {
-            b.add(FindingKind::Fails, "the smoke test fails on every base".to_string(), evidence, &bad);
+            b.add(FindingKind::Fails, format!("the smoke test fails wherever it is installed ({})", bad.join(", ")), evidence, &bad);
         }
     }
     if !crash_bases.is_empty() && crash_bases.len() < probed.len() {

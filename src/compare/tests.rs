@@ -139,3 +139,16 @@ fn a_failing_extension_submodule_import_does_not_fail_a_base_but_a_crash_does() 
     let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
     assert!(!verdicts(&dep(), &Policy::default(), &rs)[0].pass);
 }
+
+#[test]
+fn a_submodule_error_on_the_only_installed_base_is_not_a_failure() {
+    let mut a = job("glibc", BuildOutcome::Installed);
+    a.probe.as_mut().unwrap().imports.insert("pkg._sub".into(), CheckOutcome::Error { message: "ImportError: circular".into() });
+    let b = job("musl", BuildOutcome::InstallFailed);
+    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
+    assert_eq!(kinds(&dependency_findings(&dep(), &Policy::default(), &rs)), vec![(FindingKind::InstallDiffers, Severity::Blocking)]);
+    a.probe.as_mut().unwrap().imports.insert("pkg".into(), CheckOutcome::Error { message: "ImportError: top".into() });
+    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
+    let f = dependency_findings(&dep(), &Policy::default(), &rs);
+    assert!(f.iter().any(|f| f.kind == FindingKind::Fails && f.summary.contains("import pkg fails")), "{f:?}");
+}
