@@ -19,6 +19,13 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
 fi
+# A dockerd that is still shutting down holds its pid file: wait for it, then clear a stale one.
+for _ in $(seq 1 60); do pgrep -x dockerd >/dev/null || break; sleep 1; done
+if pgrep -x dockerd >/dev/null; then
+  echo "engine: a dockerd process runs but does not answer; see /var/log/muslcheck/dockerd.log" >&2
+  exit 3
+fi
+rm -f /var/run/docker.pid
 echo "engine: starting dockerd"
 mkdir -p /var/log/muslcheck
 nohup dockerd >/var/log/muslcheck/dockerd.log 2>&1 &
