@@ -188,6 +188,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             (BuildOutcome::InstallFailed, Some("pip was killed for exceeding the memory limit".to_string()))
         } else if out.exit_code == Some(0) {
             (BuildOutcome::Installed, None)
+        } else if let Some(line) = disk_full(&log) {
+            // Not the dependency's fault: the harness's own infrastructure failed.
+            (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
         } else {
             (BuildOutcome::InstallFailed, Some(last_error_line(&log)))
         };
@@ -357,6 +360,11 @@ pub fn classify(file: &str) -> Source {
     }
 }
 
+/// The line saying the disk is full (ENOSPC), if pip's output has one.
+pub fn disk_full(log: &str) -> Option<String> {
+    log.lines().find(|l| l.contains("No space left on device") || l.contains("[Errno 28]")).map(|l| l.trim().to_string())
+}
+
 /// The most telling line of a failed pip run. A TLS failure is named as such: pip itself ends
 /// with "No matching distribution found", which hides it.
 pub fn last_error_line(log: &str) -> String {
@@ -446,6 +454,13 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].name.as_str(), d[0].version.as_str(), d[0].source), ("lz4", "4.4.5", Source::Sdist));
         assert_eq!((d[1].name.as_str(), d[1].source), ("setuptools", Source::Pure));
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised() {
+        let log = "Collecting numpy\nERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n";
+        assert!(disk_full(log).unwrap().contains("No space left"));
+        assert!(disk_full("ERROR: No matching distribution found for x\n").is_none());
     }
 
     #[test]

@@ -368,9 +368,12 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         ),
         o => format!("{}: {}", serde_json::to_value(o).unwrap().as_str().unwrap_or(""), record.error.as_deref().unwrap_or("").lines().next().unwrap_or("")),
     };
+    let infra = (record.outcome == BuildOutcome::InfraError).then(|| format!("{id}: {}", record.error.as_deref().unwrap_or("infrastructure error")));
     state.update(|r| {
         r.jobs.push(record);
         r.not_run.retain(|x| x != &id);
+        // An infrastructure failure (disk full, an engine error) makes the run exit 3.
+        r.errors.extend(infra);
     });
     progress.event(Event::Finished { id, summary });
     Ok(())

@@ -86,6 +86,8 @@ pub struct RunSpec {
     pub kind: String,
     /// Keep the stopped container (for a commit or a download); the caller removes it.
     pub keep: bool,
+    /// Size of each tmpfs (default 256m).
+    pub tmpfs_size: Option<String>,
 }
 
 impl RunSpec {
@@ -103,6 +105,7 @@ impl RunSpec {
             max_output: 8 << 20,
             kind: kind.to_string(),
             keep: false,
+            tmpfs_size: None,
         }
     }
 }
@@ -161,8 +164,9 @@ impl Engine {
                 },
             })
             .collect();
+        let size = spec.tmpfs_size.as_deref().unwrap_or("256m");
         let tmpfs: HashMap<String, String> =
-            s.tmpfs.iter().map(|p| (p.clone(), "rw,exec,nosuid,size=256m,mode=1777".to_string())).collect();
+            s.tmpfs.iter().map(|p| (p.clone(), format!("rw,exec,nosuid,size={size},mode=1777"))).collect();
         let host_config = HostConfig {
             network_mode: Some(if s.network { "bridge".into() } else { "none".into() }),
             readonly_rootfs: Some(s.read_only),

@@ -139,3 +139,21 @@ async fn labels_carry_the_run_and_cleanup_removes_by_label() {
     assert!(report.failed.is_empty(), "{report:?}");
     assert_nothing_left(&e).await;
 }
+
+#[tokio::test]
+async fn a_full_disk_is_seen_by_pip_and_named_as_such() {
+    // A 2 MiB tmpfs as pip's install target: it runs out of room exactly as on a full disk.
+    let e = engine().await;
+    let code = "import glob, subprocess, sys\n\
+                wheels = glob.glob('/usr/share/python-wheels/pip-*.whl')\n\
+                sys.exit(subprocess.call([sys.executable, '-m', 'pip', 'install', '--no-index', '--no-deps', '--target', '/small'] + wheels))";
+    let mut spec = RunSpec::new(GLIBC, vec!["python3".into(), "-c".into(), code.into()], "test");
+    spec.sandbox.tmpfs.push("/small".into());
+    spec.tmpfs_size = Some("2m".into());
+    spec.timeout = Duration::from_secs(120);
+    let out = e.run(&spec).await.unwrap();
+    let log = format!("{}{}", out.stdout, out.stderr);
+    assert_ne!(out.exit_code, Some(0), "{log}");
+    assert!(crate::build::disk_full(&log).is_some(), "{log}");
+    assert_nothing_left(&e).await;
+}
