@@ -9,7 +9,12 @@ bash scripts/testbed/build.sh
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 cargo build --locked --all-targets
-cargo test --locked -- --test-threads "${MUSLCHECK_TEST_THREADS:-3}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked -- --test-threads "${MUSLCHECK_TEST_THREADS:-3}" 2>&1 | tee -a "$log"
 # Tests that stop the engine run alone, after everything else.
-cargo test --locked --test it -- --ignored --test-threads 1
+cargo test --locked --test it -- --ignored --test-threads 1 2>&1 | tee -a "$log"
 echo "test suite finished in $(( $(date +%s) - start )) s"
+# One closing line for the whole suite.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
