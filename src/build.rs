@@ -4,7 +4,7 @@
 //! 1. a *prep* image per base, from a rendered Dockerfile: the base (by image id), its system
 //!    packages, and a virtualenv at /opt/muslcheck/venv. Shared by every dependency on the base.
 //! 2. a *job* image per (requirement, prep image): pip runs in a labelled container with the
-//!    base's pip-cache volume and the CA bundle mounted (never baked into an image), and the
+//!    base's pip-cache directory and the CA bundle mounted (never baked into an image), and the
 //!    container is committed. pip's report, its log and a build record go into the image at
 //!    /opt/muslcheck/, so a cached image carries its own result.
 //!
@@ -116,6 +116,8 @@ pub struct BuildInputs<'a> {
     pub ca_bundle: Option<&'a std::path::Path>,
     pub timeout: Duration,
     pub no_cache: bool,
+    /// A host directory for pip's cache (a subdirectory per base is used), or none.
+    pub pip_cache: Option<&'a std::path::Path>,
 }
 
 /// The requirements file pip reads: one validated requirement a line.
@@ -137,8 +139,6 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new() });
         }
     }
-    let cache_volume = format!("muslcheck-pip-cache-{}", inp.base.name);
-    engine.ensure_volume(&cache_volume).await?;
     let mut spec = RunSpec::new(
         inp.prep_tag,
         vec![
@@ -167,7 +167,14 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         format!("PIP_CACHE_DIR={PIP_CACHE}"),
         "PYTHONDONTWRITEBYTECODE=1".into(),
     ];
-    spec.mounts.push(Mount::Volume { name: cache_volume, target: PIP_CACHE.into() });
+    // pip's cache lives in a host directory, not in a Docker volume: it outlives the run
+    // without leaving a Docker object behind.
+    if let Some(dir) = inp.pip_cache.map(|d| d.join(&inp.base.name)) {
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) => spec.mounts.push(Mount::Bind { source: dir.display().to_string(), target: PIP_CACHE.into(), read_only: false }),
+            Err(e) => tracing::warn!("no pip cache for this build: cannot create {}: {e}", dir.display()),
+        }
+    }
     if let Some(ca) = inp.ca_bundle {
         spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
         spec.env.push(format!("PIP_CERT={CA_PATH}"));

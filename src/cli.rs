@@ -150,7 +150,7 @@ pub struct CleanArgs {
     /// Only what this run id created (default: every run's leftovers).
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
-    /// Also remove cached images and pip-cache volumes.
+    /// Also remove cached images and pip's cache directory.
     #[arg(long)]
     pub images: bool,
     /// Show what would be removed.

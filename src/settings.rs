@@ -27,6 +27,8 @@ pub struct RunSettings {
     pub profile: bool,
     pub resolver: bool,
     pub out: Output,
+    /// The host directory that holds pip's cache between runs, when there is one.
+    pub pip_cache: Option<PathBuf>,
 }
 
 impl Output {
@@ -67,6 +69,26 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     Ok(m)
 }
 
+/// Where pip's download and wheel cache lives between runs: `MUSLCHECK_PIP_CACHE` (a directory,
+/// or `off`), else `$XDG_CACHE_HOME/muslcheck/pip` or `~/.cache/muslcheck/pip`. It is
+/// bind-mounted into builds, so it exists only where the engine can see this machine's files:
+/// with a remote engine (DOCKER_HOST other than a unix socket) there is none.
+pub fn pip_cache_dir() -> Option<PathBuf> {
+    if std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://")) {
+        return None;
+    }
+    match std::env::var("MUSLCHECK_PIP_CACHE") {
+        Ok(v) if v == "off" => None,
+        Ok(v) if !v.is_empty() => Some(PathBuf::from(v)),
+        _ => {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(base.join("muslcheck").join("pip"))
+        }
+    }
+}
+
 fn exec(a: &ExecArgs) -> Result<(usize, bool, bool)> {
     if a.jobs == 0 || a.jobs > 64 {
         return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {}", a.jobs)));
@@ -101,6 +123,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         profile: !a.no_profile,
         resolver: !a.no_resolver,
         out: Output::from_args(&a.output),
+        pip_cache: pip_cache_dir(),
     })
 }
 
@@ -162,5 +185,6 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         profile: false,
         resolver: false,
         out: Output::from_args(&a.output),
+        pip_cache: pip_cache_dir(),
     })
 }

@@ -1,5 +1,7 @@
 //! Resolving the matrix's bases to images: pull (to record the registry digest), fall back to
-//! a local image, and observe each base's libc in a container.
+//! a local image, observe each base's libc in a container, and prepare its virtualenv layer.
+
+use std::time::Duration;
 
 use crate::engine::{Engine, EngineError};
 use crate::matrix::Base;
@@ -10,6 +12,29 @@ pub struct Resolved {
     pub record: BaseRecord,
     /// What pulling said, when it failed but a local image was used.
     pub pull_warning: Option<String>,
+}
+
+/// A base ready for jobs: its record (digest, observed libc) and its prep image, or why there
+/// is none (a failed prep is every job's install failure on that base, not a harness error).
+pub struct Prepared {
+    pub record: BaseRecord,
+    pub prep: Result<String, String>,
+}
+
+/// Resolves, observes and prepares a base.
+pub async fn prepare(engine: &Engine, base: &Base, timeout: Duration, no_cache: bool) -> Result<Prepared, EngineError> {
+    let resolved = resolve(engine, base, true).await?;
+    if let Some(w) = &resolved.pull_warning {
+        tracing::warn!("base {}: using the local image ({w})", base.name);
+    }
+    let mut record = resolved.record;
+    let (libc, errors) = super::profile::observe_libc(engine, &record.image_id, &base.python).await?;
+    if libc.is_none() {
+        tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
+    }
+    record.libc = libc;
+    let prep = crate::build::ensure_prep(engine, base, &record.image_id, timeout, no_cache).await;
+    Ok(Prepared { record, prep })
 }
 
 /// Pulls the base (so its digest is the registry's) or uses a local image of that name.

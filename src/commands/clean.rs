@@ -1,5 +1,5 @@
-//! `clean`: removes what killed runs left behind, found by label. Cached images and pip-cache
-//! volumes are kept unless --images is given.
+//! `clean`: removes what killed runs left behind, found by label. Cached images and pip's cache
+//! directory are kept unless --images is given.
 
 use super::new_run_id;
 use crate::cli::CleanArgs;
@@ -34,6 +34,14 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
     }
     let report = engine.remove_labelled(&found).await;
     println!("removed {what}");
+    if a.images && a.run.is_none() {
+        if let Some(dir) = crate::settings::pip_cache_dir().filter(|d| d.exists()) {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => println!("removed pip's cache {}", dir.display()),
+                Err(e) => eprintln!("failed to remove pip's cache {}: {e}", dir.display()),
+            }
+        }
+    }
     for f in &report.failed {
         eprintln!("failed to remove {f}");
     }

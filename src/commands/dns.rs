@@ -5,13 +5,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{bases, emit, new_run_id, profile};
+use super::{bases, emit, profile};
 use crate::cli::{DnsArgs, Format, QueryType};
-use crate::engine::Engine;
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
 use crate::kinds::FindingKind;
-use crate::report::model::RunReport;
-use crate::settings::Output;
 
 fn read_json(path: &Path, what: &str) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read the {what} {}: {e}", path.display())))?;
@@ -84,11 +81,7 @@ fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
 pub async fn run(a: &DnsArgs) -> Result<i32> {
     let sc = scenario(a)?;
     let timeout_s = sc.get("timeout_s").and_then(|t| t.as_u64()).unwrap_or(25);
-    let matrix = crate::settings::load_matrix(&a.matrix)?;
-    let out = Output::from_args(&a.output);
-    let run_id = new_run_id();
-    let engine = Engine::connect(&run_id).await?;
-    let mut report = RunReport::new("dns", &run_id, &matrix.path.display().to_string());
+    let (matrix, out, engine, mut report) = super::begin("dns", &a.matrix, &a.output).await?;
     let work = async {
         let mut runs = vec![];
         for base in &matrix.bases {

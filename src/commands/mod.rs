@@ -78,6 +78,21 @@ pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
     }
 }
 
+/// What `repro` and `dns` start from: the validated matrix and output settings (checked before
+/// the engine is contacted), a connected engine with a fresh run id, and an empty report.
+pub(crate) async fn begin(
+    command: &str,
+    matrix: &crate::cli::MatrixArgs,
+    output: &crate::cli::OutputArgs,
+) -> Result<(crate::matrix::Matrix, Output, crate::engine::Engine, RunReport)> {
+    let m = crate::settings::load_matrix(matrix)?;
+    let out = Output::from_args(output);
+    let run_id = new_run_id();
+    let engine = crate::engine::Engine::connect(&run_id).await?;
+    let report = RunReport::new(command, &run_id, &m.path.display().to_string());
+    Ok((m, out, engine, report))
+}
+
 /// Runs a command's engine work racing SIGINT/SIGTERM, and removes the run's containers
 /// whichever comes first.
 pub(crate) async fn guarded<T>(engine: &crate::engine::Engine, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {

@@ -171,20 +171,8 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     progress.event(Event::Planned(jobs.len() as u64 + s.matrix.bases.len() as u64));
     for base in &s.matrix.bases {
         let id = format!("base {}", base.name);
-        progress.event(Event::Started { id: id.clone(), what: format!("pulling {}", base.image) });
-        let resolved = bases::resolve(engine, base, true).await?;
-        if let Some(w) = &resolved.pull_warning {
-            tracing::warn!("base {}: using the local image ({w})", base.name);
-        }
-        let mut record = resolved.record;
-        progress.event(Event::Phase { id: id.clone(), what: "observing its libc".into() });
-        let (libc, errors) = profile::observe_libc(engine, &record.image_id, &base.python).await?;
-        if libc.is_none() {
-            tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
-        }
-        record.libc = libc;
-        progress.event(Event::Phase { id: id.clone(), what: "preparing the virtualenv layer".into() });
-        let prep = build::ensure_prep(engine, base, &record.image_id, s.matrix.policy.build_timeout, s.no_cache).await;
+        progress.event(Event::Started { id: id.clone(), what: format!("pulling {}, observing its libc, preparing its venv layer", base.image) });
+        let bases::Prepared { record, prep } = bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache).await?;
         progress.event(Event::Finished {
             id,
             summary: format!("{} {}", record.digest.as_deref().unwrap_or(&record.image_id), record.libc.as_ref().map(|l| l.to_string()).unwrap_or_default()),
@@ -287,6 +275,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
             ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
             timeout: s.matrix.policy.build_timeout,
             no_cache: s.no_cache,
+            pip_cache: s.pip_cache.as_deref(),
         };
         let built = build::build_job(engine, &inputs).await?;
         if !built.log.is_empty() {
@@ -335,7 +324,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
                 if !modules.is_empty() {
                     progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
                     let config = serde_json::json!({"only": ["crash_depth.json_thread"], "preimport": modules});
-                    let section = profile::libc_profile_with(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
+                    let section = profile::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
                     record.crash_depth = section.checks.get("crash_depth.json_thread").cloned();
                 }
             }

@@ -38,14 +38,10 @@ fn section(base: &str, run: probe::ProbeRun) -> ProbeSection {
     }
 }
 
-/// The libc behaviour profile of a base (thread stacks, crash depth, loader, locale, ...),
-/// run in the strict sandbox pinned to one CPU (so `cpu_count` against affinity is observed).
+/// The libc behaviour profile (thread stacks, crash depth, loader, locale, ...) of a base's
+/// image, or of a job image to measure with a dependency imported; run in the strict sandbox
+/// pinned to one CPU (so `cpu_count` against affinity is observed).
 pub async fn libc_profile(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value) -> Result<ProbeSection, EngineError> {
-    libc_profile_with(engine, base, image, python, config).await
-}
-
-/// The profile probe on any image (a job image, to measure with a dependency imported).
-pub async fn libc_profile_with(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value) -> Result<ProbeSection, EngineError> {
     let mut sandbox = Sandbox::strict();
     sandbox.cpuset = Some("0".into());
     let run = probe::run(

@@ -6,14 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 
-use super::{bases, emit, new_run_id, profile};
+use super::{bases, emit};
 use crate::build::{self, BuildInputs, VENV_PYTHON};
 use crate::cli::ReproArgs;
-use crate::engine::{Engine, RunSpec, Sandbox};
+use crate::engine::{RunSpec, Sandbox};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
 use crate::matrix::Requirement;
-use crate::report::model::{BuildOutcome, ReproRecord, ReproRun, RunReport};
-use crate::settings::Output;
+use crate::report::model::{BuildOutcome, ReproRecord, ReproRun};
 
 pub async fn run(a: &ReproArgs) -> Result<i32> {
     let script = std::fs::read_to_string(&a.script).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
@@ -26,18 +25,19 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
         .iter()
         .map(|r| Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", r.escape_debug()))))
         .collect::<Result<Vec<_>>>()?;
-    let matrix = crate::settings::load_matrix(&a.matrix)?;
-    let out = Output::from_args(&a.output);
-    let run_id = new_run_id();
-    let engine = Engine::connect(&run_id).await?;
-    let mut report = RunReport::new("repro", &run_id, &matrix.path.display().to_string());
+    let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
+    let pip_cache = crate::settings::pip_cache_dir();
     let work = async {
         for base in &matrix.bases {
-            let mut rec = bases::resolve(&engine, base, true).await?.record;
-            rec.libc = profile::observe_libc(&engine, &rec.image_id, &base.python).await?.0;
-            let prep = build::ensure_prep(&engine, base, &rec.image_id, matrix.policy.build_timeout, false)
-                .await
-                .map_err(|e| Error::Usage(format!("base {}: {e}", base.name)))?;
+            let bases::Prepared { record: rec, prep } = bases::prepare(&engine, base, matrix.policy.build_timeout, false).await?;
+            let prep = match prep {
+                Ok(p) => p,
+                Err(e) => {
+                    report.errors.push(format!("{}: {e}", base.name));
+                    report.bases.push(rec);
+                    continue;
+                }
+            };
             let image = if reqs.is_empty() {
                 prep
             } else {
@@ -48,6 +48,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     ca_bundle: matrix.policy.ca_bundle.as_deref(),
                     timeout: matrix.policy.build_timeout,
                     no_cache: false,
+                    pip_cache: pip_cache.as_deref(),
                 };
                 let built = build::build_job(&engine, &inputs).await?;
                 match (built.record.outcome, built.image) {

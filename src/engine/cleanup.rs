@@ -34,8 +34,8 @@ fn filter(run: Option<&str>) -> HashMap<String, Vec<String>> {
 }
 
 impl Engine {
-    /// Lists labelled objects: those of one run, or all of the harness's. Volumes are the pip
-    /// caches and images the build cache: listed only when asked (`with_cache`).
+    /// Lists labelled objects: those of one run, or all of the harness's. Images are the build
+    /// cache: listed only when asked (`with_cache`), with any labelled volumes.
     pub async fn labelled(&self, run: Option<&str>, with_cache: bool) -> Result<LabelledObjects, EngineError> {
         let f = filter(run);
         let containers = self
@@ -106,28 +106,19 @@ impl Engine {
         report
     }
 
-    /// Removes this run's containers and networks: the end of a run and the signal path.
+    /// Removes this run's containers, networks and volumes: the end of a run and the signal path.
     pub async fn cleanup_run(&self) -> CleanupReport {
         let live: Vec<String> = self.live.lock().expect("live container set").iter().cloned().collect();
         for id in &live {
             self.remove_container(id).await;
         }
-        match self.labelled(Some(&self.run_id.clone()), false).await {
-            Ok(objs) => self.remove_labelled(&objs).await,
+        match self.labelled(Some(&self.run_id.clone()), true).await {
+            Ok(mut objs) => {
+                // Images of this run are the cache: kept.
+                objs.images.clear();
+                self.remove_labelled(&objs).await
+            }
             Err(e) => CleanupReport { failed: vec![e.to_string()], ..Default::default() },
         }
-    }
-
-    /// Creates a named volume (the pip cache) with the harness's label, if it does not exist.
-    pub async fn ensure_volume(&self, name: &str) -> Result<(), EngineError> {
-        let mut labels = HashMap::new();
-        labels.insert(LABEL.to_string(), "1".to_string());
-        labels.insert(super::KIND_LABEL.to_string(), "pip-cache".to_string());
-        let opts = bollard::models::VolumeCreateRequest { name: Some(name.to_string()), labels: Some(labels), ..Default::default() };
-        self.docker
-            .create_volume(opts)
-            .await
-            .map(|_| ())
-            .map_err(|e| EngineError::api(format!("failed to create volume {name}"), e))
     }
 }

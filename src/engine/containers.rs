@@ -59,11 +59,10 @@ impl Sandbox {
     }
 }
 
-/// A bind mount of a host path or a named volume.
+/// A bind mount of a host path. (The harness creates no volumes.)
 #[derive(Debug, Clone)]
 pub enum Mount {
     Bind { source: String, target: String, read_only: bool },
-    Volume { name: String, target: String },
 }
 
 /// One container run.
@@ -154,12 +153,6 @@ impl Engine {
                     source: Some(source.clone()),
                     target: Some(target.clone()),
                     read_only: Some(*read_only),
-                    ..Default::default()
-                },
-                Mount::Volume { name, target } => bollard::models::Mount {
-                    typ: Some(MountType::VOLUME),
-                    source: Some(name.clone()),
-                    target: Some(target.clone()),
                     ..Default::default()
                 },
             })

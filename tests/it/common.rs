@@ -28,20 +28,30 @@ pub fn require_engine() {
     assert!(ok, "no Docker engine answers: run scripts/test.sh (it starts one and builds the test bed)");
 }
 
-/// Objects of the kinds a run must never leave behind (containers, networks) for a run id.
+/// Objects a run must never leave behind (containers, networks, volumes) for a run id.
 pub fn leftovers(run_id: &str) -> Vec<String> {
     let mut out = vec![];
-    for kind in ["ps", "network"] {
+    for kind in ["ps", "network", "volume"] {
         let mut c = Command::new("docker");
-        if kind == "ps" {
-            c.args(["ps", "-aq"]);
-        } else {
-            c.args(["network", "ls", "-q"]);
-        }
+        match kind {
+            "ps" => c.args(["ps", "-aq"]),
+            "network" => c.args(["network", "ls", "-q"]),
+            _ => c.args(["volume", "ls", "-q"]),
+        };
         let o = c.args(["--filter", &format!("label=io.muslcheck.run={run_id}")]).output().expect("docker");
         out.extend(String::from_utf8_lossy(&o.stdout).lines().map(|l| format!("{kind} {l}")));
     }
     out
+}
+
+/// Runs `muslcheck ARGS --results-dir DIR` from the repository root.
+pub fn in_results(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    bin().args(args).arg("--results-dir").arg(dir).current_dir(root()).assert()
+}
+
+/// The standard output of an assertion, as text.
+pub fn stdout_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
 }
 
 /// Reads the report a run wrote to its results directory.
@@ -54,6 +64,10 @@ pub fn assert_no_leftovers(report: &serde_json::Value) {
     let run_id = report["run_id"].as_str().expect("run id");
     let left = leftovers(run_id);
     assert!(left.is_empty(), "run {run_id} left {left:?}");
+    // The harness creates no volume at all (pip's cache is a host directory), so any labelled
+    // volume, whichever run made it, is a leak.
+    let o = Command::new("docker").args(["volume", "ls", "-q", "--filter", "label=io.muslcheck"]).output().expect("docker");
+    assert!(o.stdout.is_empty(), "labelled volumes left: {}", String::from_utf8_lossy(&o.stdout));
 }
 
 pub fn job<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

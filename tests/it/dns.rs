@@ -8,14 +8,8 @@ use crate::common::*;
 /// Runs `muslcheck dns` with the arguments; returns base name -> the scenario's observation.
 fn dns(args: &[&str], expect_code: i32) -> std::collections::BTreeMap<String, Value> {
     let dir = tempfile::tempdir().unwrap();
-    bin()
-        .arg("dns")
-        .args(args)
-        .args(["--matrix", "tests/fixtures/small.toml", "--format", "json", "--results-dir"])
-        .arg(dir.path())
-        .current_dir(root())
-        .assert()
-        .code(expect_code);
+    let all: Vec<&str> = ["dns"].iter().chain(args).chain(&["--matrix", "tests/fixtures/small.toml", "--format", "json"]).copied().collect();
+    in_results(dir.path(), &all).code(expect_code);
     let r = report(dir.path());
     assert_no_leftovers(&r);
     let mut out = std::collections::BTreeMap::new();

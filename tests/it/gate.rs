@@ -5,13 +5,9 @@ use predicates::prelude::*;
 use crate::common::*;
 
 fn gate(args: &[&str], dir: &std::path::Path) -> assert_cmd::assert::Assert {
-    bin()
-        .arg("gate")
-        .args(args)
-        .args(["--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
-        .arg(dir)
-        .current_dir(root())
-        .assert()
+    let ca = ca_bundle();
+    let all: Vec<&str> = ["gate"].iter().chain(args).chain(&["--matrix", "tests/fixtures/small.toml", "--ca-bundle", ca.as_str()]).copied().collect();
+    in_results(dir, &all)
 }
 
 #[test]

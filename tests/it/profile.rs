@@ -15,16 +15,7 @@ fn check<'a>(section: &'a Value, id: &str) -> &'a Value {
 fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
-    let out = bin()
-        .args(["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--ca-bundle", &ca_bundle(), "--jobs", "4", "--results-dir"])
-        .arg(dir.path())
-        .current_dir(root())
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8_lossy(&out);
+    let text = stdout_of(&in_results(dir.path(), &["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--ca-bundle", &ca_bundle(), "--jobs", "4"]).code(0));
     assert!(text.contains("Base profile (observed in each base)"), "{text}");
     assert!(text.contains("Resolver profile"), "{text}");
     let r = report(dir.path());

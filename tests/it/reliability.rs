@@ -51,6 +51,17 @@ fn wait_for_probe(results: &Path) -> String {
     }
 }
 
+/// A run whose probe is surely in flight: returns its directory (kept alive by the caller),
+/// results directory, process and run id.
+fn start_interruptible_run() -> (tempfile::TempDir, std::path::PathBuf, Child, String) {
+    let d = tempfile::tempdir().unwrap();
+    let matrix = slow_matrix(d.path(), "5m", 300);
+    let results = d.path().join("results");
+    let child = spawn_run(&matrix, &results);
+    let run_id = wait_for_probe(&results);
+    (d, results, child, run_id)
+}
+
 fn signal(child: &Child, sig: &str) {
     assert!(Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap().success());
 }
@@ -59,11 +70,7 @@ fn signal(child: &Child, sig: &str) {
 fn sigint_and_sigterm_mid_run_leave_nothing_and_a_valid_partial_report() {
     require_engine();
     for sig in ["-INT", "-TERM"] {
-        let d = tempfile::tempdir().unwrap();
-        let matrix = slow_matrix(d.path(), "5m", 300);
-        let results = d.path().join("results");
-        let mut child = spawn_run(&matrix, &results);
-        let run_id = wait_for_probe(&results);
+        let (_d, results, mut child, run_id) = start_interruptible_run();
         signal(&child, sig);
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(130), "{sig}");
@@ -78,11 +85,7 @@ fn sigint_and_sigterm_mid_run_leave_nothing_and_a_valid_partial_report() {
 #[test]
 fn after_kill_9_clean_removes_what_the_run_left() {
     require_engine();
-    let d = tempfile::tempdir().unwrap();
-    let matrix = slow_matrix(d.path(), "5m", 300);
-    let results = d.path().join("results");
-    let mut child = spawn_run(&matrix, &results);
-    let run_id = wait_for_probe(&results);
+    let (_d, _results, mut child, run_id) = start_interruptible_run();
     signal(&child, "-KILL");
     child.wait().unwrap();
     assert!(!leftovers(&run_id).is_empty(), "kill -9 should leave the probe container behind");
@@ -146,11 +149,7 @@ fn two_runs_at_once_do_not_collide() {
 #[ignore = "stops the Docker engine; scripts/test.sh runs it alone"]
 fn the_engine_stopping_mid_run_gives_exit_3_and_a_partial_report() {
     require_engine();
-    let d = tempfile::tempdir().unwrap();
-    let matrix = slow_matrix(d.path(), "5m", 300);
-    let results = d.path().join("results");
-    let mut child = spawn_run(&matrix, &results);
-    let run_id = wait_for_probe(&results);
+    let (_d, results, mut child, run_id) = start_interruptible_run();
     let stopped = Command::new("pkill").args(["-TERM", "-x", "dockerd"]).status().unwrap();
     assert!(stopped.success(), "no dockerd process to stop (this test needs the engine that scripts/testbed/engine.sh starts)");
     let start = Instant::now();

@@ -43,11 +43,7 @@ fn doctor_without_the_ca_bundle_says_the_index_is_unreachable() {
 fn bases_are_pulled_with_registry_digests_and_their_libc_observed() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
-    bin()
-        .args(["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
-        .arg(dir.path())
-        .current_dir(root())
-        .assert()
+    in_results(dir.path(), &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()])
         .code(0);
     let r = report(dir.path());
     let bases = r["bases"].as_array().unwrap();
@@ -71,11 +67,7 @@ fn bases_are_pulled_with_registry_digests_and_their_libc_observed() {
 fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_without() {
     require_engine();
     let with = tempfile::tempdir().unwrap();
-    bin()
-        .args(["gate", "msgpack==1.1.2", "--smoke", "tests/fixtures/smoke/msgpack.py", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
-        .arg(with.path())
-        .current_dir(root())
-        .assert()
+    in_results(with.path(), &["gate", "msgpack==1.1.2", "--smoke", "tests/fixtures/smoke/msgpack.py", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()])
         .code(0);
     let r = report(with.path());
     assert_eq!(job(&r, "msgpack[glibc]")["distributions"][0]["source"], "manylinux");
@@ -85,11 +77,7 @@ fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_withou
     }
 
     let without = tempfile::tempdir().unwrap();
-    bin()
-        .args(["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml", "--results-dir"])
-        .arg(without.path())
-        .current_dir(root())
-        .assert()
+    in_results(without.path(), &["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml"])
         .code(1);
     let r = report(without.path());
     for id in ["msgpack[glibc]", "msgpack[musl]"] {
