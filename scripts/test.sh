@@ -8,6 +8,8 @@ start=$(date +%s)
 bash scripts/testbed/build.sh
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+# The local HTTPS package index (its own CA): sets MUSLCHECK_TEST_INDEX_URL, _HOST and _CA.
+eval "$(bash scripts/testbed/index.sh)"
 cargo build --locked --all-targets
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

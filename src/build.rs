@@ -64,21 +64,31 @@ pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     b.into_inner().expect("finishing a tar in memory")
 }
 
+/// The prep image's tag: a function of what goes into it (the recipe version and the rendered
+/// Dockerfile, which names the base by image id), never of the built image's own id, so an
+/// identical rebuild (`--no-cache`) invalidates no job built on it.
+pub fn prep_tag(base: &Base, base_image_id: &str) -> String {
+    format!("muslcheck/prep:{}", key(&[RECIPE_VERSION, &prep_dockerfile(base, base_image_id)]))
+}
+
 /// Makes sure the prep image of `base` exists; returns its tag.
 pub async fn ensure_prep(engine: &Engine, base: &Base, base_image_id: &str, timeout: Duration, no_cache: bool) -> Result<String, String> {
     let dockerfile = prep_dockerfile(base, base_image_id);
-    let tag = format!("muslcheck/prep:{}", key(&[RECIPE_VERSION, &dockerfile]));
+    let tag = prep_tag(base, base_image_id);
     if !no_cache {
         if let Ok(Some(_)) = engine.image(&tag).await {
             return Ok(tag);
         }
     }
     let context = tar_of(&[("Dockerfile", dockerfile.as_bytes())]);
+    // Built under a tag of this run's, then moved: a concurrent run never sees half a build.
+    let staging = engine.staging_tag(&tag);
     let out = engine
-        .build(context, &tag, "prep", timeout, |line| tracing::debug!(target: "muslcheck::build", "{}: {line}", base.name))
+        .build(context, &staging, "prep", timeout, no_cache, |line| tracing::debug!(target: "muslcheck::build", "{}: {line}", base.name))
         .await
         .map_err(|e| e.to_string())?;
     if out.ok {
+        engine.promote(&staging, &tag).await.map_err(|e| e.to_string())?;
         Ok(tag)
     } else if out.timed_out {
         Err(format!("preparing base {} timed out after {} s", base.name, timeout.as_secs()))
@@ -114,6 +124,10 @@ pub struct BuildInputs<'a> {
     /// Installed together, in one pip run.
     pub requirements: &'a [Requirement],
     pub ca_bundle: Option<&'a std::path::Path>,
+    /// The package index pip uses (PIP_INDEX_URL), when not pip's default.
+    pub index_url: Option<&'a str>,
+    /// `name:address` entries for the build container's /etc/hosts.
+    pub extra_hosts: &'a [String],
     pub timeout: Duration,
     pub no_cache: bool,
     /// A host directory for pip's cache (a subdirectory per base is used), or none.
@@ -125,15 +139,16 @@ fn requirements_file(reqs: &[Requirement]) -> String {
     reqs.iter().map(|r| format!("{}\n", r.text)).collect()
 }
 
-/// The job image's tag: a hash of the prep image and the requirements.
-pub async fn job_tag(engine: &Engine, prep_tag: &str, reqs: &[Requirement]) -> Result<String, EngineError> {
-    let prep_id = engine.image(prep_tag).await?.map(|i| i.id).unwrap_or_else(|| prep_tag.to_string());
-    Ok(format!("muslcheck/job:{}", key(&[RECIPE_VERSION, &prep_id, &requirements_file(reqs)])))
+/// The job image's tag: a hash of what went into it: the prep image's own content key (its
+/// tag), the requirements and the index they were resolved from. Not the prep image's id, which
+/// changes on every rebuild (its labels name the run that built it).
+pub fn job_tag(prep_tag: &str, reqs: &[Requirement], index_url: Option<&str>) -> String {
+    format!("muslcheck/job:{}", key(&[RECIPE_VERSION, prep_tag, &requirements_file(reqs), index_url.unwrap_or("")]))
 }
 
 /// Installs the requirement on the prep image, or reuses the cached job image.
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
-    let tag = job_tag(engine, inp.prep_tag, inp.requirements).await?;
+    let tag = job_tag(inp.prep_tag, inp.requirements, inp.index_url);
     if !inp.no_cache && engine.image(&tag).await?.is_some() {
         if let Some(record) = read_record(engine, &tag).await? {
             return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new() });
@@ -167,6 +182,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         format!("PIP_CACHE_DIR={PIP_CACHE}"),
         "PYTHONDONTWRITEBYTECODE=1".into(),
     ];
+    if let Some(url) = inp.index_url {
+        spec.env.push(format!("PIP_INDEX_URL={url}"));
+    }
+    spec.extra_hosts = inp.extra_hosts.to_vec();
     // pip's cache lives in a host directory, not in a Docker volume: it outlives the run
     // without leaving a Docker object behind.
     if let Some(dir) = inp.pip_cache.map(|d| d.join(&inp.base.name)) {
@@ -198,6 +217,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         } else if let Some(line) = disk_full(&log) {
             // Not the dependency's fault: the harness's own infrastructure failed.
             (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
+        } else if log.contains("CERTIFICATE_VERIFY_FAILED") {
+            // Nor is an index whose certificate pip cannot verify: a configuration problem of
+            // this machine or network, the same for every dependency.
+            (BuildOutcome::InfraError, Some(last_error_line(&log)))
         } else {
             (BuildOutcome::InstallFailed, Some(last_error_line(&log)))
         };
@@ -229,7 +252,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 .upload(&container, STATE_DIR, tar_of(&[("build.json", &json), ("install.log", log.as_bytes())]))
                 .await?;
             let labels = HashMap::from([("io.muslcheck.requirements".to_string(), reqs.trim_end().replace('\n', "; "))]);
-            engine.commit(&container, &tag, "job", labels).await?;
+            let staging = engine.staging_tag(&tag);
+            engine.commit(&container, &staging, "job", labels).await?;
+            engine.promote(&staging, &tag).await?;
             Some(tag.clone())
         };
         Ok(JobBuild { record, image, cached: false, log })

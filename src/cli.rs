@@ -70,6 +70,12 @@ pub struct MatrixArgs {
     /// Extra CA certificates (PEM) trusted by pip in builds and probes; overrides the matrix.
     #[arg(long, value_name = "FILE", env = "MUSLCHECK_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
+    /// The package index pip uses in builds (a PEP 503 simple index URL); overrides the matrix.
+    #[arg(long, value_name = "URL", env = "MUSLCHECK_INDEX_URL")]
+    pub index_url: Option<String>,
+    /// Add NAME:ADDRESS to /etc/hosts in build containers (an index on a private name); adds to the matrix's.
+    #[arg(long = "add-host", value_name = "NAME:ADDRESS")]
+    pub add_hosts: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -52,6 +52,14 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
         }
         m.bases.retain(|b| a.bases.contains(&b.name));
     }
+    if let Some(url) = &a.index_url {
+        crate::matrix::check_index_url(url).map_err(|e| Error::Usage(format!("--index-url {e}")))?;
+        m.policy.index_url = Some(url.clone());
+    }
+    for h in &a.add_hosts {
+        crate::matrix::check_extra_host(h).map_err(|e| Error::Usage(format!("--add-host {e}")))?;
+        m.policy.extra_hosts.push(h.clone());
+    }
     if let Some(ca) = &a.ca_bundle {
         if !ca.is_file() {
             return Err(Error::Usage(format!("--ca-bundle: no file at {}", ca.display())));

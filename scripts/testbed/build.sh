@@ -24,7 +24,7 @@ fi
 
 hash_files() { (cd "$here" && sha256sum "$@" | sha256sum | cut -c1-16); }
 glibc_recipe=$(hash_files glibc.sh)
-musl_recipe=$(printf '%s %s' "$glibc_recipe" "$(hash_files musl/Dockerfile musl/cc-musl)" | sha256sum | cut -c1-16)
+musl_recipe=$(printf '%s %s' "$glibc_recipe" "$(hash_files musl/Dockerfile musl/cc-musl fetch-sources.sh)" | sha256sum | cut -c1-16)
 glibc_local="$repo:3.13-glibc-$glibc_recipe"
 musl_local="$repo:3.13-musl-$musl_recipe"
 
@@ -39,8 +39,15 @@ if docker image inspect "$musl_local" >/dev/null 2>&1; then
   log "musl base: reusing $musl_local"
 else
   log "musl base: building $musl_local (CPython from source against musl, ~20 min cold)"
+  ctx=$(mktemp -d /var/tmp/muslcheck-musl-context.XXXXXX)
+  trap 'rm -rf "$ctx"' EXIT
+  cp "$here/musl/Dockerfile" "$here/musl/cc-musl" "$ctx/"
+  "$here/fetch-sources.sh" "$glibc_local" "$ctx/src" python3.13 openssl zlib libffi xz-utils bzip2 sqlite3
+  sources=$(paste -sd' ' "$ctx/src/VERSIONS")
+  log "musl base: sources $sources"
   DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$musl_recipe" \
-    --label io.muslcheck.testbed=1 -t "$musl_local" "$here/musl" >/dev/null
+    --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$musl_local" "$ctx" >/dev/null
+  rm -rf "$ctx"; trap - EXIT
 fi
 
 for libc in glibc musl; do

@@ -10,11 +10,12 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
     let engine = Engine::connect(&new_run_id()).await?;
     let found = engine.labelled(a.run.as_deref(), a.images).await?;
     let what = format!(
-        "{} container(s), {} network(s), {} volume(s), {} image(s)",
+        "{} container(s), {} network(s), {} volume(s), {} image(s), {} untagged image(s)",
         found.containers.len(),
         found.networks.len(),
         found.volumes.len(),
-        found.images.len()
+        found.images.len(),
+        found.dangling.iter().filter(|d| !found.images.contains(d)).count()
     );
     if a.dry_run {
         println!("would remove {what}");
@@ -30,6 +31,9 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
         for i in &found.images {
             println!("  image {i}");
         }
+        for i in found.dangling.iter().filter(|d| !found.images.contains(d)) {
+            println!("  untagged image {i}");
+        }
         return Ok(EXIT_OK);
     }
     let report = engine.remove_labelled(&found).await;
@@ -42,8 +46,10 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
             }
         }
     }
+    // An untagged image still used by a live run's container is that run's to remove.
+    let failed: Vec<&String> = report.failed.iter().filter(|f| !f.contains("conflict")).collect();
     for f in &report.failed {
         eprintln!("failed to remove {f}");
     }
-    Ok(if report.failed.is_empty() { EXIT_OK } else { EXIT_INFRA })
+    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_INFRA })
 }

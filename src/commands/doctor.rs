@@ -32,6 +32,10 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
         Some(ca) => println!("CA bundle: {}", ca.display()),
         None => println!("CA bundle: none (pip in containers trusts only the base's own CAs)"),
     }
+    match &matrix.policy.index_url {
+        Some(url) => println!("package index: {url}"),
+        None => println!("package index: pip's default (PyPI)"),
+    }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec!["base", "image", "pull", "digest", "libc (observed)", "package index"]);
@@ -64,7 +68,7 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
                 "?".into()
             }
         };
-        let index = match index_reachable(&engine, &resolved.record.image_id, &base.python, matrix.policy.ca_bundle.as_deref()).await {
+        let index = match index_reachable(&engine, &resolved.record.image_id, &base.python, matrix.policy.ca_bundle.as_deref(), matrix.policy.index_url.as_deref(), &matrix.policy.extra_hosts).await {
             Ok(()) => "reachable".to_string(),
             Err(e) => {
                 problems.push(format!("base {}: the package index is not reachable from a container: {e}", base.name));
@@ -95,7 +99,14 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
 
 /// Asks the base's pip for the versions of pip on its configured index: TLS, proxy and CA
 /// problems show up exactly as they would in a build.
-async fn index_reachable(engine: &Engine, image: &str, python: &str, ca: Option<&std::path::Path>) -> std::result::Result<(), String> {
+async fn index_reachable(
+    engine: &Engine,
+    image: &str,
+    python: &str,
+    ca: Option<&std::path::Path>,
+    index_url: Option<&str>,
+    extra_hosts: &[String],
+) -> std::result::Result<(), String> {
     let mut spec = RunSpec::new(
         image,
         vec![python.into(), "-m".into(), "pip".into(), "index".into(), "versions".into(), "pip".into(), "--disable-pip-version-check".into()],
@@ -104,6 +115,10 @@ async fn index_reachable(engine: &Engine, image: &str, python: &str, ca: Option<
     spec.sandbox = Sandbox::build();
     spec.timeout = Duration::from_secs(90);
     spec.env = vec!["PIP_NO_INPUT=1".into(), "PIP_TIMEOUT=20".into(), "PIP_RETRIES=1".into()];
+    if let Some(url) = index_url {
+        spec.env.push(format!("PIP_INDEX_URL={url}"));
+    }
+    spec.extra_hosts = extra_hosts.to_vec();
     if let Some(ca) = ca {
         spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
         spec.env.push(format!("PIP_CERT={CA_PATH}"));

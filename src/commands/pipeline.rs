@@ -273,6 +273,8 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
             prep_tag,
             requirements: std::slice::from_ref(&job.dependency.requirement),
             ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
+            index_url: s.matrix.policy.index_url.as_deref(),
+            extra_hosts: &s.matrix.policy.extra_hosts,
             timeout: s.matrix.policy.build_timeout,
             no_cache: s.no_cache,
             pip_cache: s.pip_cache.as_deref(),

@@ -46,6 +46,8 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     prep_tag: &prep,
                     requirements: &reqs,
                     ca_bundle: matrix.policy.ca_bundle.as_deref(),
+                    index_url: matrix.policy.index_url.as_deref(),
+                    extra_hosts: &matrix.policy.extra_hosts,
                     timeout: matrix.policy.build_timeout,
                     no_cache: false,
                     pip_cache: pip_cache.as_deref(),

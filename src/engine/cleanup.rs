@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use bollard::query_parameters::{
-    ListContainersOptions, ListImagesOptions, ListNetworksOptions, ListVolumesOptions, RemoveVolumeOptions,
+    ListContainersOptions, ListImagesOptions, ListNetworksOptions, ListVolumesOptions, RemoveImageOptions,
+    RemoveVolumeOptions,
 };
 
 use super::{Engine, EngineError, LABEL, RUN_LABEL};
@@ -16,6 +17,9 @@ pub struct LabelledObjects {
     pub networks: Vec<String>,
     pub volumes: Vec<String>,
     pub images: Vec<String>,
+    /// Labelled images that lost their tag (replaced by a rebuild while in use, or a run killed
+    /// between commit and tag): never cache, always garbage.
+    pub dangling: Vec<String>,
 }
 
 /// What a cleanup removed and what it could not.
@@ -54,7 +58,17 @@ impl Engine {
             .into_iter()
             .filter_map(|n| n.id)
             .collect();
-        let mut out = LabelledObjects { containers, networks, ..Default::default() };
+        let mut dangling_filter = f.clone();
+        dangling_filter.insert("dangling".to_string(), vec!["true".to_string()]);
+        let dangling = self
+            .docker
+            .list_images(Some(ListImagesOptions { all: false, filters: Some(dangling_filter), ..Default::default() }))
+            .await
+            .map_err(|e| EngineError::api("failed to list images", e))?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        let mut out = LabelledObjects { containers, networks, dangling, ..Default::default() };
         if with_cache {
             out.volumes = self
                 .docker
@@ -97,6 +111,17 @@ impl Engine {
                 Err(e) => report.failed.push(format!("volume {name}: {e}")),
             }
         }
+        for id in &objects.dangling {
+            if objects.images.contains(id) {
+                continue;
+            }
+            // Not forced: an image a live container still uses is left to that run.
+            let opts = RemoveImageOptions { force: false, ..Default::default() };
+            match self.docker.remove_image(id, Some(opts), None).await {
+                Ok(_) => report.removed.dangling.push(id.clone()),
+                Err(e) => report.failed.push(format!("image {id}: {e}")),
+            }
+        }
         for id in &objects.images {
             match self.remove_image(id).await {
                 Ok(()) => report.removed.images.push(id.clone()),
@@ -112,13 +137,26 @@ impl Engine {
         for id in &live {
             self.remove_container(id).await;
         }
-        match self.labelled(Some(&self.run_id.clone()), true).await {
+        let mut report = match self.labelled(Some(&self.run_id.clone()), true).await {
             Ok(mut objs) => {
-                // Images of this run are the cache: kept.
+                // Images of this run are the cache: kept. Untagged ones are handled below.
                 objs.images.clear();
+                objs.dangling.clear();
                 self.remove_labelled(&objs).await
             }
             Err(e) => CleanupReport { failed: vec![e.to_string()], ..Default::default() },
+        };
+        // An image replaced while a container of some run still used it lost its tag but could
+        // not be removed then. Whichever run ends last removes it: untagged labelled images are
+        // garbage whoever made them, and one still in use is refused, not forced.
+        if let Ok(all) = self.labelled(None, false).await {
+            for id in &all.dangling {
+                let opts = RemoveImageOptions { force: false, ..Default::default() };
+                if self.docker.remove_image(id, Some(opts), None).await.is_ok() {
+                    report.removed.dangling.push(id.clone());
+                }
+            }
         }
+        report
     }
 }

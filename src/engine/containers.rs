@@ -87,6 +87,8 @@ pub struct RunSpec {
     pub keep: bool,
     /// Size of each tmpfs (default 256m).
     pub tmpfs_size: Option<String>,
+    /// `name:address` entries added to the container's /etc/hosts (an index on a private name).
+    pub extra_hosts: Vec<String>,
 }
 
 impl RunSpec {
@@ -105,6 +107,7 @@ impl RunSpec {
             kind: kind.to_string(),
             keep: false,
             tmpfs_size: None,
+            extra_hosts: vec![],
         }
     }
 }
@@ -173,6 +176,7 @@ impl Engine {
             cpuset_cpus: s.cpuset.clone(),
             tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
             mounts: Some(mounts),
+            extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
             ..Default::default()
         };
         let body = ContainerCreateBody {

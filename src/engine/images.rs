@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bollard::models::BuildInfo;
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, RemoveImageOptions};
+use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, RemoveImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
@@ -103,6 +103,7 @@ impl Engine {
         tag: &str,
         kind: &str,
         timeout: Duration,
+        no_cache: bool,
         mut on_line: impl FnMut(&str) + Send,
     ) -> Result<BuildOutput, EngineError> {
         let opts = BuildImageOptions {
@@ -110,6 +111,7 @@ impl Engine {
             t: Some(tag.to_string()),
             rm: true,
             forcerm: true,
+            nocache: no_cache,
             labels: Some(self.labels(kind)),
             ..Default::default()
         };
@@ -150,6 +152,45 @@ impl Engine {
         };
         push_bounded(&mut log, &pending);
         Ok(BuildOutput { ok: !timed_out && error.is_none(), timed_out, error, log })
+    }
+
+    /// A tag private to this run for building or committing an image before it takes its
+    /// content-addressed `tag`: two runs that build the same thing never write one tag halfway.
+    pub fn staging_tag(&self, tag: &str) -> String {
+        let suffix: String = self.run_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+        format!("{tag}-staging-{suffix}")
+    }
+
+    /// Moves `tag` to the image `staging` names, in one engine call, then drops the staging tag
+    /// and removes the image `tag` held before, unless something still uses it (a container of
+    /// another run, or child images): a rebuild leaves no untagged image behind. Returns the
+    /// image id.
+    pub async fn promote(&self, staging: &str, tag: &str) -> Result<String, EngineError> {
+        let new = self
+            .image(staging)
+            .await?
+            .ok_or_else(|| EngineError::other(format!("failed to tag {tag}"), format!("the built image {staging} is gone")))?
+            .id;
+        let old = self.image(tag).await?.map(|i| i.id);
+        let (repo, t) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
+        self.docker
+            .tag_image(&new, Some(TagImageOptions { repo: Some(repo.to_string()), tag: Some(t.to_string()) }))
+            .await
+            .map_err(|e| EngineError::api(format!("failed to tag {tag}"), e))?;
+        self.untag_or_remove(staging).await;
+        if let Some(old) = old.filter(|o| *o != new) {
+            self.untag_or_remove(&old).await;
+        }
+        Ok(new)
+    }
+
+    /// Removes a tag (the image stays while another tag names it), or an untagged image that
+    /// nothing uses. Refusals (in use, has children) are expected and only logged.
+    pub async fn untag_or_remove(&self, reference: &str) {
+        let opts = RemoveImageOptions { force: false, ..Default::default() };
+        if let Err(e) = self.docker.remove_image(reference, Some(opts), None).await {
+            tracing::debug!("kept image {reference}: {e}");
+        }
     }
 
     /// Removes an image; a missing image is not an error.

@@ -74,6 +74,37 @@ pub struct Policy {
     pub blocking: Vec<FindingKind>,
     /// Extra CA certificates for pip in builds and probes.
     pub ca_bundle: Option<PathBuf>,
+    /// The package index pip uses in builds (PEP 503 simple API), instead of pip's default.
+    pub index_url: Option<String>,
+    /// `name:address` entries for the /etc/hosts of build containers, for an index on a name
+    /// that only this network knows.
+    pub extra_hosts: Vec<String>,
+}
+
+/// Checks a package index URL: http(s), no whitespace or control characters, no credentials
+/// shown back in errors. It reaches pip as an environment variable, never a shell.
+pub fn check_index_url(url: &str) -> Result<(), String> {
+    let ok_scheme = url.starts_with("https://") || url.starts_with("http://");
+    if !ok_scheme {
+        return Err("must start with https:// or http://".into());
+    }
+    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must be one line without spaces, at most 2048 characters".into());
+    }
+    Ok(())
+}
+
+/// Checks a `name:address` host entry: a DNS name and an IPv4 or IPv6 address.
+pub fn check_extra_host(entry: &str) -> Result<(), String> {
+    let (name, addr) = entry.split_once(':').ok_or_else(|| format!("`{}` is not NAME:ADDRESS", entry.escape_debug()))?;
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !name_ok {
+        return Err(format!("`{}` is not a host name", name.escape_debug()));
+    }
+    addr.parse::<std::net::IpAddr>().map_err(|_| format!("`{}` is not an IP address", addr.escape_debug()))?;
+    Ok(())
 }
 
 impl Default for Policy {
@@ -84,6 +115,8 @@ impl Default for Policy {
             probe_timeout: Duration::from_secs(300),
             blocking: FindingKind::default_blocking(),
             ca_bundle: None,
+            index_url: None,
+            extra_hosts: vec![],
         }
     }
 }

@@ -26,6 +26,8 @@ pub(crate) struct RawPolicy {
     pub probe_timeout: Option<Spanned<String>>,
     pub blocking: Option<Vec<Spanned<String>>>,
     pub ca_bundle: Option<Spanned<String>>,
+    pub index_url: Option<Spanned<String>>,
+    pub extra_hosts: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

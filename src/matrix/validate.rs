@@ -105,6 +105,18 @@ fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy) -> Policy {
     if out.source_builds_fail && !out.blocking.contains(&FindingKind::SourceBuild) {
         out.blocking.push(FindingKind::SourceBuild);
     }
+    if let Some(url) = &p.index_url {
+        match super::check_index_url(url.get_ref()) {
+            Ok(()) => out.index_url = Some(url.get_ref().clone()),
+            Err(e) => c.at(url, format!("`index_url` {e}")),
+        }
+    }
+    for h in p.extra_hosts.iter().flatten() {
+        match super::check_extra_host(h.get_ref()) {
+            Ok(()) => out.extra_hosts.push(h.get_ref().clone()),
+            Err(e) => c.at(h, format!("`extra_hosts`: {e}")),
+        }
+    }
     if let Some(ca) = &p.ca_bundle {
         let path = dir.join(ca.get_ref());
         if path.is_file() {

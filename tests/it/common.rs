@@ -9,7 +9,7 @@ pub const MUSL: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-musl";
 
 pub fn bin() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("muslcheck").expect("the muslcheck binary");
-    c.env_remove("MUSLCHECK_CA_BUNDLE").env_remove("MUSLCHECK_MATRIX").env("NO_COLOR", "1");
+    c.env_remove("MUSLCHECK_CA_BUNDLE").env_remove("MUSLCHECK_MATRIX").env_remove("MUSLCHECK_INDEX_URL").env("NO_COLOR", "1");
     c
 }
 
@@ -20,6 +20,18 @@ pub fn root() -> PathBuf {
 /// The CA bundle pip needs on this network.
 pub fn ca_bundle() -> String {
     std::env::var("MUSLCHECK_TEST_CA_BUNDLE").unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into())
+}
+
+/// The suite's local HTTPS package index (scripts/testbed/index.sh, started by scripts/test.sh):
+/// the arguments that point a command at it, without its CA.
+pub fn local_index_args() -> Vec<String> {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: run scripts/test.sh (it starts the local index)"));
+    vec!["--index-url".into(), var("MUSLCHECK_TEST_INDEX_URL"), "--add-host".into(), var("MUSLCHECK_TEST_INDEX_HOST")]
+}
+
+/// The CA (made by the test bed, trusted by nothing else) that signs the local index's certificate.
+pub fn local_index_ca() -> String {
+    std::env::var("MUSLCHECK_TEST_INDEX_CA").expect("MUSLCHECK_TEST_INDEX_CA is not set: run scripts/test.sh")
 }
 
 /// Panics unless a Docker engine answers: these tests never skip.

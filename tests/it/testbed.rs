@@ -8,17 +8,14 @@ use crate::common::*;
 #[test]
 fn doctor_reports_engine_bases_digests_libc_and_index() {
     require_engine();
-    let out = bin()
-        .args(["doctor", "--matrix", "matrix/local.toml", "--ca-bundle", &ca_bundle()])
-        .current_dir(root())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let mut args: Vec<String> = ["doctor", "--matrix", "matrix/local.toml", "--ca-bundle"].map(String::from).to_vec();
+    args.push(local_index_ca());
+    args.extend(local_index_args());
+    let out = bin().args(&args).current_dir(root()).assert().success().get_output().stdout.clone();
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("engine: Docker "), "{text}");
     assert!(text.contains("API 1."), "{text}");
+    assert!(text.contains("package index: https://index.muslcheck.test:"), "{text}");
     for (name, libc) in [("glibc", "glibc 2."), ("musl", "musl 1.2.")] {
         let line = text.lines().find(|l| l.contains(&format!(" {name} "))).unwrap_or_else(|| panic!("no row for {name}: {text}"));
         assert!(line.contains("sha256:"), "no digest for {name}: {line}");
@@ -27,11 +24,14 @@ fn doctor_reports_engine_bases_digests_libc_and_index() {
     }
 }
 
+/// The local index's certificate is signed by a CA only the test bed has: without it, pip in
+/// the bases (which trust Debian's public CAs) refuses the index on any network.
 #[test]
 fn doctor_without_the_ca_bundle_says_the_index_is_unreachable() {
     require_engine();
     bin()
         .args(["doctor", "--matrix", "matrix/local.toml"])
+        .args(local_index_args())
         .current_dir(root())
         .assert()
         .code(3)
@@ -66,24 +66,37 @@ fn bases_are_pulled_with_registry_digests_and_their_libc_observed() {
 #[test]
 fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_without() {
     require_engine();
+    let index = local_index_args();
     let with = tempfile::tempdir().unwrap();
-    in_results(with.path(), &["gate", "msgpack==1.1.2", "--smoke", "tests/fixtures/smoke/msgpack.py", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()])
-        .code(0);
+    let mut args: Vec<String> = ["gate", "msgpack==1.1.2", "--smoke", "tests/fixtures/smoke/msgpack.py", "--matrix", "tests/fixtures/small.toml", "--ca-bundle"]
+        .map(String::from)
+        .to_vec();
+    args.push(local_index_ca());
+    args.extend(index.iter().cloned());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    in_results(with.path(), &refs).code(0);
     let r = report(with.path());
     assert_eq!(job(&r, "msgpack[glibc]")["distributions"][0]["source"], "manylinux");
     assert_eq!(job(&r, "msgpack[musl]")["distributions"][0]["source"], "musllinux");
     for id in ["msgpack[glibc]", "msgpack[musl]"] {
         assert_eq!(job(&r, id)["probe"]["smoke"]["status"], "ok", "{}", job(&r, id));
+        // The file came from the local index, not from anywhere else.
+        assert!(job(&r, id)["distributions"][0]["file"].as_str().unwrap().starts_with("msgpack-1.1.2-"), "{}", job(&r, id));
     }
+    assert_no_leftovers(&r);
 
+    // Without the CA: not a finding about msgpack but a problem of this machine: exit 3.
     let without = tempfile::tempdir().unwrap();
-    in_results(without.path(), &["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml"])
-        .code(1);
+    let mut args: Vec<String> = ["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml"].map(String::from).to_vec();
+    args.extend(index);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    in_results(without.path(), &refs).code(3);
     let r = report(without.path());
     for id in ["msgpack[glibc]", "msgpack[musl]"] {
         let j = job(&r, id);
-        assert_eq!(j["outcome"], "install-failed", "{j}");
+        assert_eq!(j["outcome"], "infra-error", "{j}");
         assert!(j["error"].as_str().unwrap().contains("CERTIFICATE_VERIFY_FAILED"), "{j}");
     }
+    assert!(r["findings"].as_array().unwrap().is_empty(), "a TLS failure is not a finding: {r:#}");
     assert_no_leftovers(&r);
 }
