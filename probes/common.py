@@ -9,7 +9,15 @@
 # STATUS is "ok" (the check ran; value is what was observed), "error" (the check raised or the
 # observed thing failed; message says why), "crash" (a child died by a signal; value.signal),
 # "timeout" (a child was killed after its time limit) or "skipped" (message says why).
-# Nothing else may be written to stdout; diagnostics go to stderr.
+# Nothing else may be written to stdout; diagnostics go to stderr. A check id appears once.
+# Every probe ends with one closing record, check "probe.end", value {"planned": N,
+# "emitted": M, "protected": BOOL}: without it (or with fewer records than it counts) the
+# harness knows the probe was cut short, and fails that base instead of reading silence as a
+# pass.
+#
+# The code under test (imports, smoke scripts) runs in children of the probe with the same uid.
+# The probe makes itself non-dumpable first, so its /proc/<pid>/fd (and mem, environ) belong to
+# root: a child cannot open the probe's stdout and write records of its own.
 import json as _mc_json
 import os as _mc_os
 import signal as _mc_signal
@@ -19,6 +27,22 @@ import time as _mc_time
 
 MC_SCHEMA = 1
 MC_PROBE = "unknown"
+_MC_EMITTED = 0
+
+
+def _mc_protect():
+    """prctl(PR_SET_DUMPABLE, 0): None when done, else why not."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+            return "prctl(PR_SET_DUMPABLE) failed: errno %d" % ctypes.get_errno()
+        return None
+    except Exception as e:  # no ctypes on this base: reported in probe.end
+        return "%s: %s" % (type(e).__name__, e)
+
+
+_MC_PROTECT_ERROR = _mc_protect()
 
 
 def mc_config():
@@ -36,8 +60,17 @@ def emit(check, status="ok", value=None, message=None, duration_ms=None):
         rec["message"] = str(message)[:4000]
     if duration_ms is not None:
         rec["duration_ms"] = round(float(duration_ms), 3)
+    global _MC_EMITTED
+    _MC_EMITTED += 1
     _mc_sys.stdout.write(_mc_json.dumps(rec, sort_keys=True) + "\n")
     _mc_sys.stdout.flush()
+
+
+def mc_end(planned):
+    """The closing record: how many records the probe planned and how many it emitted."""
+    emit("probe.end", "ok", {"planned": int(planned), "emitted": _MC_EMITTED,
+                             "protected": _MC_PROTECT_ERROR is None},
+         message=_MC_PROTECT_ERROR)
 
 
 def run_child(code, args=(), timeout=30.0, env=None, stdin_data=None, max_output=65536):

@@ -1149,6 +1149,7 @@ def main():
     emit("libc", value=detect_libc())
     if cfg.get("list"):
         emit("dns.list", value=BUILTINS)
+        mc_end(2)
         return
     emit("dns.sandbox", value=sandbox_info())
     default_timeout = float(cfg.get("timeout_s", 25))
@@ -1156,8 +1157,10 @@ def main():
     if custom is not None and not isinstance(custom, list):
         custom = [custom]
     plan = []
+    planned = 2  # libc, dns.sandbox
     if custom is None or "scenarios" in cfg:
         chosen, unknown = select_builtins(cfg.get("scenarios"))
+        planned += len(unknown)
         for u in unknown:
             emit("dns." + re.sub(r"[^A-Za-z0-9_.-]", "_", u)[:64], "skipped",
                  message="no built-in scenario %r (known: %s)" % (u, ", ".join(b["id"] for b in BUILTINS)))
@@ -1170,6 +1173,7 @@ def main():
         except Exception:
             files.restore()
             emit("dns." + _scenario_id(sc), "error", message="lab failure: %s" % traceback.format_exc()[-3000:])
+    mc_end(planned + len(plan))
 
 
 try:

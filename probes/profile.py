@@ -762,9 +762,8 @@ def main():
     only = cfg.get("only")
     if isinstance(only, str):
         only = [only]
-    for check_id, fn in CHECKS:
-        if not _selected(check_id, only):
-            continue
+    selected = [(c, f) for c, f in CHECKS if _selected(c, only)]
+    for check_id, fn in selected:
         t0 = time.monotonic()
         try:
             status, value, message = fn(cfg)
@@ -773,6 +772,7 @@ def main():
         except Exception as e:
             status, value, message = "error", None, repr(e)
         emit(check_id, status, value, message, duration_ms=(time.monotonic() - t0) * 1000.0)
+    mc_end(len(selected))
 
 
 main()

@@ -4,8 +4,10 @@
 # tags, the ELF linkage of its native files (parsed here with struct: DT_NEEDED, PT_INTERP,
 # RPATH/RUNPATH, version needs), then imports every top-level module and every extension module
 # in a separate child process (an import that segfaults or hangs is a result), then runs the
-# optional smoke script in a child. Every value is observed; nothing here knows what a package or
-# a libc is "supposed" to do.
+# optional smoke script twice, each in a child: in the main thread ("smoke") and in a
+# threading.Thread with the base's default thread stack size ("smoke.thread"), as services call
+# their dependencies from worker threads. Every value is observed; nothing here knows what a
+# package or a libc is "supposed" to do.
 #
 # Config (first argument, JSON object; every key optional):
 #   smoke            python source of a smoke script, or null              (default null)
@@ -301,7 +303,7 @@ def _w_scan_dist(dist, family):
     top.sort()
 
     suffixes = list(_w_machinery.EXTENSION_SUFFIXES)
-    extensions, vendored, foreign_files, elf_errors = [], [], [], []
+    extensions, vendored, foreign_files, elf_errors, vendored_linkage = [], [], [], [], []
     for parts, f in rels:
         fname = parts[-1]
         if not _W_EXT_RE.search(fname):
@@ -321,6 +323,14 @@ def _w_scan_dist(dist, family):
         if foreign:
             foreign_files.append(rel)
         if kind == "vendored":
+            vendored_linkage.append({
+                "path": rel,
+                "needed": info["needed"],
+                "glibc_symbol_versions": glibc_versions,
+                "glibc_linked": glibc_linked,
+                "musl_linked": musl_linked,
+                "foreign_libc": foreign,
+            })
             continue
         module = _w_module_of_path(parts)
         if info["pyinit"] is not None:
@@ -354,6 +364,7 @@ def _w_scan_dist(dist, family):
         "top_level_source": source,
         "extensions": extensions,
         "vendored_libs": vendored,
+        "vendored_linkage": vendored_linkage,
         "foreign_libc_files": foreign_files,
     }
     if elf_errors:
@@ -385,7 +396,10 @@ try:
         spec.loader.exec_module(m)
 except BaseException as e:
     sys.stderr.write(traceback.format_exc())
-    sys.stdout.write(json.dumps({"exception": type(e).__name__}))
+    out = {"exception": type(e).__name__}
+    if isinstance(e, ModuleNotFoundError) and e.name:
+        out["missing_module"] = e.name
+    sys.stdout.write(json.dumps(out))
     sys.stdout.flush()
     sys.exit(1)
 sys.stdout.write(json.dumps({"file": getattr(m, "__file__", None)}))
@@ -419,7 +433,7 @@ def _w_rel(path, roots):
     return path
 
 
-def _w_run_import(item, timeout, roots):
+def _w_run_import(item, timeout, roots, provided):
     mode, name, path = item["mode"], item["module"], item.get("abs_path") or ""
     r = run_child(_W_IMPORT_CHILD, args=(mode, name, path, timeout), timeout=timeout,
                   env={"PYTHONDONTWRITEBYTECODE": "1"})
@@ -435,6 +449,14 @@ def _w_run_import(item, timeout, roots):
     elif r["status"] == "error":
         value["exception"] = out.get("exception")
         value["exit_code"] = r["exit_code"]
+        missing = out.get("missing_module")
+        if missing:
+            # A module no installed distribution provides and the standard library does not
+            # have: an optional integration whose own dependency nobody asked for.
+            root = missing.split(".", 1)[0]
+            stdlib = getattr(_w_sys, "stdlib_module_names", ())
+            value["missing_module"] = missing
+            value["missing_outside_tree"] = root not in provided and root not in stdlib
         message = _w_last_line(r["stderr"]) or "exit code %s" % r["exit_code"]
     elif r["status"] == "crash":
         value["signal"] = r["signal"]
@@ -570,7 +592,8 @@ def _w_main():
     if items:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futs = [pool.submit(_w_run_import, it, import_timeout, roots) for it in items]
+            provided = {m for _d, v in dists for m in v["top_level"]}
+            futs = [pool.submit(_w_run_import, it, import_timeout, roots, provided) for it in items]
             for it, fut in zip(items, futs):
                 check = ("import:" + it["module"]) if it["mode"] == "name" else ("load:" + it["path"])
                 try:
@@ -581,25 +604,108 @@ def _w_main():
                     continue
                 emit(check, status, value, message=message, duration_ms=dur)
 
+    # libc, one per distribution, imports.truncated, the imports, smoke and smoke.thread
+    planned = 1 + len(by_name) + 1 + len(items) + 2
     if not smoke:
         emit("smoke", "skipped", message="no smoke script configured")
-        return
+        emit("smoke.thread", "skipped", message="no smoke script configured")
+    else:
+        stack = _w_thread_stack()
+        for where, check in (("main", "smoke"), ("thread", "smoke.thread")):
+            status, value, message, dur = _w_run_smoke(smoke, where, smoke_timeout)
+            if where == "thread":
+                value["thread_stack_bytes"] = stack.get("bytes")
+                if "error" in stack:
+                    value["thread_stack_error"] = stack["error"]
+            emit(check, status, value, message=message, duration_ms=dur)
+    mc_end(planned)
+
+
+# The smoke script runs from stdin (no size limit of an argument), compiled as "<smoke>", as
+# __main__, either in the main thread or in a threading.Thread with the default stack size:
+# the harness never raises it, so the worker has what the base gives every thread.
+_W_SMOKE_CHILD = r'''
+import os, sys, threading, traceback
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+where = sys.argv[1]
+code = compile(sys.stdin.read(), "<smoke>", "exec")
+result = {"code": 0}
+def target():
+    try:
+        exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
+    except SystemExit as e:
+        c = e.code
+        result["code"] = c if isinstance(c, int) else (0 if c is None else 1)
+        if c is not None and not isinstance(c, int):
+            sys.stderr.write("%s\n" % (c,))
+    except BaseException:
+        traceback.print_exc()
+        result["code"] = 1
+if where == "thread":
+    t = threading.Thread(target=target, name="muslcheck-worker")
+    t.start()
+    t.join()
+else:
+    target()
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(result["code"])
+'''
+
+
+def _w_run_smoke(smoke, where, timeout):
     # unbuffered, so what the script printed before dying is kept; faulthandler for the stack
-    r = run_child(smoke, timeout=smoke_timeout,
+    r = run_child(_W_SMOKE_CHILD, args=(where,), timeout=timeout, stdin_data=smoke.encode("utf-8"),
                   env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                        "PYTHONFAULTHANDLER": "1"})
-    value = {"exit_code": r["exit_code"], "signal": r["signal"],
+    value = {"where": where, "exit_code": r["exit_code"], "signal": r["signal"],
              "signal_name": r.get("signal_name"),
              "stdout_tail": r["stdout"][-_W_TAIL:], "stderr_tail": r["stderr"][-_W_TAIL:]}
     if r["status"] == "ok":
         message = _w_last_line(r["stdout"])
     elif r["status"] == "timeout":
-        message = "no result after %ss" % smoke_timeout
+        message = "no result after %ss" % timeout
     elif r["status"] == "crash":
         message = "killed by %s" % r.get("signal_name")
     else:
         message = _w_last_line(r["stderr"]) or "exit code %s" % r["exit_code"]
-    emit("smoke", r["status"], value, message=message, duration_ms=r["duration_ms"])
+    return r["status"], value, message, r["duration_ms"]
+
+
+_W_STACK_CHILD = r'''
+import ctypes, json, os, sys, threading
+lib = ctypes.CDLL(None, use_errno=True)
+lib.pthread_self.restype = ctypes.c_size_t
+lib.pthread_getattr_np.argtypes = [ctypes.c_size_t, ctypes.c_void_p]
+lib.pthread_attr_getstacksize.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t)]
+out = {}
+def target():
+    attr = ctypes.create_string_buffer(256)
+    rc = lib.pthread_getattr_np(lib.pthread_self(), attr)
+    if rc:
+        out["error"] = "pthread_getattr_np: %s" % os.strerror(rc)
+        return
+    size = ctypes.c_size_t(0)
+    rc = lib.pthread_attr_getstacksize(attr, ctypes.byref(size))
+    lib.pthread_attr_destroy(attr)
+    if rc:
+        out["error"] = "pthread_attr_getstacksize: %s" % os.strerror(rc)
+    else:
+        out["bytes"] = size.value
+t = threading.Thread(target=target)
+t.start()
+t.join()
+sys.stdout.write(json.dumps(out))
+'''
+
+
+def _w_thread_stack():
+    """The stack size a threading.Thread gets on this base, read inside such a thread."""
+    r = run_child(_W_STACK_CHILD, timeout=30)
+    if r["status"] != "ok":
+        return {"error": _w_last_line(r["stderr"]) or r["status"]}
+    return _w_child_json(r["stdout"]) or {"error": "no answer"}
 
 
 _w_main()

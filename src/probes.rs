@@ -12,4 +12,4 @@ pub fn program(probe: &str) -> String {
 }
 
 /// The smallest probe: which libc the base's Python runs on.
-pub const LIBC: &str = "MC_PROBE = \"libc\"\nemit(\"libc\", value=detect_libc())\n";
+pub const LIBC: &str = "MC_PROBE = \"libc\"\nemit(\"libc\", value=detect_libc())\nmc_end(1)\n";

@@ -45,6 +45,10 @@ else
   "$here/fetch-sources.sh" "$glibc_local" "$ctx/src" python3.13 openssl zlib libffi xz-utils bzip2 sqlite3
   sources=$(paste -sd' ' "$ctx/src/VERSIONS")
   log "musl base: sources $sources"
+  # The build stage gets a tag of its own: the classic builder would leave it untagged (a
+  # 2 GB dangling image), and as a tagged image it keeps the layer cache for recipe changes.
+  DOCKER_BUILDKIT=0 docker build -q --target build --build-arg GLIBC_BASE="$glibc_local" \
+    -t "muslcheck-testbed/musl-build:$musl_recipe" "$ctx" >/dev/null
   DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$musl_recipe" \
     --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$musl_local" "$ctx" >/dev/null
   rm -rf "$ctx"; trap - EXIT
@@ -57,4 +61,13 @@ for libc in glibc musl; do
   docker push -q "$dst" >/dev/null
   log "$libc base: $dst ($(docker image inspect -f '{{index .RepoDigests 0}}' "$dst" 2>/dev/null || echo pushed))"
 done
+# Images of older recipes are of no further use.
+for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^muslcheck-testbed/(python|musl-build):' || true); do
+  case "$img" in
+    "$glibc_local" | "$musl_local" | "muslcheck-testbed/musl-build:$musl_recipe") ;;
+    *) docker rmi "$img" >/dev/null 2>&1 && log "removed the old test-bed image $img" || true ;;
+  esac
+done
+# A base replaced in the registry by a rebuild keeps only its digest: untagged, removed.
+docker image prune -f --filter label=io.muslcheck.testbed.libc >/dev/null
 log "test bed ready"

@@ -40,6 +40,7 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(vec!["base", "image", "pull", "digest", "libc (observed)", "package index"]);
     let mut problems = Vec::new();
+    let mut sources_lines = Vec::new();
     for base in &matrix.bases {
         let resolved = match bases::resolve(&engine, base, !a.no_pull).await {
             Ok(r) => r,
@@ -75,6 +76,11 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
                 "UNREACHABLE".into()
             }
         };
+        if let Ok(Some(info)) = engine.image(&resolved.record.image_id).await {
+            if let Some(sources) = info.labels.get("io.muslcheck.testbed.sources").filter(|s| !s.is_empty()) {
+                sources_lines.push(format!("base {}: built from Debian source packages {sources}", base.name));
+            }
+        }
         t.add_row(vec![
             base.name.clone(),
             base.image.clone(),
@@ -85,6 +91,9 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
         ]);
     }
     println!("{t}");
+    for l in &sources_lines {
+        println!("{l}");
+    }
     engine.cleanup_run().await;
     if problems.is_empty() {
         println!("all good");

@@ -16,6 +16,8 @@ pub struct ImageInfo {
     /// `repo@sha256:…` entries: present when the image came from (or went to) a registry.
     pub repo_digests: Vec<String>,
     pub size: i64,
+    /// The image's labels (a test-bed base records the source versions it was built from).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl ImageInfo {
@@ -60,6 +62,7 @@ impl Engine {
                 id: i.id.unwrap_or_default(),
                 repo_digests: i.repo_digests.unwrap_or_default(),
                 size: i.size.unwrap_or_default(),
+                labels: i.config.and_then(|c| c.labels).map(|l| l.into_iter().collect()).unwrap_or_default(),
             })),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
             Err(e) => Err(EngineError::api(format!("failed to inspect image {reference}"), e)),
