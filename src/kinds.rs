@@ -35,9 +35,20 @@ pub enum FindingKind {
     Behaviour,
     /// A resolver scenario gave different results.
     Resolver,
+    /// The smoke script passes in the main thread but crashes or fails in a worker thread.
+    ThreadCrash,
+    /// A probe did not finish (died, was stopped, broke its protocol): observations are missing.
+    Incomplete,
+    /// A base could not be prepared (its package step failed): none of its jobs ran.
+    PrepFailed,
+    /// An import fails only because a module outside the installed tree is missing.
+    OptionalDependency,
+    /// A compiled module works on one base and is absent or fails on another while the package
+    /// still imports there: it silently runs its pure-Python path.
+    PurePythonFallback,
 }
 
-pub const ALL_KINDS: [FindingKind; 13] = [
+pub const ALL_KINDS: [FindingKind; 18] = [
     FindingKind::InstallDiffers,
     FindingKind::Fails,
     FindingKind::SourceBuild,
@@ -51,6 +62,11 @@ pub const ALL_KINDS: [FindingKind; 13] = [
     FindingKind::Size,
     FindingKind::Behaviour,
     FindingKind::Resolver,
+    FindingKind::ThreadCrash,
+    FindingKind::Incomplete,
+    FindingKind::PrepFailed,
+    FindingKind::OptionalDependency,
+    FindingKind::PurePythonFallback,
 ];
 
 impl FindingKind {
@@ -69,6 +85,11 @@ impl FindingKind {
             FindingKind::Size => "size",
             FindingKind::Behaviour => "behaviour",
             FindingKind::Resolver => "resolver",
+            FindingKind::ThreadCrash => "thread-crash",
+            FindingKind::Incomplete => "incomplete",
+            FindingKind::PrepFailed => "prep-failed",
+            FindingKind::OptionalDependency => "optional-dependency",
+            FindingKind::PurePythonFallback => "pure-python-fallback",
         }
     }
 
@@ -82,6 +103,9 @@ impl FindingKind {
             FindingKind::Crash,
             FindingKind::ForeignLibc,
             FindingKind::Timeout,
+            FindingKind::ThreadCrash,
+            FindingKind::Incomplete,
+            FindingKind::PrepFailed,
         ]
     }
 }

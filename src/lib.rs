@@ -15,7 +15,6 @@ pub(crate) mod probe;
 pub(crate) mod compare;
 pub(crate) mod progress;
 pub(crate) mod commands;
-pub(crate) mod probes;
 pub(crate) mod signals;
 
 pub use commands::execute;

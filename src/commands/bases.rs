@@ -28,7 +28,7 @@ pub async fn prepare(engine: &Engine, base: &Base, timeout: Duration, no_cache: 
         tracing::warn!("base {}: using the local image ({w})", base.name);
     }
     let mut record = resolved.record;
-    let (libc, errors) = super::profile::observe_libc(engine, &record.image_id, &base.python).await?;
+    let (libc, errors) = crate::probe::sections::observe_libc(engine, &record.image_id, &base.python).await?;
     if libc.is_none() {
         tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
     }

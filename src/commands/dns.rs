@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{bases, emit, profile};
+use super::{bases, emit};
 use crate::cli::{DnsArgs, Format, QueryType};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
 use crate::kinds::FindingKind;
@@ -91,7 +91,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
             let config = serde_json::json!({"custom": sc.clone()});
             let engine = engine.clone();
             runs.push(async move {
-                profile::resolver(&engine, &base.name, &image, &base.python, config, Duration::from_secs(timeout_s + 60)).await
+                crate::probe::sections::resolver(&engine, &base.name, &image, &base.python, config, Duration::from_secs(timeout_s + 60)).await
             });
         }
         // Every base at once: a slow scenario takes its time once, not once per base.
@@ -105,7 +105,33 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     for (b, s) in report.bases.iter_mut().zip(&report.resolver) {
         b.libc = s.libc.clone();
     }
-    report.findings = crate::compare::section_findings("<resolver>", FindingKind::Resolver, &report.resolver, super::pipeline::normalise_resolver);
+    let required: std::collections::BTreeMap<String, bool> = matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
+    let policy = &matrix.policy;
+    report.findings = crate::compare::section_findings("<resolver>", FindingKind::Resolver, &report.resolver, policy, &required, super::pipeline::normalise_resolver);
+    report.findings.extend(crate::compare::incomplete_section_findings("<resolver>", &report.resolver, policy, &required));
+    // A base that produced no scenario record observed nothing: the bases cannot be compared,
+    // and "no difference" would be a verdict better than the evidence.
+    let silent: Vec<String> = report
+        .resolver
+        .iter()
+        .filter(|s| !s.checks.keys().any(|c| c.starts_with(crate::probe::checks::DNS) && c != crate::probe::checks::DNS_SANDBOX))
+        .map(|s| s.base.clone())
+        .collect();
+    for b in &silent {
+        report.errors.push(format!("{b}: the DNS lab observed nothing (no scenario record): {}", report.resolver.iter().find(|s| &s.base == b).map(|s| s.completion.describe()).unwrap_or_default()));
+    }
+    report.normalise();
+    let mut outcome = crate::compare::run_outcome(&report);
+    if outcome.exit_code == EXIT_OK && !report.findings.is_empty() {
+        // dns: any difference between the bases is the answer the user asked for.
+        outcome.exit_code = EXIT_FINDINGS;
+        outcome.summary = format!("{} difference(s) between the bases", report.findings.len());
+    }
+    if !silent.is_empty() {
+        outcome.exit_code = EXIT_FINDINGS;
+        outcome.summary = format!("no observation on {}", silent.join(", "));
+    }
+    report.outcome = Some(outcome.clone());
     report.partial = false;
     report.finished_at = Some(crate::report::model::now());
     super::save(&report, &out)?;
@@ -118,7 +144,10 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     } else {
         emit(&report, &out)?;
     }
-    Ok(if report.findings.is_empty() { EXIT_OK } else { EXIT_FINDINGS })
+    for b in &silent {
+        eprintln!("error: base {b} produced no observation; see report.json");
+    }
+    Ok(outcome.exit_code)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-use super::{bases, new_run_id, profile};
+use super::{bases, new_run_id};
 use crate::cli::DoctorArgs;
 use crate::engine::{Engine, Mount, RunSpec, Sandbox};
 use crate::error::{Result, EXIT_INFRA, EXIT_OK};
@@ -58,7 +58,7 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
                 "FAILED (local image used)".to_string()
             }
         };
-        let libc = match profile::observe_libc(&engine, &resolved.record.image_id, &base.python).await {
+        let libc = match crate::probe::sections::observe_libc(&engine, &resolved.record.image_id, &base.python).await {
             Ok((Some(l), _)) => l.to_string(),
             Ok((None, errs)) => {
                 problems.push(format!("base {}: libc not observed: {}", base.name, errs.join("; ")));

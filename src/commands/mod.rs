@@ -6,7 +6,6 @@ mod clean;
 mod dns;
 mod doctor;
 mod pipeline;
-mod profile;
 mod repro;
 
 use std::io::Write;
@@ -113,6 +112,9 @@ pub(crate) fn save(report: &RunReport, out: &Output) -> Result<()> {
 
 /// The exit code a finished report earns.
 pub(crate) fn exit_code_of(report: &RunReport) -> i32 {
+    if let Some(o) = &report.outcome {
+        return o.exit_code;
+    }
     if !report.errors.is_empty() {
         EXIT_INFRA
     } else if report.has_blocking() {

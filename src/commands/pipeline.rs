@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
-use super::{bases, emit, exit_code_of, new_run_id, profile};
+use super::{bases, emit, exit_code_of, new_run_id};
 use crate::build::{self, BuildInputs};
 use crate::compare::{self, BaseResult};
 use crate::engine::{Engine, EngineError, Sandbox};
@@ -18,8 +18,7 @@ use crate::error::{Error, Result};
 use crate::kinds::FindingKind;
 use crate::matrix::Base;
 use crate::plan::{self, Job};
-use crate::probe::{self, ProbeSpec};
-use crate::probes;
+use crate::probe::{self, programs, sections, ProbeSpec};
 use crate::progress::{Event, Progress};
 use crate::report::model::{BuildOutcome, JobRecord, RunReport};
 use crate::settings::RunSettings;
@@ -95,10 +94,20 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     Ok(exit_code_of(&report))
 }
 
-/// Compares what was observed and closes the report.
+/// Compares what was observed, decides once, and closes the report.
 fn finish(r: &mut RunReport, s: &RunSettings) {
+    let policy = &s.matrix.policy;
+    let required: std::collections::BTreeMap<String, bool> = s.matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
     r.findings.clear();
     r.verdicts.clear();
+    // A base that could not be prepared is one finding, not one per dependency.
+    let mut failed_bases = std::collections::BTreeMap::new();
+    for j in r.jobs.iter().filter(|j| j.outcome == BuildOutcome::BaseFailed) {
+        failed_bases.entry(j.base.clone()).or_insert_with(|| j.error.clone().unwrap_or_default());
+    }
+    for (base, error) in &failed_bases {
+        r.findings.push(compare::prep_failed(base, error, policy, &required));
+    }
     for dep in &s.matrix.dependencies {
         let results: Vec<BaseResult> = s
             .matrix
@@ -109,18 +118,21 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
                 r.jobs.iter().find(|j| j.id == id).map(|job| BaseResult { job, required: b.required })
             })
             .collect();
-        let findings = compare::dependency_findings(dep, &s.matrix.policy, &results);
-        let verdicts = compare::verdicts(dep, &s.matrix.policy, &results);
+        let findings = compare::dependency_findings(dep, policy, &results);
         r.findings.extend(findings);
+        let verdicts = compare::verdicts(dep, policy, &results, &r.findings);
         r.verdicts.extend(verdicts);
     }
-    r.findings.extend(compare::section_findings("<profile>", FindingKind::Behaviour, &r.profile, normalise_profile));
-    r.findings.extend(compare::crash_depth_findings(&r.jobs));
-    r.findings.extend(compare::section_findings("<resolver>", FindingKind::Resolver, &r.resolver, normalise_resolver));
+    r.findings.extend(compare::section_findings("<profile>", FindingKind::Behaviour, &r.profile, policy, &required, normalise_profile));
+    r.findings.extend(compare::incomplete_section_findings("<profile>", &r.profile, policy, &required));
+    r.findings.extend(compare::dependency_depth_findings(&r.jobs, &r.profile, policy, &required));
+    r.findings.extend(compare::section_findings("<resolver>", FindingKind::Resolver, &r.resolver, policy, &required, normalise_resolver));
+    r.findings.extend(compare::incomplete_section_findings("<resolver>", &r.resolver, policy, &required));
     let infra = r.jobs.iter().any(|j| j.outcome == BuildOutcome::InfraError);
     r.partial = infra || !r.not_run.is_empty();
     r.finished_at = Some(crate::report::model::now());
     r.normalise();
+    r.outcome = Some(compare::run_outcome(r));
 }
 
 /// Profile values that vary from run to run on one base (timings, throughput) are not
@@ -219,9 +231,9 @@ async fn run_section(engine: &Engine, state: &State, base: &Base, progress: &Pro
     progress.event(Event::Started { id: id.clone(), what: "probing".into() });
     let image = state.report.lock().expect("report").bases.iter().find(|b| b.name == base.name).map(|b| b.image_id.clone()).unwrap_or_default();
     let result = if dns {
-        profile::resolver(engine, &base.name, &image, &base.python, serde_json::json!({}), std::time::Duration::from_secs(600)).await
+        sections::resolver(engine, &base.name, &image, &base.python, serde_json::json!({}), std::time::Duration::from_secs(600)).await
     } else {
-        profile::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await
+        sections::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await
     };
     match result {
         Ok(section) => {
@@ -263,7 +275,8 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         let prep_tag = match prep {
             Ok(t) => t,
             Err(e) => {
-                record.outcome = BuildOutcome::InstallFailed;
+                // Not this dependency's failure: the base's own finding says why.
+                record.outcome = BuildOutcome::BaseFailed;
                 record.error = Some(e.clone());
                 return Ok(());
             }
@@ -308,7 +321,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
                 &ProbeSpec {
                     image: &image,
                     python: build::VENV_PYTHON,
-                    probe: probes::WHEELS,
+                    probe: programs::WHEELS,
                     config,
                     sandbox: Sandbox::strict(),
                     user: Some("1000:1000"),
@@ -318,16 +331,16 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
                 },
             )
             .await?;
-            record.probe = Some(probe::wheel_probe(&run));
+            record.probe = Some(probe::wheels::wheel_probe(&run));
             if s.profile {
                 // The crash depth again, with the dependency imported first: an extension that
                 // starts threads or changes stack use shows up here.
-                let modules = probe::top_level_of(&run.records, &job.dependency.requirement.name);
+                let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
                 if !modules.is_empty() {
                     progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
-                    let config = serde_json::json!({"only": ["crash_depth.json_thread"], "preimport": modules});
-                    let section = profile::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
-                    record.crash_depth = section.checks.get("crash_depth.json_thread").cloned();
+                    let config = serde_json::json!({"only": [probe::checks::CRASH_DEPTH_JSON_THREAD], "preimport": modules});
+                    let section = sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
+                    record.crash_depth = section.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD).cloned();
                 }
             }
         }

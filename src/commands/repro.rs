@@ -30,10 +30,12 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     let work = async {
         for base in &matrix.bases {
             let bases::Prepared { record: rec, prep } = bases::prepare(&engine, base, matrix.policy.build_timeout, false).await?;
+            // A base that cannot be prepared, or requirements that do not install there, are
+            // outcomes of that base (exit 1 with the reason), not failures of the harness.
             let prep = match prep {
                 Ok(p) => p,
                 Err(e) => {
-                    report.errors.push(format!("{}: {e}", base.name));
+                    report.repro.push(not_installed(&base.name, format!("the base could not be prepared: {e}")));
                     report.bases.push(rec);
                     continue;
                 }
@@ -55,13 +57,18 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                 let built = build::build_job(&engine, &inputs).await?;
                 match (built.record.outcome, built.image) {
                     (BuildOutcome::Installed, Some(img)) => img,
+                    (BuildOutcome::InfraError, _) => {
+                        report.errors.push(format!("{}: {}", base.name, built.record.error.unwrap_or_default()));
+                        report.bases.push(rec);
+                        continue;
+                    }
                     (o, _) => {
-                        report.errors.push(format!(
-                            "{}: the requirements did not install ({}): {}",
-                            base.name,
+                        let why = format!(
+                            "the requirements did not install ({}): {}",
                             serde_json::to_value(o).unwrap().as_str().unwrap_or(""),
                             built.record.error.unwrap_or_default()
-                        ));
+                        );
+                        report.repro.push(not_installed(&base.name, why));
                         report.bases.push(rec);
                         continue;
                     }
@@ -91,8 +98,16 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     if !report.errors.is_empty() {
         return Ok(EXIT_INFRA);
     }
+    for r in report.repro.iter().filter(|r| r.install_error.is_some()) {
+        eprintln!("{}: {}", r.base, r.install_error.as_deref().unwrap_or(""));
+    }
     let outcome_sets: BTreeSet<Vec<&String>> = report.repro.iter().map(|r| r.outcomes.keys().collect()).collect();
-    Ok(if outcome_sets.len() > 1 { EXIT_FINDINGS } else { EXIT_OK })
+    let not_installed = report.repro.iter().any(|r| r.install_error.is_some());
+    Ok(if outcome_sets.len() > 1 || not_installed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn not_installed(base: &str, why: String) -> ReproRecord {
+    ReproRecord { base: base.to_string(), runs: vec![], crash_rate: 0.0, outcomes: BTreeMap::from([("not installed".to_string(), 1)]), install_error: Some(why) }
 }
 
 fn sha(s: &str) -> String {
@@ -146,5 +161,5 @@ fn summarise(base: &str, runs: Vec<ReproRun>) -> ReproRecord {
         *outcomes.entry(r.outcome.clone()).or_insert(0u32) += 1;
     }
     let crashes = runs.iter().filter(|r| r.signal.is_some()).count();
-    ReproRecord { base: base.to_string(), crash_rate: crashes as f64 / runs.len().max(1) as f64, outcomes, runs }
+    ReproRecord { base: base.to_string(), crash_rate: crashes as f64 / runs.len().max(1) as f64, outcomes, runs, install_error: None }
 }

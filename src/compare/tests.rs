@@ -1,6 +1,10 @@
+//! The decision model over hand-built typed observations: every finding kind, the verdict and
+//! exit-code rule, and the holes that must stay closed (a dead probe, a probe cut short, an
+//! optional integration, a pure-Python fallback, a worker-thread-only crash).
+
 use super::*;
 use crate::matrix::{KnownDifference, Requirement};
-use crate::report::model::{Distribution, WheelProbe};
+use crate::report::model::{Completion, Distribution, Extension, RunReport, Source, Verdict, WheelProbe};
 
 fn dep() -> Dependency {
     Dependency { name: "pkg".into(), requirement: Requirement::parse("pkg").unwrap(), smoke: None, known_difference: None }
@@ -23,54 +27,99 @@ fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
         error: (outcome != BuildOutcome::Installed).then(|| "ERROR: Failed to build 'pkg'".to_string()),
         crash_depth: None,
         probe: (outcome == BuildOutcome::Installed).then(|| {
-            let mut p = WheelProbe::default();
-            p.imports.insert("pkg".into(), CheckOutcome::Ok);
-            p.top_level.insert("pkg".into());
+            let mut p = WheelProbe { completion: Completion::Complete, ..Default::default() };
+            for (m, top) in [("pkg", true), ("pkg._speedups", false)] {
+                p.imports.insert(m.into(), CheckOutcome::Ok);
+                p.module_dist.insert(m.into(), "pkg".into());
+                if top {
+                    p.top_level.insert(m.into());
+                }
+            }
             p.smoke = Some(CheckOutcome::Ok);
+            p.smoke_thread = Some(CheckOutcome::Ok);
             p
         }),
     }
+}
+
+fn probe(j: &mut JobRecord) -> &mut WheelProbe {
+    j.probe.as_mut().unwrap()
 }
 
 fn dist(name: &str, version: &str, source: Source) -> Distribution {
     Distribution { name: name.into(), version: version.into(), source, file: format!("{name}-{version}"), requested: name == "pkg" }
 }
 
+fn segv() -> CheckOutcome {
+    CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() }
+}
+
+/// Findings and verdicts for two required bases.
+fn decide_with(policy: &Policy, d: &Dependency, a: &JobRecord, b: &JobRecord) -> (Vec<Finding>, Vec<Verdict>) {
+    let rs = [BaseResult { job: a, required: true }, BaseResult { job: b, required: true }];
+    let f = dependency_findings(d, policy, &rs);
+    let v = verdicts(d, policy, &rs, &f);
+    (f, v)
+}
+
+fn decide(a: &JobRecord, b: &JobRecord) -> (Vec<Finding>, Vec<Verdict>) {
+    decide_with(&Policy::default(), &dep(), a, b)
+}
+
 fn kinds(f: &[Finding]) -> Vec<(FindingKind, Severity)> {
     f.iter().map(|f| (f.kind, f.severity)).collect()
 }
 
-#[test]
-fn identical_results_give_no_findings_and_passing_verdicts() {
-    let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::Installed));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    assert!(dependency_findings(&dep(), &Policy::default(), &rs).is_empty());
-    assert!(verdicts(&dep(), &Policy::default(), &rs).iter().all(|v| v.pass));
+fn passes(v: &[Verdict]) -> Vec<bool> {
+    v.iter().map(|v| v.pass).collect()
+}
+
+/// The verdict and the findings never disagree: a required base fails exactly when a blocking
+/// finding names it.
+fn assert_consistent(f: &[Finding], v: &[Verdict]) {
+    for v in v {
+        let blocked = f.iter().any(|f| f.severity == Severity::Blocking && f.failing.contains(&v.base));
+        assert_eq!(v.blocks(), blocked, "verdict {v:?} against findings {f:?}");
+    }
 }
 
 #[test]
-fn install_on_one_base_only_blocks_when_that_base_is_required() {
-    let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::InstallFailed));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    let f = dependency_findings(&dep(), &Policy::default(), &rs);
-    assert_eq!(kinds(&f), vec![(FindingKind::InstallDiffers, Severity::Blocking)]);
-    assert!(f[0].evidence["musl"].contains("Failed to build"));
-    let v = verdicts(&dep(), &Policy::default(), &rs);
-    assert!(v[0].pass && !v[1].pass);
+fn identical_results_give_no_findings_and_passing_verdicts() {
+    let (f, v) = decide(&job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::Installed));
+    assert!(f.is_empty(), "{f:?}");
+    assert_eq!(passes(&v), [true, true]);
+}
 
+#[test]
+fn install_on_one_base_only_blocks_and_fails_that_base_only() {
+    let (f, v) = decide(&job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::InstallFailed));
+    assert_eq!(kinds(&f), vec![(FindingKind::InstallDiffers, Severity::Blocking)]);
+    assert_eq!(f[0].id, "pkg/install-differs/");
+    assert_eq!(f[0].failing, ["musl"]);
+    assert!(f[0].evidence["musl"].contains("Failed to build"));
+    assert_eq!(passes(&v), [true, false]);
+    assert_consistent(&f, &v);
+}
+
+#[test]
+fn an_optional_base_does_not_block() {
+    let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::InstallFailed));
     let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: false }];
-    assert_eq!(kinds(&dependency_findings(&dep(), &Policy::default(), &rs)), vec![(FindingKind::InstallDiffers, Severity::Info)]);
+    let f = dependency_findings(&dep(), &Policy::default(), &rs);
+    assert_eq!(kinds(&f), vec![(FindingKind::InstallDiffers, Severity::Info)]);
+    let v = verdicts(&dep(), &Policy::default(), &rs, &f);
+    assert!(!v[1].pass && !v[1].blocks());
+    assert_consistent(&f, &v);
 }
 
 #[test]
 fn a_known_difference_is_reported_but_does_not_block() {
-    let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::InstallFailed));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
     let mut d = dep();
     d.known_difference = Some(KnownDifference { kinds: vec![FindingKind::InstallDiffers], reason: "no wheel".into() });
-    let f = dependency_findings(&d, &Policy::default(), &rs);
+    let (f, v) = decide_with(&Policy::default(), &d, &job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::InstallFailed));
     assert_eq!(f[0].severity, Severity::Info);
     assert_eq!(f[0].known.as_deref(), Some("no wheel"));
+    assert_eq!(passes(&v), [true, true]);
 }
 
 #[test]
@@ -79,27 +128,27 @@ fn source_build_and_version_differences_are_found_in_the_whole_tree() {
     let mut b = job("musl", BuildOutcome::Installed);
     a.distributions = vec![dist("pkg", "2.0", Source::Manylinux), dist("helper", "1.1", Source::Manylinux)];
     b.distributions = vec![dist("pkg", "2.0", Source::Sdist), dist("helper", "1.0", Source::Musllinux)];
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    let f = dependency_findings(&dep(), &Policy::default(), &rs);
+    let (f, v) = decide(&a, &b);
     assert_eq!(kinds(&f), vec![(FindingKind::SourceBuild, Severity::Info), (FindingKind::VersionDiffers, Severity::Info)]);
-    assert!(f[1].summary.contains("helper"));
+    assert_eq!(f[0].id, "pkg/source-build/pkg");
+    assert_eq!(f[1].id, "pkg/version-differs/helper", "no version number in an id");
+    assert_eq!(passes(&v), [true, true]);
     let mut strict = Policy::default();
     strict.source_builds_fail = true;
     strict.blocking.push(FindingKind::SourceBuild);
-    let f = dependency_findings(&dep(), &strict, &rs);
+    let (f, v) = decide_with(&strict, &dep(), &a, &b);
     assert_eq!(f[0].severity, Severity::Blocking);
-    assert!(!verdicts(&dep(), &strict, &rs)[1].pass);
+    assert_eq!(passes(&v), [true, false]);
+    assert_consistent(&f, &v);
 }
 
 #[test]
 fn crashes_and_import_differences_are_found() {
     let a = job("glibc", BuildOutcome::Installed);
     let mut b = job("musl", BuildOutcome::Installed);
-    let p = b.probe.as_mut().unwrap();
-    p.imports.insert("pkg".into(), CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() });
-    p.smoke = Some(CheckOutcome::Error { message: "AssertionError".into() });
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    let f = dependency_findings(&dep(), &Policy::default(), &rs);
+    probe(&mut b).imports.insert("pkg".into(), segv());
+    probe(&mut b).smoke = Some(CheckOutcome::Error { message: "AssertionError".into() });
+    let (f, v) = decide(&a, &b);
     assert_eq!(
         kinds(&f),
         vec![
@@ -108,47 +157,220 @@ fn crashes_and_import_differences_are_found() {
             (FindingKind::Crash, Severity::Blocking)
         ]
     );
+    assert_eq!(f[0].id, "pkg/import-differs/pkg");
     assert_eq!(f[2].evidence["musl"], "import pkg: SIGSEGV");
+    assert_eq!(passes(&v), [true, false]);
+    assert_consistent(&f, &v);
 }
 
 #[test]
 fn failing_everywhere_is_a_failure_not_a_difference() {
-    let (a, b) = (job("glibc", BuildOutcome::InstallFailed), job("musl", BuildOutcome::InstallFailed));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    assert_eq!(kinds(&dependency_findings(&dep(), &Policy::default(), &rs)), vec![(FindingKind::Fails, Severity::Blocking)]);
+    let (f, v) = decide(&job("glibc", BuildOutcome::InstallFailed), &job("musl", BuildOutcome::InstallFailed));
+    assert_eq!(kinds(&f), vec![(FindingKind::Fails, Severity::Blocking)]);
+    assert_eq!(passes(&v), [false, false]);
 }
 
 #[test]
-fn infrastructure_errors_are_not_findings() {
-    let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::InfraError));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    assert!(dependency_findings(&dep(), &Policy::default(), &rs).is_empty());
+fn build_time_outs_are_timeout_findings() {
+    let (f, v) = decide(&job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::Timeout));
+    assert!(f.iter().any(|f| f.kind == FindingKind::Timeout && f.failing == ["musl"]), "{f:?}");
+    assert_eq!(passes(&v), [true, false]);
 }
 
 #[test]
-fn a_failing_extension_submodule_import_does_not_fail_a_base_but_a_crash_does() {
+fn infrastructure_errors_are_not_findings_but_never_a_pass() {
+    let (f, v) = decide(&job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::InfraError));
+    assert!(f.is_empty());
+    assert_eq!(passes(&v), [true, false]);
+    assert!(v[1].reasons[0].starts_with("not run"));
+}
+
+#[test]
+fn a_probe_that_died_fails_its_base() {
+    let a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    let p = probe(&mut b);
+    p.completion = Completion::OomKilled;
+    // What a dead probe leaves: nothing after the point it died.
+    p.imports.clear();
+    p.smoke = None;
+    p.smoke_thread = None;
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::Incomplete, Severity::Blocking)], "missing modules are unknown, not absent: {f:?}");
+    assert_eq!(f[0].id, "pkg/incomplete/probe");
+    assert!(f[0].evidence["musl"].contains("OOM"));
+    assert_eq!(passes(&v), [true, false]);
+    assert_consistent(&f, &v);
+}
+
+#[test]
+fn a_probe_that_timed_out_is_a_timeout_finding() {
+    let a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    probe(&mut b).completion = Completion::TimedOut { secs: 300 };
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::Timeout, Severity::Blocking)]);
+    assert_eq!(f[0].id, "pkg/timeout/probe");
+    assert_eq!(passes(&v), [true, false]);
+}
+
+#[test]
+fn a_probe_cut_short_fails_its_base_even_if_everything_it_said_was_fine() {
+    let a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    probe(&mut b).completion = Completion::NoClosingRecord;
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::Incomplete, Severity::Blocking)]);
+    assert_eq!(passes(&v), [true, false]);
+}
+
+#[test]
+fn an_optional_integration_missing_everywhere_is_information() {
     let mut a = job("glibc", BuildOutcome::Installed);
-    a.probe.as_mut().unwrap().imports.insert("pkg._sub".into(), CheckOutcome::Error { message: "ImportError: circular".into() });
-    let b = job("musl", BuildOutcome::Installed);
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    let v = verdicts(&dep(), &Policy::default(), &rs);
-    assert!(v[0].pass, "{:?}", v[0]);
-    // It is still a difference between the bases.
-    assert_eq!(kinds(&dependency_findings(&dep(), &Policy::default(), &rs))[0].0, FindingKind::ImportDiffers);
-    a.probe.as_mut().unwrap().imports.insert("pkg._sub".into(), CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() });
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    assert!(!verdicts(&dep(), &Policy::default(), &rs)[0].pass);
+    let mut b = job("musl", BuildOutcome::Installed);
+    for j in [&mut a, &mut b] {
+        let p = probe(j);
+        let missing = CheckOutcome::MissingOptional { module: "adbc_driver_manager".into(), message: "No module named 'adbc_driver_manager'".into() };
+        p.imports.insert("adbc_driver_pkg".into(), missing);
+        p.top_level.insert("adbc_driver_pkg".into());
+        p.module_dist.insert("adbc_driver_pkg".into(), "pkg".into());
+    }
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::OptionalDependency, Severity::Info)]);
+    assert_eq!(passes(&v), [true, true]);
+    // The same error on one base only is still a difference.
+    probe(&mut a).imports.insert("adbc_driver_pkg".into(), CheckOutcome::Ok);
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::ImportDiffers, Severity::Blocking)]);
+    assert_eq!(passes(&v), [true, false]);
 }
 
 #[test]
-fn a_submodule_error_on_the_only_installed_base_is_not_a_failure() {
+fn a_compiled_module_that_fails_where_the_package_imports_is_a_pure_python_fallback() {
+    let a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    probe(&mut b).imports.insert("pkg._speedups".into(), CheckOutcome::Error { message: "ImportError: Error loading shared library".into() });
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::PurePythonFallback, Severity::Info)]);
+    assert_eq!(f[0].id, "pkg/pure-python-fallback/pkg._speedups");
+    assert_eq!(f[0].failing, ["musl"]);
+    assert_eq!(passes(&v), [true, true]);
+    // Not even there (built from an sdist without its extension): the same.
+    probe(&mut b).imports.remove("pkg._speedups");
+    let (f, _) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::PurePythonFallback, Severity::Info)]);
+    assert_eq!(f[0].evidence["musl"], "not present");
+    // But a crash of it is a crash, whatever the package does.
+    probe(&mut b).imports.insert("pkg._speedups".into(), segv());
+    let (f, v) = decide(&a, &b);
+    assert!(f.iter().any(|f| f.kind == FindingKind::Crash && f.severity == Severity::Blocking), "{f:?}");
+    assert_eq!(passes(&v), [true, false]);
+}
+
+#[test]
+fn a_crash_in_a_worker_thread_only_is_a_blocking_thread_crash() {
+    let a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    probe(&mut b).smoke_thread = Some(segv());
+    probe(&mut b).thread_stack_bytes = Some(1 << 20);
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::ThreadCrash, Severity::Blocking)]);
+    assert_eq!(f[0].failing, ["musl"]);
+    assert!(f[0].evidence["musl"].contains("main thread: ok; worker thread (1024 KiB stack): crash (SIGSEGV)"), "{:?}", f[0].evidence);
+    assert!(f[0].evidence["glibc"].contains("worker thread"));
+    assert_eq!(passes(&v), [true, false]);
+    assert_consistent(&f, &v);
+    // A dependency may opt out, with a reason.
+    let mut d = dep();
+    d.known_difference = Some(KnownDifference { kinds: vec![FindingKind::ThreadCrash], reason: "only used from the main thread".into() });
+    let (f, v) = decide_with(&Policy::default(), &d, &a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::ThreadCrash, Severity::Info)]);
+    assert_eq!(passes(&v), [true, true]);
+}
+
+#[test]
+fn foreign_libc_includes_vendored_libraries() {
+    let a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    probe(&mut b).extensions.push(Extension {
+        distribution: "pkg".into(),
+        kind: "vendored".into(),
+        path: "pkg.libs/libgfortran.so.5".into(),
+        needed: vec!["libc.so.6".into()],
+        glibc_linked: true,
+        foreign_libc: true,
+    });
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::ForeignLibc, Severity::Blocking)]);
+    assert!(f[0].evidence["musl"].contains("pkg.libs/libgfortran.so.5"));
+    assert_eq!(passes(&v), [true, false]);
+}
+
+#[test]
+fn ratios_become_information() {
     let mut a = job("glibc", BuildOutcome::Installed);
-    a.probe.as_mut().unwrap().imports.insert("pkg._sub".into(), CheckOutcome::Error { message: "ImportError: circular".into() });
-    let b = job("musl", BuildOutcome::InstallFailed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    a.build_secs = 10.0;
+    b.build_secs = 400.0;
+    a.size_over_base = Some(10_000_000);
+    b.size_over_base = Some(50_000_000);
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::BuildTime, Severity::Info), (FindingKind::Size, Severity::Info)]);
+    assert_eq!(passes(&v), [true, true]);
+}
+
+#[test]
+fn a_base_that_could_not_be_prepared_is_one_finding_and_fails_its_jobs() {
+    let required = BTreeMap::from([("glibc".to_string(), true), ("musl".to_string(), true)]);
+    let prep = prep_failed("musl", "failed to prepare base musl: apk: not found", &Policy::default(), &required);
+    assert_eq!((prep.id.as_str(), prep.severity), ("<base:musl>/prep-failed/", Severity::Blocking));
+    let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::BaseFailed));
     let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    assert_eq!(kinds(&dependency_findings(&dep(), &Policy::default(), &rs)), vec![(FindingKind::InstallDiffers, Severity::Blocking)]);
-    a.probe.as_mut().unwrap().imports.insert("pkg".into(), CheckOutcome::Error { message: "ImportError: top".into() });
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
-    let f = dependency_findings(&dep(), &Policy::default(), &rs);
-    assert!(f.iter().any(|f| f.kind == FindingKind::Fails && f.summary.contains("import pkg fails")), "{f:?}");
+    let mut f = dependency_findings(&dep(), &Policy::default(), &rs);
+    assert!(f.is_empty(), "no install finding for a job that never ran: {f:?}");
+    f.push(prep);
+    let v = verdicts(&dep(), &Policy::default(), &rs, &f);
+    assert_eq!(passes(&v), [true, false]);
+    assert_eq!(v[1].failed_by, ["<base:musl>/prep-failed/"]);
+    assert_consistent(&f, &v);
+}
+
+#[test]
+fn the_run_outcome_is_decided_once_from_findings_and_errors() {
+    let mut r = RunReport::new("gate", "1-x", "m.toml");
+    assert_eq!(run_outcome(&r).exit_code, 0);
+    let (f, v) = decide(&job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::InstallFailed));
+    r.findings = f;
+    r.verdicts = v;
+    let o = run_outcome(&r);
+    assert_eq!((o.exit_code, o.blocking, o.failing_verdicts), (1, 1, 1));
+    r.errors.push("engine lost".into());
+    assert_eq!(run_outcome(&r).exit_code, 3);
+}
+
+#[test]
+fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
+    use crate::report::model::{ContainerOutcome, Observation, ProbeSection};
+    let depth = |d: i64| Observation { status: "ok".into(), value: serde_json::json!({"max_ok_depth": d}), message: None, duration_ms: None };
+    let section = |base: &str, d: i64| ProbeSection {
+        base: base.into(),
+        libc: None,
+        checks: BTreeMap::from([(crate::probe::checks::CRASH_DEPTH_JSON_THREAD.to_string(), depth(d))]),
+        protocol_errors: vec![],
+        container: ContainerOutcome::default(),
+        completion: Completion::Complete,
+    };
+    let profile = [section("glibc", 100_000), section("musl", 9_000)];
+    let mut a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    // The bases differ a lot, but the dependency changes neither: no finding.
+    a.crash_depth = Some(depth(99_000));
+    b.crash_depth = Some(depth(8_800));
+    let required = BTreeMap::from([("glibc".to_string(), true), ("musl".to_string(), true)]);
+    assert!(dependency_depth_findings(&[a.clone(), b.clone()], &profile, &Policy::default(), &required).is_empty());
+    b.crash_depth = Some(depth(2_000));
+    let f = dependency_depth_findings(&[a, b], &profile, &Policy::default(), &required);
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].id.as_str(), f[0].severity), ("pkg/behaviour/crash-depth", Severity::Info));
+    assert_eq!(f[0].failing, ["musl"]);
 }

@@ -120,7 +120,7 @@ async fn a_probe_printing_garbage_is_an_outcome() {
     .await
     .unwrap();
     assert_eq!(run.records.len(), 1, "{:?}", run.records);
-    assert_eq!(crate::probe::libc_of(&run.records).unwrap().family, "musl");
+    assert_eq!(crate::probe::records::libc_of(&run.records).unwrap().family, "musl");
     assert!(run.protocol_errors.len() >= 3, "{:?}", run.protocol_errors);
     assert_nothing_left(&e).await;
 }

@@ -1,5 +1,6 @@
-//! JUnit XML: one test case per job, named `<dependency>[<base>]`; a failing verdict is a
-//! failure with its reasons, and the evidence goes to system-out.
+//! JUnit XML: one test case per job, named `<dependency>[<base>]`. A case fails exactly when
+//! its verdict fails on a required base (on an optional base it is skipped with the reasons);
+//! the verdict is read, never re-derived. The evidence goes to system-out.
 
 use std::time::Duration;
 
@@ -16,23 +17,15 @@ pub fn render(r: &RunReport) -> String {
         for v in r.verdicts.iter().filter(|v| v.dependency == dep) {
             let id = crate::plan::job_id(&v.dependency, &v.base);
             let job = r.jobs.iter().find(|j| j.id == id);
-            let blocking: Vec<String> = r
-                .findings
-                .iter()
-                .filter(|f| f.subject == dep && f.severity == super::model::Severity::Blocking && f.evidence.contains_key(&v.base))
-                .map(|f| format!("[{}] {}", f.kind, f.summary))
-                .collect();
-            let status = if v.pass && blocking.is_empty() {
+            let status = if v.pass {
                 TestCaseStatus::success()
-            } else if !v.required && blocking.is_empty() {
+            } else if !v.blocks() {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(format!("optional base: {}", v.reasons.join("; ")));
                 s
             } else {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                let mut reasons = v.reasons.clone();
-                reasons.extend(blocking);
-                s.set_message(reasons.join("; "));
+                s.set_message(v.reasons.join("; "));
                 s.set_type("muslcheck");
                 s
             };
@@ -41,7 +34,7 @@ pub fn render(r: &RunReport) -> String {
             if let Some(j) = job {
                 case.set_time(Duration::from_secs_f64(j.build_secs));
                 let mut out = String::new();
-                for f in r.findings.iter().filter(|f| f.subject == dep) {
+                for f in r.findings.iter().filter(|f| f.subject == dep || v.failed_by.contains(&f.id)) {
                     if let Some(e) = f.evidence.get(&v.base) {
                         out.push_str(&format!("[{}] {}\n  {}: {e}\n", f.kind, f.summary, v.base));
                     }

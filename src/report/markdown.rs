@@ -7,12 +7,8 @@ fn cell(s: &str) -> String {
 }
 
 pub fn render(r: &RunReport) -> String {
-    let blocking = r.findings.iter().filter(|f| f.severity == Severity::Blocking).count();
-    let mut out = format!(
-        "## muslcheck {}: {}\n\n",
-        r.command,
-        if blocking > 0 { format!("{blocking} blocking finding(s)") } else { "no blocking finding".to_string() }
-    );
+    let headline = r.outcome.as_ref().map(|o| o.summary.clone()).unwrap_or_else(|| "not finished".to_string());
+    let mut out = format!("## muslcheck {}: {headline}\n\n", r.command);
     if r.partial {
         out.push_str(&format!("> **Partial report**: the run did not finish. Not run: {}\n\n", r.not_run.join(", ")));
     }
@@ -34,7 +30,11 @@ pub fn render(r: &RunReport) -> String {
                 "| {} | {} | {} | {} |\n",
                 v.dependency,
                 v.base,
-                if v.pass { "✅ pass" } else { "❌ fail" },
+                match (v.pass, v.required) {
+                    (true, _) => "✅ pass",
+                    (false, true) => "❌ fail",
+                    (false, false) => "⚠️ fail (optional base)",
+                },
                 cell(&v.reasons.join("\n"))
             ));
         }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::kinds::FindingKind;
 
 /// Bumped on any incompatible change to the JSON shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunReport {
@@ -40,6 +40,22 @@ pub struct RunReport {
     pub repro: Vec<ReproRecord>,
     /// The harness's own failures during the run (engine lost, ...).
     pub errors: Vec<String>,
+    /// The decision, computed once when the run finished: renderers show it, derive nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RunOutcome>,
+}
+
+/// What a finished run decided, and the counts behind it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub exit_code: i32,
+    pub findings: usize,
+    pub blocking: usize,
+    /// Verdicts that fail (on any base, required or not).
+    pub failing_verdicts: usize,
+    pub errors: usize,
+    /// One line: what the exit code means for this run.
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -75,6 +91,9 @@ pub enum BuildOutcome {
     Timeout,
     /// The harness could not do the job (engine lost, disk full): not a finding.
     InfraError,
+    /// The base itself could not be prepared (its package step failed): the job was not run;
+    /// the base carries one `prep-failed` finding.
+    BaseFailed,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -132,6 +151,9 @@ pub enum CheckOutcome {
     Crash { signal: i64, name: String },
     Timeout,
     Skipped { message: String },
+    /// The import failed only because a module that no installed distribution provides (and
+    /// the standard library lacks) is missing: an optional integration nobody asked for.
+    MissingOptional { module: String, message: String },
 }
 
 impl CheckOutcome {
@@ -139,6 +161,7 @@ impl CheckOutcome {
         match self {
             CheckOutcome::Ok => "ok".into(),
             CheckOutcome::Error { .. } => "error".into(),
+            CheckOutcome::MissingOptional { module, .. } => format!("needs {module} (not installed)"),
             CheckOutcome::Crash { name, .. } => format!("crash ({name})"),
             CheckOutcome::Timeout => "timeout".into(),
             CheckOutcome::Skipped { .. } => "skipped".into(),
@@ -152,10 +175,65 @@ impl CheckOutcome {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Extension {
     pub distribution: String,
+    /// `extension` (a module) or `vendored` (a shared library under `<dist>.libs/`).
+    #[serde(default = "extension_kind")]
+    pub kind: String,
     pub path: String,
     pub needed: Vec<String>,
     pub glibc_linked: bool,
     pub foreign_libc: bool,
+}
+
+fn extension_kind() -> String {
+    "extension".into()
+}
+
+/// Whether a probe said everything it planned to. Anything but `Complete` means some
+/// observations are missing, and the base fails: silence is never a pass.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case", tag = "status")]
+pub enum Completion {
+    Complete,
+    /// Not run yet, or nothing known (the default of an empty record).
+    #[default]
+    Unknown,
+    TimedOut { secs: u64 },
+    OomKilled,
+    OutputCut,
+    /// The container ended with a non-zero status.
+    Died { exit_code: Option<i64>, stderr: String },
+    /// No closing record: the probe stopped early.
+    NoClosingRecord,
+    /// The probe says it emitted fewer records than it planned, or fewer arrived than it sent.
+    Short { planned: u64, emitted: u64, received: u64 },
+    /// The probe's protocol was broken (a record for one check twice, garbage between records).
+    Protocol { errors: Vec<String> },
+}
+
+impl Completion {
+    pub fn is_complete(&self) -> bool {
+        *self == Completion::Complete
+    }
+    /// One line for reasons and evidence.
+    pub fn describe(&self) -> String {
+        match self {
+            Completion::Complete => "complete".into(),
+            Completion::Unknown => "not observed".into(),
+            Completion::TimedOut { secs } => format!("the probe did not finish within {secs} s; it was stopped"),
+            Completion::OomKilled => "the probe was killed for exceeding its memory limit (OOM)".into(),
+            Completion::OutputCut => "the probe printed more than its output limit; it was stopped".into(),
+            Completion::Died { exit_code, stderr } => format!(
+                "the probe exited with {}{}",
+                exit_code.map(|c| c.to_string()).unwrap_or_else(|| "no status".into()),
+                if stderr.is_empty() { String::new() } else { format!(": {}", stderr.lines().last().unwrap_or("")) }
+            ),
+            Completion::NoClosingRecord => "the probe stopped before its closing record".into(),
+            Completion::Short { planned, emitted, received } => {
+                format!("the probe planned {planned} records, emitted {emitted}, {received} arrived")
+            }
+            Completion::Protocol { errors } => format!("probe protocol broken: {}", errors.first().map(String::as_str).unwrap_or("")),
+        }
+    }
 }
 
 /// What the wheel-loading probe saw in a built image.
@@ -168,13 +246,35 @@ pub struct WheelProbe {
     /// extension submodules, imported directly).
     #[serde(default)]
     pub top_level: std::collections::BTreeSet<String>,
+    /// module -> the distribution it belongs to.
+    #[serde(default)]
+    pub module_dist: BTreeMap<String, String>,
+    /// Extension files loaded by path (the interpreter cannot see them by suffix), path -> outcome.
+    #[serde(default)]
+    pub loads: BTreeMap<String, CheckOutcome>,
+    /// Distributions whose metadata could not be read, with why.
+    #[serde(default)]
+    pub dist_errors: BTreeMap<String, String>,
+    /// The smoke script in the main thread.
     pub smoke: Option<CheckOutcome>,
     pub smoke_output: Option<String>,
+    /// The same script in a `threading.Thread` with the base's default stack.
+    #[serde(default)]
+    pub smoke_thread: Option<CheckOutcome>,
+    #[serde(default)]
+    pub smoke_thread_output: Option<String>,
+    /// The stack a `threading.Thread` had on this base, observed inside one.
+    #[serde(default)]
+    pub thread_stack_bytes: Option<u64>,
+    /// Extension modules and vendored libraries, with their linkage.
     pub extensions: Vec<Extension>,
     /// Lines the probe printed that are not protocol, or a probe that died.
     pub protocol_errors: Vec<String>,
     /// The probe container itself: exit code, OOM, time-out.
     pub container: ContainerOutcome,
+    /// Whether the probe said everything it planned to.
+    #[serde(default)]
+    pub completion: Completion,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -195,9 +295,17 @@ pub enum Severity {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
-    /// The dependency, or `<profile>`/`<resolver>` for base-level sections.
+    /// Stable identity, `<subject>/<kind>/<item>`: never prose or versions, so two reports can
+    /// be diffed and shards merged by it.
+    pub id: String,
+    /// The dependency, `<profile>`/`<resolver>` for base-level sections, or `<base:NAME>`.
     pub subject: String,
     pub kind: FindingKind,
+    /// What within the subject: a module, a distribution, a check id; empty for the whole.
+    #[serde(default)]
+    pub item: String,
+    /// The bases on the failing side: the ones this finding fails.
+    pub failing: Vec<String>,
     pub severity: Severity,
     /// One line: what differs.
     pub summary: String,
@@ -212,9 +320,22 @@ pub struct Finding {
 pub struct Verdict {
     pub dependency: String,
     pub base: String,
+    /// False when a finding whose kind the policy blocks on (and the matrix does not accept)
+    /// names this base as failing.
     pub pass: bool,
     pub required: bool,
+    /// The summaries of every finding that names this base as failing.
     pub reasons: Vec<String>,
+    /// The ids of the findings that fail this verdict.
+    #[serde(default)]
+    pub failed_by: Vec<String>,
+}
+
+impl Verdict {
+    /// A failing verdict on a required base: what makes a JUnit case fail and the run exit 1.
+    pub fn blocks(&self) -> bool {
+        !self.pass && self.required
+    }
 }
 
 /// A probe's observations on one base: check id -> (status, value, message).
@@ -225,6 +346,8 @@ pub struct ProbeSection {
     pub checks: BTreeMap<String, Observation>,
     pub protocol_errors: Vec<String>,
     pub container: ContainerOutcome,
+    #[serde(default)]
+    pub completion: Completion,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -245,8 +368,11 @@ pub struct ReproRecord {
     pub runs: Vec<ReproRun>,
     /// Runs that ended by a signal, over all runs.
     pub crash_rate: f64,
-    /// Distinct outcomes, e.g. {"exit 0": 3, "SIGSEGV": 2}.
+    /// Distinct outcomes, e.g. {"exit 0": 3, "SIGSEGV": 2}; `not installed` when the
+    /// requirements did not install (then `install_error` says why and nothing ran).
     pub outcomes: BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -280,6 +406,7 @@ impl RunReport {
             resolver: vec![],
             repro: vec![],
             errors: vec![],
+            outcome: None,
         }
     }
 
@@ -292,7 +419,7 @@ impl RunReport {
     pub fn normalise(&mut self) {
         self.jobs.sort_by(|a, b| a.id.cmp(&b.id));
         self.not_run.sort();
-        self.findings.sort_by(|a, b| (&a.subject, a.kind, &a.summary).cmp(&(&b.subject, b.kind, &b.summary)));
+        self.findings.sort_by(|a, b| a.id.cmp(&b.id));
         self.verdicts.sort_by(|a, b| (&a.dependency, &a.base).cmp(&(&b.dependency, &b.base)));
     }
 }

@@ -31,7 +31,7 @@ pub fn render(r: &RunReport) -> String {
 
     if !r.jobs.is_empty() {
         let mut t = table();
-        t.set_header(vec!["job", "outcome", "installed", "imports", "smoke", "thread depth", "build", "size over base"]);
+        t.set_header(vec!["job", "outcome", "installed", "imports", "smoke (main / worker thread)", "thread depth", "build", "size over base"]);
         for j in &r.jobs {
             let installed = j
                 .distributions
@@ -42,7 +42,19 @@ pub fn render(r: &RunReport) -> String {
             let (imports, smoke) = match &j.probe {
                 Some(p) => {
                     let bad = p.imports.values().filter(|o| !o.is_ok()).count();
-                    (format!("{}/{} ok", p.imports.len() - bad, p.imports.len()), p.smoke.as_ref().map(|s| s.label()).unwrap_or_else(|| "-".into()))
+                    let smoke = match (&p.smoke, &p.smoke_thread) {
+                        (Some(m), Some(t)) => format!(
+                            "{} / {}{}",
+                            m.label(),
+                            t.label(),
+                            p.thread_stack_bytes.map(|b| format!(" ({} KiB stack)", b / 1024)).unwrap_or_default()
+                        ),
+                        (Some(m), None) => m.label(),
+                        _ => "-".into(),
+                    };
+                    let imports = format!("{}/{} ok", p.imports.len() - bad, p.imports.len());
+                    let imports = if p.completion.is_complete() { imports } else { format!("{imports}\nPROBE INCOMPLETE: {}", p.completion.describe()) };
+                    (imports, smoke)
                 }
                 None => ("-".into(), "-".into()),
             };
@@ -125,7 +137,7 @@ pub fn render(r: &RunReport) -> String {
                 x.runs.len().to_string(),
                 format!("{:.0}%", x.crash_rate * 100.0),
                 x.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
-                x.runs.iter().find(|r| !r.excerpt.is_empty()).map(|r| r.excerpt.clone()).unwrap_or_default(),
+                x.install_error.clone().or_else(|| x.runs.iter().find(|r| !r.excerpt.is_empty()).map(|r| r.excerpt.clone())).unwrap_or_default(),
             ]);
         }
         out.push_str(&format!("\nReproducer\n{t}\n"));
@@ -138,8 +150,16 @@ pub fn render(r: &RunReport) -> String {
         out.push_str(if distinct.len() > 1 { "\noutcomes differ between bases\n" } else { "\nsame outcomes on every base\n" });
         return out;
     }
-    let blocking = r.findings.iter().filter(|f| f.severity == Severity::Blocking).count();
-    out.push_str(&format!("\n{} finding(s), {} blocking\n", r.findings.len(), blocking));
+    match &r.outcome {
+        Some(o) => out.push_str(&format!(
+            "\n{} finding(s), {} blocking{} (exit {})\n",
+            o.findings,
+            o.blocking,
+            if o.errors > 0 { format!("; {} infrastructure error(s): not conclusive", o.errors) } else { String::new() },
+            o.exit_code
+        )),
+        None => out.push_str("\nthe run did not finish: no outcome\n"),
+    }
     out
 }
 

@@ -24,7 +24,7 @@ fn fixture() -> RunReport {
             libc: Some(Libc { family: family.into(), version: Some(version.into()) }),
         });
     }
-    let mut probe = WheelProbe { libc: Some(Libc { family: "glibc".into(), version: Some("2.41".into()) }), ..Default::default() };
+    let mut probe = WheelProbe { libc: Some(Libc { family: "glibc".into(), version: Some("2.41".into()) }), completion: Completion::Complete, ..Default::default() };
     probe.imports.insert("lz4".into(), CheckOutcome::Ok);
     probe.imports.insert("lz4.frame._frame".into(), CheckOutcome::Ok);
     probe.smoke = Some(CheckOutcome::Skipped { message: "no smoke script".into() });
@@ -62,24 +62,20 @@ fn fixture() -> RunReport {
         probe: None,
         crash_depth: None,
     });
-    r.findings.push(Finding {
-        subject: "lz4".into(),
-        kind: FindingKind::InstallDiffers,
-        severity: Severity::Blocking,
-        summary: "installs on glibc but not on musl".into(),
-        evidence: BTreeMap::from([("glibc".into(), "installed".into()), ("musl".into(), "install-failed: ERROR: Failed to build 'lz4'".into())]),
-        known: None,
-    });
-    r.findings.push(Finding {
-        subject: "lz4".into(),
-        kind: FindingKind::SourceBuild,
-        severity: Severity::Info,
-        summary: "lz4 is built from source on musl but installed from a wheel on glibc".into(),
-        evidence: BTreeMap::from([("glibc".into(), "manylinux".into()), ("musl".into(), "sdist (lz4-4.4.5.tar.gz)".into())]),
-        known: Some("accepted until a musllinux wheel exists".into()),
-    });
-    r.verdicts.push(Verdict { dependency: "lz4".into(), base: "glibc".into(), pass: true, required: true, reasons: vec![] });
-    r.verdicts.push(Verdict { dependency: "lz4".into(), base: "musl".into(), pass: false, required: true, reasons: vec!["install failed: ERROR: Failed to build 'lz4'".into()] });
+    // The decision comes from the comparison, as in a run: the renderers only show it.
+    let mut known = crate::matrix::Policy::default();
+    known.blocking = crate::kinds::FindingKind::default_blocking();
+    let dep = crate::matrix::Dependency {
+        name: "lz4".into(),
+        requirement: crate::matrix::Requirement::parse("lz4==4.4.5").unwrap(),
+        smoke: None,
+        known_difference: Some(crate::matrix::KnownDifference { kinds: vec![FindingKind::SourceBuild], reason: "accepted until a musllinux wheel exists".into() }),
+    };
+    let results: Vec<crate::compare::BaseResult> = r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true }).collect();
+    let findings = crate::compare::dependency_findings(&dep, &known, &results);
+    let verdicts = crate::compare::verdicts(&dep, &known, &results, &findings);
+    r.findings = findings;
+    r.verdicts = verdicts;
     let obs = |v: serde_json::Value| Observation { status: "ok".into(), value: v, message: None, duration_ms: None };
     for (base, stack) in [("glibc", 8_388_608), ("musl", 1_051_384)] {
         r.profile.push(ProbeSection {
@@ -88,8 +84,11 @@ fn fixture() -> RunReport {
             checks: BTreeMap::from([("thread_stack.python".into(), obs(serde_json::json!({"bytes": stack})))]),
             protocol_errors: vec![],
             container: ContainerOutcome::default(),
+            completion: Completion::Complete,
         });
     }
+    r.normalise();
+    r.outcome = Some(crate::compare::run_outcome(&r));
     r
 }
 
@@ -105,7 +104,14 @@ fn markdown() {
 
 #[test]
 fn junit() {
-    insta::assert_snapshot!(render(&fixture(), Format::Junit));
+    let xml = render(&fixture(), Format::Junit);
+    // Exactly the failing job fails: lz4 installs and passes on glibc.
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    let musl = xml.find("name=\"lz4[musl]\"").unwrap();
+    let glibc = xml.find("name=\"lz4[glibc]\"").unwrap();
+    let failure = xml.find("<failure").unwrap();
+    assert!(failure > musl && (glibc < musl || failure < glibc), "{xml}");
+    insta::assert_snapshot!(xml);
 }
 
 #[test]
@@ -114,7 +120,7 @@ fn json_round_trips_and_is_versioned() {
     let text = render(&r, Format::Json);
     let back: RunReport = serde_json::from_str(&text).unwrap();
     assert_eq!(back, r);
-    assert!(text.contains("\"schema_version\": 1"));
+    assert!(text.contains("\"schema_version\": 2"));
     insta::assert_snapshot!(text);
 }
 

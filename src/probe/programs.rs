@@ -1,10 +1,10 @@
 //! The probe programs shipped inside the binary, so it runs anywhere and the engine may be
 //! remote. A probe is run as `python -c <prelude + probe> <json config>`: see probes/common.py.
 
-pub const COMMON: &str = include_str!("../probes/common.py");
-pub const WHEELS: &str = include_str!("../probes/wheels.py");
-pub const PROFILE: &str = include_str!("../probes/profile.py");
-pub const DNS: &str = include_str!("../probes/dnslab.py");
+pub const COMMON: &str = include_str!("../../probes/common.py");
+pub const WHEELS: &str = include_str!("../../probes/wheels.py");
+pub const PROFILE: &str = include_str!("../../probes/libc_profile.py");
+pub const DNS: &str = include_str!("../../probes/dnslab.py");
 
 /// The program text for a probe: the shared prelude, then the probe.
 pub fn program(probe: &str) -> String {

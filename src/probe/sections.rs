@@ -3,19 +3,21 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use super::records::libc_of;
+use super::{checks, programs, run, ProbeRun, ProbeSpec};
 use crate::engine::{Engine, EngineError, Sandbox};
-use crate::probe::{self, ProbeSpec};
-use crate::probes;
-use crate::report::model::{Libc, ProbeSection};
+use crate::report::model::{Libc, Observation, ProbeSection};
 
 /// Observes which libc a base's Python runs on (never inferred from its name).
 pub async fn observe_libc(engine: &Engine, image: &str, python: &str) -> Result<(Option<Libc>, Vec<String>), EngineError> {
-    let run = probe::run(
+    let run = run(
         engine,
         &ProbeSpec {
             image,
             python,
-            probe: probes::LIBC,
+            probe: programs::LIBC,
             config: serde_json::json!({}),
             sandbox: Sandbox::strict(),
             user: Some("1000:1000"),
@@ -25,17 +27,25 @@ pub async fn observe_libc(engine: &Engine, image: &str, python: &str) -> Result<
         },
     )
     .await?;
-    Ok((probe::libc_of(&run.records), run.protocol_errors))
+    Ok((libc_of(&run.records), run.protocol_errors))
 }
 
-fn section(base: &str, run: probe::ProbeRun) -> ProbeSection {
+/// A section: one observation per check id (ids are unique: the parser refuses repeats).
+fn section(base: &str, run: ProbeRun) -> ProbeSection {
+    let checks: BTreeMap<String, Observation> = run.records.iter().map(|r| (r.check.clone(), r.observation())).collect();
     ProbeSection {
         base: base.to_string(),
-        libc: probe::libc_of(&run.records),
-        checks: probe::observations(&run.records),
+        libc: libc_of(&run.records),
+        checks,
         protocol_errors: run.protocol_errors,
         container: run.container,
+        completion: run.completion,
     }
+}
+
+/// The thread crash depth a section observed (`crash_depth.json_thread`), if it did.
+pub fn json_thread_depth(section: &ProbeSection) -> Option<i64> {
+    section.checks.get(checks::CRASH_DEPTH_JSON_THREAD).and_then(|o| o.value["max_ok_depth"].as_i64())
 }
 
 /// The libc behaviour profile (thread stacks, crash depth, loader, locale, ...) of a base's
@@ -44,9 +54,9 @@ fn section(base: &str, run: probe::ProbeRun) -> ProbeSection {
 pub async fn libc_profile(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value) -> Result<ProbeSection, EngineError> {
     let mut sandbox = Sandbox::strict();
     sandbox.cpuset = Some("0".into());
-    let run = probe::run(
+    let run = run(
         engine,
-        &ProbeSpec { image, python, probe: probes::PROFILE, config, sandbox, user: Some("1000:1000"), timeout: Duration::from_secs(240), kind: "probe-profile", keep: false },
+        &ProbeSpec { image, python, probe: programs::PROFILE, config, sandbox, user: Some("1000:1000"), timeout: Duration::from_secs(240), kind: "probe-profile", keep: false },
     )
     .await?;
     Ok(section(base, run))
@@ -71,9 +81,9 @@ pub fn dns_sandbox() -> Sandbox {
 
 /// The resolver profile (or one custom scenario) of a base.
 pub async fn resolver(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value, timeout: Duration) -> Result<ProbeSection, EngineError> {
-    let run = probe::run(
+    let run = run(
         engine,
-        &ProbeSpec { image, python, probe: probes::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns", keep: false },
+        &ProbeSpec { image, python, probe: programs::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns", keep: false },
     )
     .await?;
     Ok(section(base, run))

@@ -1,0 +1,110 @@
+//! Rules about installing: on some bases only, not at all, past the time limit, from source,
+//! and to different versions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{first_line, BaseResult, Draft};
+use crate::kinds::FindingKind;
+use crate::report::model::{BuildOutcome, Source};
+
+fn outcome_name(o: BuildOutcome) -> String {
+    serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn install_evidence(rs: &[&BaseResult]) -> BTreeMap<String, String> {
+    rs.iter()
+        .map(|r| {
+            let text = match r.job.outcome {
+                BuildOutcome::Installed => "installed".to_string(),
+                o => format!("{}: {}", outcome_name(o), first_line(r.job.error.as_deref().unwrap_or(""))),
+            };
+            (r.job.base.clone(), text)
+        })
+        .collect()
+}
+
+fn bases(rs: &[&BaseResult], f: impl Fn(&BaseResult) -> bool) -> Vec<String> {
+    rs.iter().filter(|r| f(r)).map(|r| r.job.base.clone()).collect()
+}
+
+/// Installs on some bases and not on others.
+pub fn install_differs(rs: &[&BaseResult]) -> Vec<Draft> {
+    let ok = bases(rs, |r| r.job.outcome == BuildOutcome::Installed);
+    let bad = bases(rs, |r| r.job.outcome != BuildOutcome::Installed);
+    if ok.is_empty() || bad.is_empty() {
+        return vec![];
+    }
+    let summary = format!("installs on {} but not on {}", ok.join(", "), bad.join(", "));
+    vec![Draft::new(FindingKind::InstallDiffers, "", summary, install_evidence(rs), bad)]
+}
+
+/// A build stopped at its time limit: never a pass, on one base or on all.
+pub fn build_timeout(rs: &[&BaseResult]) -> Vec<Draft> {
+    let timed = bases(rs, |r| r.job.outcome == BuildOutcome::Timeout);
+    if timed.is_empty() {
+        return vec![];
+    }
+    let summary = format!("the build timed out on {}", timed.join(", "));
+    vec![Draft::new(FindingKind::Timeout, "build", summary, install_evidence(rs), timed)]
+}
+
+/// Installs nowhere: a failure of the dependency, not a difference.
+pub fn fails_to_install(rs: &[&BaseResult]) -> Vec<Draft> {
+    if rs.iter().any(|r| r.job.outcome == BuildOutcome::Installed) {
+        return vec![];
+    }
+    let bad = bases(rs, |_| true);
+    let summary = format!("does not install on any base ({})", bad.join(", "));
+    vec![Draft::new(FindingKind::Fails, "install", summary, install_evidence(rs), bad)]
+}
+
+/// A distribution built from an sdist: on some bases while others take a wheel, or on all
+/// (the build time, the compiler and the headers a base needs). It fails the bases that build.
+pub fn source_build(rs: &[&BaseResult]) -> Vec<Draft> {
+    let mut sources: BTreeMap<String, BTreeMap<String, (Source, String)>> = BTreeMap::new();
+    for r in rs {
+        for d in &r.job.distributions {
+            sources.entry(d.name.clone()).or_default().insert(r.job.base.clone(), (d.source, d.file.clone()));
+        }
+    }
+    let mut out = vec![];
+    for (dist, per_base) in &sources {
+        let sdist: Vec<String> = per_base.iter().filter(|(_, (s, _))| *s == Source::Sdist).map(|(b, _)| b.clone()).collect();
+        let wheel: Vec<String> = per_base.iter().filter(|(_, (s, _))| *s != Source::Sdist).map(|(b, _)| b.clone()).collect();
+        if !sdist.is_empty() {
+            let evidence = per_base.iter().map(|(b, (s, f))| (b.clone(), format!("{} ({f})", serde_json::to_value(s).unwrap().as_str().unwrap_or("")))).collect();
+            let summary = if wheel.is_empty() {
+                format!("{dist} is built from source on every base ({})", sdist.join(", "))
+            } else {
+                format!("{dist} is built from source on {} but installed from a wheel on {}", sdist.join(", "), wheel.join(", "))
+            };
+            out.push(Draft::new(FindingKind::SourceBuild, dist.clone(), summary, evidence, sdist));
+        }
+    }
+    out
+}
+
+/// Any distribution of the installed tree at different versions (or missing) between bases.
+pub fn version_differs(installed: &[&BaseResult]) -> Vec<Draft> {
+    let mut versions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for r in installed {
+        for d in &r.job.distributions {
+            versions.entry(d.name.clone()).or_default().insert(r.job.base.clone(), d.version.clone());
+        }
+    }
+    let mut out = vec![];
+    for (dist, per_base) in &versions {
+        let distinct: BTreeSet<&String> = per_base.values().collect();
+        let missing: Vec<&str> = installed.iter().map(|r| r.job.base.as_str()).filter(|b| !per_base.contains_key(*b)).collect();
+        if distinct.len() > 1 || !missing.is_empty() {
+            let mut evidence: BTreeMap<String, String> = per_base.clone();
+            for m in &missing {
+                evidence.insert(m.to_string(), "not installed".into());
+            }
+            let all: Vec<String> = evidence.keys().cloned().collect();
+            let summary = format!("{dist} resolves differently: {}", evidence.iter().map(|(b, v)| format!("{b} {v}")).collect::<Vec<_>>().join(", "));
+            out.push(Draft::new(FindingKind::VersionDiffers, dist.clone(), summary, evidence, all));
+        }
+    }
+    out
+}

@@ -1,0 +1,179 @@
+//! The wheel probe's records as typed observations of one job image: what each import and
+//! path load did, which distribution each module belongs to, the linkage of every extension
+//! module and vendored library, both smoke runs, and whether the probe finished. A record whose
+//! value does not have the expected shape is a protocol error, never skipped silently.
+
+use serde::Deserialize;
+
+use super::records::{libc_of, Record};
+use super::{checks, ProbeRun};
+use crate::report::model::{Completion, Extension, WheelProbe};
+
+/// `import:<module>` and `load:<path>` values.
+#[derive(Deserialize)]
+struct ImportValue {
+    dist: String,
+    kind: String,
+}
+
+/// A native file of a distribution, as the probe read its ELF headers.
+#[derive(Deserialize)]
+struct NativeFile {
+    path: String,
+    #[serde(default)]
+    needed: Vec<Option<String>>,
+    #[serde(default)]
+    glibc_linked: bool,
+    #[serde(default)]
+    foreign_libc: Option<bool>,
+}
+
+/// `dist:<name>` values.
+#[derive(Deserialize)]
+struct DistValue {
+    #[serde(default)]
+    extensions: Vec<NativeFile>,
+    #[serde(default)]
+    vendored_linkage: Vec<NativeFile>,
+}
+
+/// Smoke values (the output tails and, in a worker thread, the stack it had).
+#[derive(Deserialize, Default)]
+struct SmokeValue {
+    #[serde(default)]
+    stdout_tail: String,
+    #[serde(default)]
+    stderr_tail: String,
+    #[serde(default)]
+    thread_stack_bytes: Option<u64>,
+}
+
+fn value<T: for<'de> Deserialize<'de>>(r: &Record, errors: &mut Vec<String>) -> Option<T> {
+    match serde_json::from_value::<T>(r.value.clone()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(format!("check {}: unexpected value ({e})", r.check));
+            None
+        }
+    }
+}
+
+fn smoke_output(v: &SmokeValue) -> Option<String> {
+    let out = [&v.stdout_tail, &v.stderr_tail].iter().filter(|s| !s.trim().is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join("\n");
+    (!out.is_empty()).then(|| crate::build::tail(&out, 2000))
+}
+
+fn native(dist: &str, kind: &str, f: NativeFile) -> Extension {
+    Extension {
+        distribution: dist.to_string(),
+        kind: kind.to_string(),
+        path: f.path,
+        needed: f.needed.into_iter().flatten().collect(),
+        glibc_linked: f.glibc_linked,
+        foreign_libc: f.foreign_libc.unwrap_or(false),
+    }
+}
+
+/// Interprets the wheel probe's records.
+pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
+    let mut errors = run.protocol_errors.clone();
+    let mut w = WheelProbe { libc: libc_of(&run.records), container: run.container.clone(), completion: run.completion.clone(), ..Default::default() };
+    let mut shape_errors = vec![];
+    for r in &run.records {
+        if let Some(module) = r.check.strip_prefix(checks::IMPORT) {
+            let Some(v) = value::<ImportValue>(r, &mut shape_errors) else { continue };
+            w.imports.insert(module.to_string(), r.outcome());
+            w.module_dist.insert(module.to_string(), v.dist);
+            if v.kind == "top_level" {
+                w.top_level.insert(module.to_string());
+            }
+        } else if let Some(path) = r.check.strip_prefix(checks::LOAD) {
+            if value::<ImportValue>(r, &mut shape_errors).is_some() {
+                w.loads.insert(path.to_string(), r.outcome());
+            }
+        } else if r.check == checks::SMOKE || r.check == checks::SMOKE_THREAD {
+            let v = if r.value.is_null() { Some(SmokeValue::default()) } else { value::<SmokeValue>(r, &mut shape_errors) };
+            let Some(v) = v else { continue };
+            if r.check == checks::SMOKE {
+                w.smoke = Some(r.outcome());
+                w.smoke_output = smoke_output(&v);
+            } else {
+                w.smoke_thread = Some(r.outcome());
+                w.smoke_thread_output = smoke_output(&v);
+                w.thread_stack_bytes = v.thread_stack_bytes;
+            }
+        } else if let Some(dist) = r.check.strip_prefix(checks::DIST) {
+            if r.status != super::records::Status::Ok {
+                w.dist_errors.insert(dist.to_string(), r.message.clone().unwrap_or_else(|| "unreadable".into()));
+                continue;
+            }
+            let Some(v) = value::<DistValue>(r, &mut shape_errors) else { continue };
+            w.extensions.extend(v.extensions.into_iter().map(|f| native(dist, "extension", f)));
+            w.extensions.extend(v.vendored_linkage.into_iter().map(|f| native(dist, "vendored", f)));
+        }
+    }
+    if !shape_errors.is_empty() && w.completion.is_complete() {
+        w.completion = Completion::Protocol { errors: shape_errors.clone() };
+    }
+    errors.extend(shape_errors);
+    w.protocol_errors = errors;
+    w
+}
+
+/// The top-level modules the wheel probe found for a distribution.
+pub fn top_level_of(records: &[Record], dist: &str) -> Vec<String> {
+    records
+        .iter()
+        .find(|r| r.check == format!("{}{dist}", checks::DIST))
+        .and_then(|r| r.value.get("top_level"))
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::records::{completion, parse_output};
+    use crate::report::model::{CheckOutcome, ContainerOutcome};
+
+    fn probe(out: &str) -> WheelProbe {
+        let parsed = parse_output(out);
+        let container = ContainerOutcome { exit_code: Some(0), ..Default::default() };
+        let completion = completion(&container, "", 60, &parsed);
+        wheel_probe(&ProbeRun { records: parsed.records, protocol_errors: parsed.protocol_errors, container, completion })
+    }
+
+    #[test]
+    fn loads_dists_vendored_linkage_and_both_smokes_are_kept() {
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"dist:pkg","status":"ok","value":{"top_level":["pkg"],"extensions":[{"path":"pkg/_c.so","needed":["libc.so.6"],"glibc_linked":true,"foreign_libc":true}],"vendored_linkage":[{"path":"pkg.libs/libz.so","needed":["libc.so.6",null],"glibc_linked":true,"foreign_libc":true}]}}"#, "\n",
+            r#"{"schema":1,"check":"dist:broken","status":"error","message":"KeyError: Name"}"#, "\n",
+            r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"dist":"pkg","kind":"top_level"}}"#, "\n",
+            r#"{"schema":1,"check":"load:pkg/_c.cpython-313-x86_64-linux-gnu.so","status":"crash","value":{"dist":"pkg","kind":"extension","signal":11,"signal_name":"SIGSEGV"}}"#, "\n",
+            r#"{"schema":1,"check":"smoke","status":"ok","value":{"stdout_tail":"fine\n"}}"#, "\n",
+            r#"{"schema":1,"check":"smoke.thread","status":"crash","value":{"signal":11,"signal_name":"SIGSEGV","thread_stack_bytes":1048576}}"#, "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":6,"emitted":6,"protected":true}}"#, "\n",
+        ));
+        assert!(w.completion.is_complete(), "{:?}", w.completion);
+        assert_eq!(w.extensions.len(), 2);
+        assert_eq!(w.extensions[1].kind, "vendored");
+        assert!(w.extensions[1].foreign_libc);
+        assert_eq!(w.dist_errors["broken"], "KeyError: Name");
+        assert!(matches!(w.loads["pkg/_c.cpython-313-x86_64-linux-gnu.so"], CheckOutcome::Crash { .. }));
+        assert_eq!(w.module_dist["pkg"], "pkg");
+        assert_eq!(w.smoke, Some(CheckOutcome::Ok));
+        assert!(matches!(w.smoke_thread, Some(CheckOutcome::Crash { .. })));
+        assert_eq!(w.thread_stack_bytes, Some(1 << 20));
+    }
+
+    #[test]
+    fn a_record_of_the_wrong_shape_breaks_the_protocol() {
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"kind":"top_level"}}"#, "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":1,"emitted":1,"protected":true}}"#, "\n",
+        ));
+        assert!(w.imports.is_empty());
+        assert!(matches!(w.completion, Completion::Protocol { .. }), "{:?}", w.completion);
+    }
+}
