@@ -20,9 +20,10 @@ locale, loader) and its DNS resolver.";
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no blocking difference or failure
-  1  blocking differences or failures found (repro: the bases differ)
+  1  blocking differences or failures found (repro: the bases differ or a base could not install;
+     dns: the bases differ or a base observed nothing)
   2  usage or configuration error (nothing was run)
-  3  engine or infrastructure error (engine unreachable or lost, disk full)";
+  3  engine or infrastructure error (engine unreachable or lost, disk full, index TLS not trusted)";
 
 #[derive(Debug, Parser)]
 #[command(name = "muslcheck", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXIT_CODES)]

@@ -10,6 +10,7 @@
 #   MUSLCHECK_TEST_INDEX_URL=https://index.muslcheck.test:5443/simple/
 #   MUSLCHECK_TEST_INDEX_HOST=index.muslcheck.test:<gateway>
 #   MUSLCHECK_TEST_INDEX_CA=<state>/ca-v2.pem
+#   MUSLCHECK_TEST_WHEELHOUSE=<the directory served; a file put there is served at once>
 # Usage: eval "$(bash index.sh)"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,3 +60,4 @@ fi
 echo "export MUSLCHECK_TEST_INDEX_URL=$url"
 echo "export MUSLCHECK_TEST_INDEX_HOST=$name:$gw"
 echo "export MUSLCHECK_TEST_INDEX_CA=$ca"
+echo "export MUSLCHECK_TEST_WHEELHOUSE=$wheelhouse"

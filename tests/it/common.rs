@@ -34,6 +34,36 @@ pub fn local_index_ca() -> String {
     std::env::var("MUSLCHECK_TEST_INDEX_CA").expect("MUSLCHECK_TEST_INDEX_CA is not set: run scripts/test.sh")
 }
 
+/// Puts a generated pure-Python wheel on the local index (a file in its directory is served at
+/// once): `files` maps paths in the wheel to their text.
+pub fn publish_wheel(name: &str, version: &str, files: &[(&str, &str)], top_level: &[&str]) {
+    let dir = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
+    let spec = serde_json::json!({
+        "name": name,
+        "version": version,
+        "files": files.iter().map(|(p, c)| (p.to_string(), serde_json::json!(c))).collect::<serde_json::Map<_, _>>(),
+        "top_level": top_level,
+    });
+    let mut child = Command::new("python3")
+        .arg(root().join("tests/fixtures/wheels/make_wheel.py"))
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 on the host");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), spec.to_string().as_bytes()).unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait_with_output().unwrap().status.success(), "making the wheel {name} {version}");
+}
+
+/// The arguments that point a command at the local index and trust its CA.
+pub fn local_index_with_ca() -> Vec<String> {
+    let mut a = local_index_args();
+    a.push("--ca-bundle".into());
+    a.push(local_index_ca());
+    a
+}
+
 /// Panics unless a Docker engine answers: these tests never skip.
 pub fn require_engine() {
     let ok = Command::new("docker").args(["version", "--format", "{{.Server.APIVersion}}"]).output().map(|o| o.status.success()).unwrap_or(false);

@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod decision;
 mod dns;
 mod gate;
 mod profile;

@@ -106,11 +106,15 @@ fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
         .args(["run", "--matrix", &matrix, "--only", "six", "--base", "musl", "--no-profile", "--no-resolver", "--ca-bundle", &ca_bundle(), "--results-dir"])
         .arg(&results)
         .assert()
-        .code(0);
+        .code(1);
     assert!(start.elapsed() < Duration::from_secs(120));
     let r = report(&results);
     let j = job(&r, "six[musl]");
     assert_eq!(j["probe"]["container"]["timed_out"], true, "{j}");
+    // A probe stopped at its limit fails its base with a `timeout` finding: never a pass.
+    let t: Vec<&serde_json::Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "timeout").collect();
+    assert_eq!(t.len(), 1, "{r:#}");
+    assert_eq!((t[0]["severity"].as_str(), t[0]["id"].as_str()), (Some("blocking"), Some("six/timeout/probe")));
     let v = &r["verdicts"][0];
     assert_eq!(v["pass"], false);
     assert!(v["reasons"].to_string().contains("did not finish within 15 s"), "{v}");

@@ -1,0 +1,143 @@
+//! The decision model end to end, on the test-bed bases: a crash only in a worker thread, code
+//! under test that tries to forge probe records, a probe killed mid-run, an optional integration
+//! whose own dependency is not installed, and JUnit failing exactly the failing jobs.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+fn gate(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    let ca = ca_bundle();
+    let mut all: Vec<&str> = vec!["gate"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca]);
+    in_results(dir, &all)
+}
+
+fn findings_of<'a>(r: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == kind).collect()
+}
+
+#[test]
+fn a_smoke_test_that_crashes_only_in_a_worker_thread_on_musl_is_a_blocking_thread_crash() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    gate(dir.path(), &["six==1.17.0", "--smoke", "tests/fixtures/smoke/deep-json.py", "--format", "junit", "--output", junit.to_str().unwrap()]).code(1);
+    let r = report(dir.path());
+    // The main thread passes on both bases; the worker thread crashes on musl only.
+    for base in ["glibc", "musl"] {
+        let p = &job(&r, &format!("six[{base}]"))["probe"];
+        assert_eq!(p["smoke"]["status"], "ok", "{p:#}");
+        assert_eq!(p["completion"]["status"], "complete", "{p:#}");
+    }
+    assert_eq!(job(&r, "six[glibc]")["probe"]["smoke_thread"]["status"], "ok");
+    assert_eq!(job(&r, "six[musl]")["probe"]["smoke_thread"]["status"], "crash");
+    let stack = |b: &str| job(&r, &format!("six[{b}]"))["probe"]["thread_stack_bytes"].as_u64().expect("the worker's stack size is reported");
+    assert!(stack("musl") < stack("glibc"), "observed stacks: musl {} glibc {}", stack("musl"), stack("glibc"));
+    let tc = findings_of(&r, "thread-crash");
+    assert_eq!(tc.len(), 1, "{r:#}");
+    assert_eq!(tc[0]["severity"], "blocking");
+    assert_eq!(tc[0]["failing"], serde_json::json!(["musl"]));
+    assert!(tc[0]["evidence"]["musl"].as_str().unwrap().contains("worker thread"), "{tc:?}");
+    assert_eq!(r["outcome"]["exit_code"], 1);
+    // JUnit fails exactly the failing job.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    let case = |name: &str| xml.split("<testcase ").find(|c| c.contains(&format!("name=\"{name}\""))).unwrap_or_else(|| panic!("{name} in {xml}"));
+    assert!(case("six[musl]").contains("<failure"), "{xml}");
+    assert!(!case("six[glibc]").contains("<failure"), "{xml}");
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn code_under_test_cannot_forge_probe_records() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    gate(dir.path(), &["six==1.17.0", "--smoke", "tests/fixtures/smoke/forge.py"]).code(0);
+    let r = report(dir.path());
+    for base in ["glibc", "musl"] {
+        let p = &job(&r, &format!("six[{base}]"))["probe"];
+        assert_eq!(p["imports"]["six"]["status"], "ok", "a forged record was taken: {p:#}");
+        assert_eq!(p["completion"]["status"], "complete", "{p:#}");
+        let out = p["smoke_output"].as_str().unwrap_or("");
+        assert!(out.contains("refused") && !out.contains("forged a record"), "{base}: {out}");
+    }
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{r:#}");
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn a_probe_killed_mid_run_fails_its_base() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("sleep.py"), "import time\ntime.sleep(300)\n").unwrap();
+    let m = format!("[policy]\nprobe_timeout = \"5m\"\n\n[[base]]\nname = \"musl\"\nimage = \"{MUSL}\"\n\n[[dependency]]\nrequirement = \"six==1.17.0\"\nsmoke = \"sleep.py\"\n");
+    std::fs::write(d.path().join("m.toml"), m).unwrap();
+    let results = d.path().join("results");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
+        .args(["run", "--matrix", d.path().join("m.toml").to_str().unwrap(), "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(&results)
+        .env_remove("MUSLCHECK_CA_BUNDLE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the probe container, then kill it from outside.
+    let start = Instant::now();
+    let probe = loop {
+        assert!(start.elapsed() < Duration::from_secs(240), "the run never started a probe");
+        let o = Command::new("docker").args(["ps", "-q", "--filter", "label=io.muslcheck.kind=probe-wheels", "--filter", "status=running"]).output().unwrap();
+        let ids = String::from_utf8_lossy(&o.stdout).to_string();
+        // Only this run's: its report names the run id.
+        if let Ok(r) = std::fs::read_to_string(results.join("report.json")).map(|t| serde_json::from_str::<serde_json::Value>(&t).unwrap()) {
+            let mine = Command::new("docker")
+                .args(["ps", "-q", "--filter", &format!("label=io.muslcheck.run={}", r["run_id"].as_str().unwrap()), "--filter", "label=io.muslcheck.kind=probe-wheels"])
+                .output()
+                .unwrap();
+            let mine = String::from_utf8_lossy(&mine.stdout).trim().to_string();
+            if !mine.is_empty() && ids.contains(&mine) {
+                break mine;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    // Give the probe time to be inside the smoke script.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(Command::new("docker").args(["kill", &probe]).status().unwrap().success());
+    assert_eq!(child.wait().unwrap().code(), Some(1), "a base whose probe died is a failure, never a pass");
+    let r = report(&results);
+    let inc = findings_of(&r, "incomplete");
+    assert_eq!(inc.len(), 1, "{r:#}");
+    assert_eq!(inc[0]["severity"], "blocking");
+    assert_eq!(inc[0]["failing"], serde_json::json!(["musl"]));
+    assert_eq!(r["verdicts"][0]["pass"], false);
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn an_optional_integration_whose_dependency_is_not_installed_does_not_fail_the_gate() {
+    require_engine();
+    // A package whose second top-level module is an integration needing a package nobody asked
+    // for (as duckdb's adbc_driver_duckdb needs adbc_driver_manager).
+    publish_wheel(
+        "mcoptional",
+        "1.0",
+        &[("mcoptional/__init__.py", "VALUE = 42\n"), ("mcoptional_adbc/__init__.py", "import mc_driver_manager_not_installed\n")],
+        &["mcoptional", "mcoptional_adbc"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["gate".into(), "mcoptional==1.0".into(), "--matrix".into(), "tests/fixtures/small.toml".into()];
+    args.extend(local_index_with_ca());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    in_results(dir.path(), &refs).code(0);
+    let r = report(dir.path());
+    let opt = findings_of(&r, "optional-dependency");
+    assert_eq!(opt.len(), 1, "{r:#}");
+    assert_eq!(opt[0]["item"], "mcoptional_adbc");
+    assert_eq!(opt[0]["severity"], "info");
+    assert!(r["verdicts"].as_array().unwrap().iter().all(|v| v["pass"] == true), "{r:#}");
+    assert_no_leftovers(&r);
+}
