@@ -340,7 +340,7 @@ pub fn files_from_log(log: &str) -> Vec<Distribution> {
             let (name, version) = (parts.next()?, parts.next().unwrap_or(""));
             let (name, version) = if source == Source::Sdist {
                 // An sdist name may contain dashes: the version is after the last one.
-                stem.rsplit_once('-').map(|(n, v)| (n, v)).unwrap_or((name, version))
+                stem.rsplit_once('-').unwrap_or((name, version))
             } else {
                 (name, version)
             };

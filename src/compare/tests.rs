@@ -133,8 +133,7 @@ fn source_build_and_version_differences_are_found_in_the_whole_tree() {
     assert_eq!(f[0].id, "pkg/source-build/pkg");
     assert_eq!(f[1].id, "pkg/version-differs/helper", "no version number in an id");
     assert_eq!(passes(&v), [true, true]);
-    let mut strict = Policy::default();
-    strict.source_builds_fail = true;
+    let mut strict = Policy { source_builds_fail: true, ..Policy::default() };
     strict.blocking.push(FindingKind::SourceBuild);
     let (f, v) = decide_with(&strict, &dep(), &a, &b);
     assert_eq!(f[0].severity, Severity::Blocking);

@@ -63,8 +63,7 @@ fn fixture() -> RunReport {
         crash_depth: None,
     });
     // The decision comes from the comparison, as in a run: the renderers only show it.
-    let mut known = crate::matrix::Policy::default();
-    known.blocking = crate::kinds::FindingKind::default_blocking();
+    let known = crate::matrix::Policy::default();
     let dep = crate::matrix::Dependency {
         name: "lz4".into(),
         requirement: crate::matrix::Requirement::parse("lz4==4.4.5").unwrap(),
