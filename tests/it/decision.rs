@@ -141,3 +141,62 @@ fn an_optional_integration_whose_dependency_is_not_installed_does_not_fail_the_g
     assert!(r["verdicts"].as_array().unwrap().iter().all(|v| v["pass"] == true), "{r:#}");
     assert_no_leftovers(&r);
 }
+
+/// A matrix whose musl base asks for system packages with apk, which the test-bed musl base
+/// does not have: its package step fails.
+fn unpreparable_matrix(dir: &Path) -> String {
+    let m = format!(
+        "[[base]]\nname = \"glibc\"\nimage = \"{GLIBC}\"\n\n[[base]]\nname = \"musl\"\nimage = \"{MUSL}\"\nfamily = \"apk\"\npackages = [\"build-base\"]\n\n\
+         [[dependency]]\nrequirement = \"six==1.17.0\"\n\n[[dependency]]\nrequirement = \"msgpack==1.1.2\"\n"
+    );
+    let p = dir.join("apk.toml");
+    std::fs::write(&p, m).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn a_base_that_cannot_be_prepared_is_one_finding_and_its_jobs_are_not_run() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let matrix = unpreparable_matrix(d.path());
+    let results = d.path().join("results");
+    bin()
+        .args(["run", "--matrix", &matrix, "--no-profile", "--no-resolver", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(&results)
+        .assert()
+        .code(1);
+    let r = report(&results);
+    let f = r["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "one finding for the base, none per dependency: {r:#}");
+    assert_eq!(f[0]["id"], "<base:musl>/prep-failed/");
+    assert_eq!(f[0]["severity"], "blocking");
+    for dep in ["six", "msgpack"] {
+        assert_eq!(job(&r, &format!("{dep}[musl]"))["outcome"], "base-failed");
+        assert_eq!(job(&r, &format!("{dep}[glibc]"))["outcome"], "installed");
+        let v: Vec<(&str, bool)> = r["verdicts"].as_array().unwrap().iter().filter(|v| v["dependency"] == dep).map(|v| (v["base"].as_str().unwrap(), v["pass"].as_bool().unwrap())).collect();
+        assert_eq!(v, [("glibc", true), ("musl", false)], "{r:#}");
+    }
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn repro_treats_requirements_that_do_not_install_as_an_outcome() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let matrix = unpreparable_matrix(d.path());
+    let script = d.path().join("ok.py");
+    std::fs::write(&script, "print('fine')\n").unwrap();
+    let results = d.path().join("results");
+    let out = bin()
+        .args(["repro", script.to_str().unwrap(), "--runs", "1", "--matrix", &matrix, "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(&results)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("could not be prepared"), "{stderr}");
+    let r = report(&results);
+    let musl = r["repro"].as_array().unwrap().iter().find(|x| x["base"] == "musl").unwrap();
+    assert!(musl["install_error"].as_str().unwrap().contains("could not be prepared"), "{musl}");
+    assert!(r["errors"].as_array().unwrap().is_empty(), "not an infrastructure error: {r:#}");
+    assert_no_leftovers(&r);
+}
