@@ -11,6 +11,7 @@ pub mod report;
 pub(crate) mod settings;
 pub(crate) mod plan;
 pub(crate) mod build;
+pub(crate) mod cache;
 pub(crate) mod probe;
 pub(crate) mod compare;
 pub(crate) mod progress;

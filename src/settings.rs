@@ -29,6 +29,8 @@ pub struct RunSettings {
     pub out: Output,
     /// The host directory that holds pip's cache between runs, when there is one.
     pub pip_cache: Option<PathBuf>,
+    /// The host directory of the observation cache, when there is one.
+    pub observations: Option<PathBuf>,
 }
 
 impl Output {
@@ -132,6 +134,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         resolver: !a.no_resolver,
         out: Output::from_args(&a.output),
         pip_cache: pip_cache_dir(),
+        observations: crate::cache::dir(),
     })
 }
 
@@ -194,5 +197,6 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         resolver: false,
         out: Output::from_args(&a.output),
         pip_cache: pip_cache_dir(),
+        observations: crate::cache::dir(),
     })
 }

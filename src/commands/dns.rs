@@ -114,7 +114,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     let silent: Vec<String> = report
         .resolver
         .iter()
-        .filter(|s| !s.checks.keys().any(|c| c.starts_with(crate::probe::checks::DNS) && c != crate::probe::checks::DNS_SANDBOX))
+        .filter(|s| crate::probe::sections::scenarios_observed(s) == 0)
         .map(|s| s.base.clone())
         .collect();
     for b in &silent {

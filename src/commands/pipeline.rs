@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 
 use super::{bases, emit, exit_code_of, new_run_id};
 use crate::build::{self, BuildInputs};
+use crate::cache;
 use crate::compare::{self, BaseResult};
 use crate::engine::{Engine, EngineError, Sandbox};
 use crate::error::{Error, Result};
@@ -22,6 +23,13 @@ use crate::probe::{self, programs, sections, ProbeSpec};
 use crate::progress::{Event, Progress};
 use crate::report::model::{BuildOutcome, JobRecord, RunReport};
 use crate::settings::RunSettings;
+
+/// A job's observations as the cache keeps them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedProbe {
+    probe: crate::report::model::WheelProbe,
+    crash_depth: Option<crate::report::model::Observation>,
+}
 
 /// Shared between the workers and the interrupt path.
 struct State {
@@ -46,6 +54,7 @@ impl State {
 }
 
 pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
+    let started = Instant::now();
     let run_id = new_run_id();
     let engine = Engine::connect(&run_id).await?;
     std::fs::create_dir_all(s.out.results_dir.join("logs"))
@@ -87,6 +96,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
         }
     }
     state.update(|r| {
+        r.timings.total = started.elapsed().as_secs_f64();
         finish(r, &s);
     });
     let report = state.report.lock().expect("report lock").clone();
@@ -181,6 +191,7 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     // Bases: pull (recording digests), observe the libc, prepare the venv layer.
     let mut preps: HashMap<String, std::result::Result<String, String>> = HashMap::new();
     progress.event(Event::Planned(jobs.len() as u64 + s.matrix.bases.len() as u64));
+    let bases_started = Instant::now();
     for base in &s.matrix.bases {
         let id = format!("base {}", base.name);
         progress.event(Event::Started { id: id.clone(), what: format!("pulling {}, observing its libc, preparing its venv layer", base.image) });
@@ -192,6 +203,8 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
         preps.insert(base.name.clone(), prep);
         state.update(|r| r.bases.push(record));
     }
+
+    state.update(|r| r.timings.bases = bases_started.elapsed().as_secs_f64());
 
     // Jobs and per-base profiles, in parallel up to --jobs.
     let mut units: Vec<Unit> = jobs.iter().map(|j| Unit::Job(j.clone())).collect();
@@ -209,8 +222,8 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
         .map(|u| async move {
             match u {
                 Unit::Job(job) => run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), progress).await,
-                Unit::Profile(base) => run_section(engine, state, &base, progress, false).await,
-                Unit::Resolver(base) => run_section(engine, state, &base, progress, true).await,
+                Unit::Profile(base) => run_section(engine, s, state, &base, progress, false).await,
+                Unit::Resolver(base) => run_section(engine, s, state, &base, progress, true).await,
             }
         })
         .buffer_unordered(s.jobs);
@@ -226,19 +239,38 @@ enum Unit {
     Resolver(Base),
 }
 
-async fn run_section(engine: &Engine, state: &State, base: &Base, progress: &Progress, dns: bool) -> Result<()> {
+async fn run_section(engine: &Engine, s: &RunSettings, state: &State, base: &Base, progress: &Progress, dns: bool) -> Result<()> {
     let id = format!("{} {}", if dns { "resolver" } else { "profile" }, base.name);
     progress.event(Event::Started { id: id.clone(), what: "probing".into() });
+    let started = Instant::now();
     let image = state.report.lock().expect("report").bases.iter().find(|b| b.name == base.name).map(|b| b.image_id.clone()).unwrap_or_default();
-    let result = if dns {
-        sections::resolver(engine, &base.name, &image, &base.python, serde_json::json!({}), std::time::Duration::from_secs(600)).await
-    } else {
-        sections::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await
+    let (kind, program) = if dns { ("resolver", programs::DNS) } else { ("profile", programs::PROFILE) };
+    let key = cache::key(&[&image, &cache::digest(&programs::program(program)), &base.python, "{}"]);
+    let cached = if s.no_cache { None } else { cache::get::<crate::report::model::ProbeSection>(s.observations.as_deref(), kind, &key) };
+    let result = match cached {
+        Some(mut section) => {
+            section.cached = true;
+            Ok(section)
+        }
+        None if dns => sections::resolver(engine, &base.name, &image, &base.python, serde_json::json!({}), std::time::Duration::from_secs(600)).await,
+        None => sections::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await,
     };
     match result {
         Ok(section) => {
-            progress.event(Event::Finished { id, summary: format!("{} checks", section.checks.len()) });
-            state.update(|r| if dns { r.resolver.push(section) } else { r.profile.push(section) });
+            if !section.cached && section.completion.is_complete() {
+                cache::put(s.observations.as_deref(), kind, &key, &section);
+            }
+            let secs = if section.cached { 0.0 } else { started.elapsed().as_secs_f64() };
+            progress.event(Event::Finished { id, summary: format!("{} checks{}", section.checks.len(), if section.cached { " (cached)" } else { "" }) });
+            state.update(|r| {
+                if dns {
+                    r.timings.resolver += secs;
+                    r.resolver.push(section)
+                } else {
+                    r.timings.profile += secs;
+                    r.profile.push(section)
+                }
+            });
             Ok(())
         }
         Err(e) if e.is_connection_lost() => Err(e.into()),
@@ -270,6 +302,8 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         error: None,
         probe: None,
         crash_depth: None,
+        probe_cached: false,
+        probe_secs: 0.0,
     };
     let result: std::result::Result<(), EngineError> = async {
         let prep_tag = match prep {
@@ -304,44 +338,76 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         record.log_tail = built.record.log_tail.clone();
         record.error = built.record.error.clone();
         record.image = built.image.clone();
+        let mut image_id = String::new();
         if let Some(img) = &built.image {
-            let size = engine.image(img).await?.map(|i| i.size);
+            let info = engine.image(img).await?;
+            let size = info.as_ref().map(|i| i.size);
+            image_id = info.map(|i| i.id).unwrap_or_default();
             let base_size = state.report.lock().expect("report").bases.iter().find(|b| b.name == job.base.name).map(|b| b.size);
             record.image_size = size;
             record.size_over_base = size.zip(base_size).map(|(a, b)| a - b);
         }
         if record.outcome == BuildOutcome::Installed {
-            progress.event(Event::Phase { id: id.clone(), what: "importing and smoke-testing".into() });
+            let probe_started = Instant::now();
             let image = built.image.clone().expect("an installed job has an image");
             let config = serde_json::json!({
                 "smoke": job.dependency.smoke.as_ref().map(|(_, src)| src.clone()),
             });
-            let run = probe::run(
-                engine,
-                &ProbeSpec {
-                    image: &image,
-                    python: build::VENV_PYTHON,
-                    probe: programs::WHEELS,
-                    config,
-                    sandbox: Sandbox::strict(),
-                    user: Some("1000:1000"),
-                    timeout: s.matrix.policy.probe_timeout,
-                    kind: "probe-wheels",
-                    keep: s.keep,
-                },
-            )
-            .await?;
-            record.probe = Some(probe::wheels::wheel_probe(&run));
-            if s.profile {
-                // The crash depth again, with the dependency imported first: an extension that
-                // starts threads or changes stack use shows up here.
-                let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
-                if !modules.is_empty() {
-                    progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
-                    let config = serde_json::json!({"only": [probe::checks::CRASH_DEPTH_JSON_THREAD], "preimport": modules});
-                    let section = sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
-                    record.crash_depth = section.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD).cloned();
+            let sandbox = Sandbox::strict();
+            // Everything the observation depends on: the image by content, the probe programs,
+            // the smoke script, the sandbox and limits, and whether the crash depth is measured.
+            let key = cache::key(&[
+                &image_id,
+                &cache::digest(&programs::program(programs::WHEELS)),
+                &cache::digest(&programs::program(programs::PROFILE)),
+                &config.to_string(),
+                &format!("{sandbox:?}"),
+                &s.matrix.policy.probe_timeout.as_secs().to_string(),
+                if s.profile { "crash-depth" } else { "" },
+            ]);
+            let cached = if s.no_cache || image_id.is_empty() { None } else { cache::get::<CachedProbe>(s.observations.as_deref(), "wheels", &key) };
+            if let Some(c) = cached {
+                record.probe = Some(c.probe);
+                record.crash_depth = c.crash_depth;
+                record.probe_cached = true;
+            } else {
+                progress.event(Event::Phase { id: id.clone(), what: "importing and smoke-testing".into() });
+                let run = probe::run(
+                    engine,
+                    &ProbeSpec {
+                        image: &image,
+                        python: build::VENV_PYTHON,
+                        probe: programs::WHEELS,
+                        config,
+                        sandbox,
+                        user: Some("1000:1000"),
+                        timeout: s.matrix.policy.probe_timeout,
+                        kind: "probe-wheels",
+                        keep: s.keep,
+                    },
+                )
+                .await?;
+                let observed = probe::wheels::wheel_probe(&run);
+                let mut depth_complete = true;
+                if s.profile {
+                    // The crash depth again, with the dependency imported first: an extension that
+                    // starts threads or changes stack use shows up here.
+                    let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
+                    if !modules.is_empty() {
+                        progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
+                        let config = serde_json::json!({"only": [probe::checks::CRASH_DEPTH_JSON_THREAD], "preimport": modules});
+                        let section = sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
+                        depth_complete = section.completion.is_complete();
+                        record.crash_depth = section.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD).cloned();
+                    }
                 }
+                // Only what the probes said in full is a fact of the image worth keeping.
+                if observed.completion.is_complete() && depth_complete && !image_id.is_empty() {
+                    let c = CachedProbe { probe: observed.clone(), crash_depth: record.crash_depth.clone() };
+                    cache::put(s.observations.as_deref(), "wheels", &key, &c);
+                }
+                record.probe = Some(observed);
+                record.probe_secs = probe_started.elapsed().as_secs_f64();
             }
         }
         Ok(())
@@ -374,6 +440,10 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
     };
     let infra = (record.outcome == BuildOutcome::InfraError).then(|| format!("{id}: {}", record.error.as_deref().unwrap_or("infrastructure error")));
     state.update(|r| {
+        if !record.cached {
+            r.timings.build += record.build_secs;
+        }
+        r.timings.probe += record.probe_secs;
         r.jobs.push(record);
         r.not_run.retain(|x| x != &id);
         // An infrastructure failure (disk full, an engine error) makes the run exit 3.

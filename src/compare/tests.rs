@@ -26,6 +26,8 @@ fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
         log_tail: String::new(),
         error: (outcome != BuildOutcome::Installed).then(|| "ERROR: Failed to build 'pkg'".to_string()),
         crash_depth: None,
+        probe_cached: false,
+        probe_secs: 0.0,
         probe: (outcome == BuildOutcome::Installed).then(|| {
             let mut p = WheelProbe { completion: Completion::Complete, ..Default::default() };
             for (m, top) in [("pkg", true), ("pkg._speedups", false)] {
@@ -358,6 +360,7 @@ fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
         protocol_errors: vec![],
         container: ContainerOutcome::default(),
         completion: Completion::Complete,
+        cached: false,
     };
     let profile = [section("glibc", 100_000), section("musl", 9_000)];
     let mut a = job("glibc", BuildOutcome::Installed);

@@ -40,7 +40,14 @@ fn section(base: &str, run: ProbeRun) -> ProbeSection {
         protocol_errors: run.protocol_errors,
         container: run.container,
         completion: run.completion,
+        cached: false,
     }
+}
+
+/// How many resolver scenarios a section observed (`dns.<id>` records, not the lab's own
+/// `dns.sandbox`): none means the base can be compared with nothing.
+pub fn scenarios_observed(section: &ProbeSection) -> usize {
+    section.checks.keys().filter(|c| c.starts_with(checks::DNS) && *c != checks::DNS_SANDBOX).count()
 }
 
 /// The thread crash depth a section observed (`crash_depth.json_thread`), if it did.
@@ -87,4 +94,27 @@ pub async fn resolver(engine: &Engine, base: &str, image: &str, python: &str, co
     )
     .await?;
     Ok(section(base, run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{Completion, ContainerOutcome};
+
+    #[test]
+    fn a_lab_that_reported_only_itself_observed_no_scenario() {
+        let obs = Observation { status: "ok".into(), value: serde_json::Value::Null, message: None, duration_ms: None };
+        let mut s = ProbeSection {
+            base: "musl".into(),
+            libc: None,
+            checks: BTreeMap::from([("libc".into(), obs.clone()), (checks::DNS_SANDBOX.into(), obs.clone())]),
+            protocol_errors: vec![],
+            container: ContainerOutcome::default(),
+            completion: Completion::NoClosingRecord,
+            cached: false,
+        };
+        assert_eq!(scenarios_observed(&s), 0);
+        s.checks.insert("dns.replay".into(), obs);
+        assert_eq!(scenarios_observed(&s), 1);
+    }
 }

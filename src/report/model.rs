@@ -43,6 +43,8 @@ pub struct RunReport {
     /// The decision, computed once when the run finished: renderers show it, derive nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<RunOutcome>,
+    #[serde(default)]
+    pub timings: Timings,
 }
 
 /// What a finished run decided, and the counts behind it.
@@ -140,6 +142,25 @@ pub struct JobRecord {
     /// imported first, observed in the job's image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash_depth: Option<Observation>,
+    /// The probe's observations came from the observation cache (same image, same probe).
+    #[serde(default)]
+    pub probe_cached: bool,
+    /// Seconds spent probing this job (imports, smoke, crash depth), 0 when cached.
+    #[serde(default)]
+    pub probe_secs: f64,
+}
+
+/// Where a run's time went, in seconds: wall time in total, and the sum over jobs and sections
+/// of each phase (phases of parallel jobs overlap, so they add up to more than the wall time).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Timings {
+    pub total: f64,
+    /// Pulling the bases, observing their libc, preparing their venv layer.
+    pub bases: f64,
+    pub build: f64,
+    pub probe: f64,
+    pub profile: f64,
+    pub resolver: f64,
 }
 
 /// The outcome of one check run in a subprocess.
@@ -348,6 +369,9 @@ pub struct ProbeSection {
     pub container: ContainerOutcome,
     #[serde(default)]
     pub completion: Completion,
+    /// Taken from the observation cache (same image, same probe, same scenarios).
+    #[serde(default)]
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -407,6 +431,7 @@ impl RunReport {
             repro: vec![],
             errors: vec![],
             outcome: None,
+            timings: Timings::default(),
         }
     }
 

@@ -150,6 +150,21 @@ pub fn render(r: &RunReport) -> String {
         out.push_str(if distinct.len() > 1 { "\noutcomes differ between bases\n" } else { "\nsame outcomes on every base\n" });
         return out;
     }
+    let t = &r.timings;
+    if t.total > 0.0 {
+        let cached = r.jobs.iter().filter(|j| j.cached).count();
+        let observed = r.jobs.iter().filter(|j| j.probe_cached).count();
+        out.push_str(&format!(
+            "\ntime: {:.1} s in all; bases {:.1} s, builds {:.1} s, probes {:.1} s, profile {:.1} s, resolver {:.1} s (phases of parallel jobs overlap); {cached}/{} images reused, {observed} observations reused\n",
+            t.total,
+            t.bases,
+            t.build,
+            t.probe,
+            t.profile,
+            t.resolver,
+            r.jobs.len()
+        ));
+    }
     match &r.outcome {
         Some(o) => out.push_str(&format!(
             "\n{} finding(s), {} blocking{} (exit {})\n",

@@ -44,6 +44,8 @@ fn fixture() -> RunReport {
         error: None,
         probe: Some(probe),
         crash_depth: None,
+        probe_cached: false,
+        probe_secs: 0.0,
     });
     r.jobs.push(JobRecord {
         id: "lz4[musl]".into(),
@@ -61,6 +63,8 @@ fn fixture() -> RunReport {
         error: Some("ERROR: Failed to build installable wheels for some pyproject.toml based projects (lz4)".into()),
         probe: None,
         crash_depth: None,
+        probe_cached: false,
+        probe_secs: 0.0,
     });
     // The decision comes from the comparison, as in a run: the renderers only show it.
     let known = crate::matrix::Policy::default();
@@ -84,6 +88,7 @@ fn fixture() -> RunReport {
             protocol_errors: vec![],
             container: ContainerOutcome::default(),
             completion: Completion::Complete,
+            cached: false,
         });
     }
     r.normalise();

@@ -10,7 +10,16 @@ pub const MUSL: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-musl";
 pub fn bin() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("muslcheck").expect("the muslcheck binary");
     c.env_remove("MUSLCHECK_CA_BUNDLE").env_remove("MUSLCHECK_MATRIX").env_remove("MUSLCHECK_INDEX_URL").env("NO_COLOR", "1");
+    c.env("MUSLCHECK_OBSERVATIONS", observations_dir());
     c
+}
+
+/// An observation cache of this test process's own: every suite run observes afresh (a cached
+/// observation from yesterday's build would hide a regression), while tests within one run may
+/// reuse what another observed, as runs do.
+pub fn observations_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::Builder::new().prefix("muslcheck-it-observations-").tempdir().expect("a temporary directory")).path()
 }
 
 pub fn root() -> PathBuf {

@@ -56,6 +56,9 @@ fn a_package_without_a_musllinux_wheel_is_a_blocking_difference_and_the_rest_pas
     for id in ["six[glibc]", "six[musl]", "msgpack[glibc]", "msgpack[musl]", "lz4[glibc]"] {
         assert_eq!(job(&r2, id)["cached"], true, "{id} was rebuilt");
         assert_eq!(job(&r2, id)["image"], job(&r, id)["image"]);
+        // The same image and the same probe: the observations are reused, identical.
+        assert_eq!(job(&r2, id)["probe_cached"], true, "{id} was probed again");
+        assert_eq!(job(&r2, id)["probe"], job(&r, id)["probe"]);
     }
     assert_eq!(r2["findings"], r["findings"], "same inputs, same findings");
 }
