@@ -94,9 +94,9 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ExecArgs {
-    /// Jobs built and probed at once.
-    #[arg(long, short = 'j', default_value_t = 2)]
-    pub jobs: usize,
+    /// Jobs built and probed at once [default: the engine's CPU count, at least 2].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
     /// Rebuild every image instead of reusing cached ones.
     #[arg(long)]
     pub no_cache: bool,

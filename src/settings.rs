@@ -21,7 +21,9 @@ pub struct Output {
 pub struct RunSettings {
     pub command: &'static str,
     pub matrix: Matrix,
-    pub jobs: usize,
+    /// Jobs at once; `None`: as many as the engine has CPUs (at least 2: a job waits on the
+    /// network as much as it computes).
+    pub jobs: Option<usize>,
     pub no_cache: bool,
     pub keep: bool,
     pub profile: bool,
@@ -99,9 +101,9 @@ pub fn pip_cache_dir() -> Option<PathBuf> {
     }
 }
 
-fn exec(a: &ExecArgs) -> Result<(usize, bool, bool)> {
-    if a.jobs == 0 || a.jobs > 64 {
-        return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {}", a.jobs)));
+fn exec(a: &ExecArgs) -> Result<(Option<usize>, bool, bool)> {
+    if let Some(n) = a.jobs.filter(|n| *n == 0 || *n > 64) {
+        return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {n}")));
     }
     Ok((a.jobs, a.no_cache, a.keep))
 }

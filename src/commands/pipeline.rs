@@ -217,6 +217,10 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
         }
     }
     progress.event(Event::Planned((units.len() - jobs.len()) as u64));
+    let parallel = match s.jobs {
+        Some(n) => n,
+        None => engine.info().await.map(|i| i.cpus.clamp(2, 16) as usize).unwrap_or(2),
+    };
     let preps = &preps;
     let mut stream = futures_util::stream::iter(units)
         .map(|u| async move {
@@ -226,7 +230,7 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
                 Unit::Resolver(base) => run_section(engine, s, state, &base, progress, true).await,
             }
         })
-        .buffer_unordered(s.jobs);
+        .buffer_unordered(parallel);
     while let Some(r) = stream.next().await {
         r?;
     }
