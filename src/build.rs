@@ -97,6 +97,27 @@ pub async fn ensure_prep(engine: &Engine, base: &Base, base_image_id: &str, time
     }
 }
 
+/// How a cached job is reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Ask the index whether every distribution of the cached resolution is unchanged.
+    Check,
+    /// Reuse without asking (`--offline`).
+    Offline,
+    /// Rebuild every job (`--refresh`).
+    Refresh,
+}
+
+impl Freshness {
+    pub fn from_flags(offline: bool, refresh: bool) -> Freshness {
+        match (offline, refresh) {
+            (_, true) => Freshness::Refresh,
+            (true, false) => Freshness::Offline,
+            _ => Freshness::Check,
+        }
+    }
+}
+
 /// What a build produced; stored in the job image as build.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildRecord {
@@ -106,6 +127,10 @@ pub struct BuildRecord {
     pub distributions: Vec<Distribution>,
     pub log_tail: String,
     pub error: Option<String>,
+    /// Per distribution of the resolution, its state on the index right after the build (see
+    /// `index`); empty when the index could not be asked.
+    #[serde(default)]
+    pub index_state: std::collections::BTreeMap<String, String>,
 }
 
 /// A build's result as the pipeline uses it.
@@ -116,6 +141,8 @@ pub struct JobBuild {
     pub cached: bool,
     /// pip's whole output (empty when cached: it is in the image).
     pub log: String,
+    /// Why the job was reused or built.
+    pub reuse: String,
 }
 
 pub struct BuildInputs<'a> {
@@ -132,6 +159,9 @@ pub struct BuildInputs<'a> {
     pub no_cache: bool,
     /// A host directory for pip's cache (a subdirectory per base is used), or none.
     pub pip_cache: Option<&'a std::path::Path>,
+    pub freshness: Freshness,
+    /// The index to ask whether a cached resolution still holds; none: it cannot be asked.
+    pub index: Option<&'a std::sync::Arc<crate::index::IndexClient>>,
 }
 
 /// The requirements file pip reads: one validated requirement a line.
@@ -149,9 +179,19 @@ pub fn job_tag(prep_tag: &str, reqs: &[Requirement], index_url: Option<&str>) ->
 /// Installs the requirement on the prep image, or reuses the cached job image.
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
     let tag = job_tag(inp.prep_tag, inp.requirements, inp.index_url);
-    if !inp.no_cache && engine.image(&tag).await?.is_some() {
+    let mut why_built = if inp.no_cache {
+        "built: --no-cache".to_string()
+    } else if inp.freshness == Freshness::Refresh {
+        "built: --refresh".to_string()
+    } else {
+        "built: not in the cache".to_string()
+    };
+    if !inp.no_cache && inp.freshness != Freshness::Refresh && engine.image(&tag).await?.is_some() {
         if let Some(record) = read_record(engine, &tag).await? {
-            return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new() });
+            match still_holds(&record, inp).await {
+                Ok(reuse) => return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new(), reuse }),
+                Err(moved) => why_built = format!("rebuilt: {moved}"),
+            }
         }
     }
     let mut spec = RunSpec::new(
@@ -234,6 +274,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             // sdist (a source build) or a wheel.
             files_from_log(&log)
         };
+        let index_state = if outcome == BuildOutcome::Installed { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
         let record = BuildRecord {
             outcome,
             exit_code: out.exit_code,
@@ -241,6 +282,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             distributions,
             log_tail: tail(&log, LOG_TAIL),
             error,
+            index_state,
         };
         // Only successes are cached: a failure may come from the network, a proxy or a missing
         // CA bundle, and must be observed again next time, not replayed.
@@ -257,11 +299,43 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             engine.promote(&staging, &tag).await?;
             Some(tag.clone())
         };
-        Ok(JobBuild { record, image, cached: false, log })
+        Ok(JobBuild { record, image, cached: false, log, reuse: why_built })
     }
     .await;
     engine.remove_container(&container).await;
     result
+}
+
+/// The index's state of every distribution of a resolution, or why it could not be had.
+async fn states(inp: &BuildInputs<'_>, dists: &[Distribution]) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let Some(index) = inp.index.cloned() else { return Err("the index cannot be asked".into()) };
+    let names: Vec<String> = dists.iter().map(|d| d.name.clone()).collect();
+    tokio::task::spawn_blocking(move || names.into_iter().map(|n| index.project_state(&n).map(|s| (n, s))).collect())
+        .await
+        .map_err(|e| format!("asking the index: {e}"))?
+}
+
+/// Whether a cached job's resolution still holds: `Ok(why it is reused)`, or `Err(what moved)`.
+/// Every distribution it installed must have the state it had on the index when it was built;
+/// a job built without a recorded state, or an index that cannot be asked now, is reused and
+/// says so (an unreachable index is no reason to throw away what was observed).
+async fn still_holds(record: &BuildRecord, inp: &BuildInputs<'_>) -> Result<String, String> {
+    if inp.freshness == Freshness::Offline {
+        return Ok("reused: --offline, the index was not asked".into());
+    }
+    if record.index_state.is_empty() {
+        return Ok("reused: no index state was recorded when it was built (not checked)".into());
+    }
+    let now = match states(inp, &record.distributions).await {
+        Ok(s) => s,
+        Err(e) => return Ok(format!("reused: the index could not be asked ({e})")),
+    };
+    let moved: Vec<String> = record.index_state.iter().filter(|(d, s)| now.get(*d) != Some(*s)).map(|(d, _)| d.clone()).collect();
+    if moved.is_empty() {
+        Ok("reused: index unchanged".into())
+    } else {
+        Err(format!("changed on the index: {}", moved.join(", ")))
+    }
 }
 
 /// Reads build.json out of a cached job image.

@@ -100,6 +100,12 @@ pub struct ExecArgs {
     /// Rebuild every image instead of reusing cached ones.
     #[arg(long)]
     pub no_cache: bool,
+    /// Reuse cached jobs without asking the package index whether their resolution still holds.
+    #[arg(long, conflicts_with = "refresh")]
+    pub offline: bool,
+    /// Resolve every job again (rebuild), even where the index says nothing changed.
+    #[arg(long)]
+    pub refresh: bool,
     /// Keep the probe containers after the run, for debugging (prints how to enter them).
     #[arg(long)]
     pub keep: bool,

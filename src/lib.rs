@@ -12,6 +12,7 @@ pub(crate) mod settings;
 pub(crate) mod plan;
 pub(crate) mod build;
 pub(crate) mod cache;
+pub(crate) mod index;
 pub(crate) mod probe;
 pub(crate) mod compare;
 pub(crate) mod progress;

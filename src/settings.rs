@@ -25,6 +25,7 @@ pub struct RunSettings {
     /// network as much as it computes).
     pub jobs: Option<usize>,
     pub no_cache: bool,
+    pub freshness: crate::build::Freshness,
     pub keep: bool,
     pub profile: bool,
     pub resolver: bool,
@@ -131,6 +132,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         matrix,
         jobs,
         no_cache,
+        freshness: crate::build::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
         profile: !a.no_profile,
         resolver: !a.no_resolver,
@@ -194,6 +196,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         matrix,
         jobs,
         no_cache,
+        freshness: crate::build::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
         profile: false,
         resolver: false,

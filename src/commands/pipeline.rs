@@ -222,10 +222,20 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
         None => engine.info().await.map(|i| i.cpus.clamp(2, 16) as usize).unwrap_or(2),
     };
     let preps = &preps;
+    // The index builds use, asked from here whether cached resolutions still hold.
+    let policy = &s.matrix.policy;
+    let index = match crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            tracing::warn!("cached jobs are reused without asking the index: {e}");
+            None
+        }
+    };
+    let index = &index;
     let mut stream = futures_util::stream::iter(units)
         .map(|u| async move {
             match u {
-                Unit::Job(job) => run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), progress).await,
+                Unit::Job(job) => run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), index, progress).await,
                 Unit::Profile(base) => run_section(engine, s, state, &base, progress, false).await,
                 Unit::Resolver(base) => run_section(engine, s, state, &base, progress, true).await,
             }
@@ -286,7 +296,15 @@ async fn run_section(engine: &Engine, s: &RunSettings, state: &State, base: &Bas
     }
 }
 
-async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, prep: &std::result::Result<String, String>, progress: &Progress) -> Result<()> {
+async fn run_job(
+    engine: &Engine,
+    s: &RunSettings,
+    state: &State,
+    job: &Job,
+    prep: &std::result::Result<String, String>,
+    index: &Option<Arc<crate::index::IndexClient>>,
+    progress: &Progress,
+) -> Result<()> {
     let id = job.id();
     progress.event(Event::Started { id: id.clone(), what: "installing".into() });
     let started = Instant::now();
@@ -297,6 +315,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         requirement: job.dependency.requirement.text.clone(),
         outcome: BuildOutcome::InfraError,
         cached: false,
+        reuse: String::new(),
         build_secs: 0.0,
         image: None,
         image_size: None,
@@ -329,6 +348,8 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
             timeout: s.matrix.policy.build_timeout,
             no_cache: s.no_cache,
             pip_cache: s.pip_cache.as_deref(),
+            freshness: s.freshness,
+            index: index.as_ref(),
         };
         let built = build::build_job(engine, &inputs).await?;
         if !built.log.is_empty() {
@@ -337,6 +358,7 @@ async fn run_job(engine: &Engine, s: &RunSettings, state: &State, job: &Job, pre
         }
         record.outcome = built.record.outcome;
         record.cached = built.cached;
+        record.reuse = built.reuse.clone();
         record.build_secs = built.record.secs;
         record.distributions = built.record.distributions.clone();
         record.log_tail = built.record.log_tail.clone();

@@ -27,6 +27,8 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
     let pip_cache = crate::settings::pip_cache_dir();
+    let policy = &matrix.policy;
+    let index = crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts).ok().map(std::sync::Arc::new);
     let work = async {
         for base in &matrix.bases {
             let bases::Prepared { record: rec, prep } = bases::prepare(&engine, base, matrix.policy.build_timeout, false).await?;
@@ -53,6 +55,8 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     timeout: matrix.policy.build_timeout,
                     no_cache: false,
                     pip_cache: pip_cache.as_deref(),
+                    freshness: build::Freshness::Check,
+                    index: index.as_ref(),
                 };
                 let built = build::build_job(&engine, &inputs).await?;
                 match (built.record.outcome, built.image) {

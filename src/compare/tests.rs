@@ -18,6 +18,7 @@ fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
         requirement: "pkg".into(),
         outcome,
         cached: false,
+        reuse: String::new(),
         build_secs: 10.0,
         image: None,
         image_size: None,

@@ -129,6 +129,10 @@ pub struct JobRecord {
     pub outcome: BuildOutcome,
     /// The image was reused from an earlier run.
     pub cached: bool,
+    /// Why it was reused (`reused: index unchanged`, `reused: --offline, …`) or built
+    /// (`built: not in the cache`, `rebuilt: changed on the index: numpy`, …).
+    #[serde(default)]
+    pub reuse: String,
     pub build_secs: f64,
     pub image: Option<String>,
     pub image_size: Option<i64>,

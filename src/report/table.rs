@@ -77,7 +77,7 @@ pub fn render(r: &RunReport) -> String {
                         })
                         .unwrap_or_else(|| "-".into()),
                 ),
-                Cell::new(format!("{:.1} s{}", j.build_secs, if j.cached { " (cached)" } else { "" })),
+                Cell::new(format!("{:.1} s{}{}", j.build_secs, if j.cached { " (cached)" } else { "" }, if j.reuse.is_empty() { String::new() } else { format!("\n{}", j.reuse) })),
                 Cell::new(j.size_over_base.map(|s| format!("{:.1} MB", s as f64 / 1e6)).unwrap_or_else(|| "-".into())),
             ]);
         }

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod decision;
+mod fresh;
 mod dns;
 mod gate;
 mod profile;

@@ -1,0 +1,156 @@
+//! Asking the package index, from the host and without a container, whether a project's files
+//! changed: the PEP 691 JSON simple API (`Accept: application/vnd.pypi.simple.v1+json`), with
+//! the index, the CA bundle and the extra hosts that builds use, so the answer is about the
+//! index pip saw. A project's *state* is its `_last-serial` when the index gives one, else a
+//! digest of its file list (names and hashes): it changes exactly when a file appears, goes or
+//! is replaced.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// pip's own default.
+pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
+const JSON: &str = "application/vnd.pypi.simple.v1+json";
+
+/// Resolves the builds' extra hosts (`name:address`) first, then as usual.
+#[derive(Debug)]
+struct Hosts {
+    map: HashMap<String, IpAddr>,
+    default: DefaultResolver,
+}
+
+impl Resolver for Hosts {
+    fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        if let Some(ip) = uri.host().and_then(|h| self.map.get(h)) {
+            let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+            let mut out = self.empty();
+            out.push(SocketAddr::new(*ip, port));
+            return Ok(out);
+        }
+        self.default.resolve(uri, config, timeout)
+    }
+}
+
+/// A client of one package index.
+pub struct IndexClient {
+    agent: ureq::Agent,
+    base: String,
+    /// Answers already had in this run: jobs share distributions.
+    memo: std::sync::Mutex<HashMap<String, Result<String, String>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProjectPage {
+    #[serde(default)]
+    meta: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    files: Vec<FileEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct FileEntry {
+    filename: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    yanked: serde_json::Value,
+}
+
+impl IndexClient {
+    /// `ca_bundle`: the only CAs trusted (as pip with `PIP_CERT`); without one, the host's
+    /// bundle (`SSL_CERT_FILE`, else /etc/ssl/certs/ca-certificates.crt), else Mozilla's roots.
+    pub fn new(index_url: Option<&str>, ca_bundle: Option<&Path>, extra_hosts: &[String]) -> Result<IndexClient, String> {
+        let host_bundle = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from).unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
+        let bundle = ca_bundle.map(Path::to_path_buf).or_else(|| host_bundle.is_file().then_some(host_bundle));
+        let roots = match &bundle {
+            Some(p) => {
+                let pem = std::fs::read(p).map_err(|e| format!("failed to read the CA bundle {}: {e}", p.display()))?;
+                let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                    .filter_map(|i| match i {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                if certs.is_empty() {
+                    return Err(format!("the CA bundle {} holds no certificate", p.display()));
+                }
+                ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs))
+            }
+            None => ureq::tls::RootCerts::WebPki,
+        };
+        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let config = ureq::Agent::config_builder().tls_config(tls).timeout_global(Some(Duration::from_secs(30))).http_status_as_error(false).build();
+        let map = extra_hosts.iter().filter_map(|h| h.split_once(':')).filter_map(|(n, a)| a.parse().ok().map(|ip| (n.to_string(), ip))).collect();
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), Hosts { map, default: DefaultResolver::default() });
+        let mut base = index_url.unwrap_or(DEFAULT_INDEX).to_string();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Ok(IndexClient { agent, base, memo: Default::default() })
+    }
+
+    /// The project's state on the index, or why it could not be had (asked once per run).
+    pub fn project_state(&self, project: &str) -> Result<String, String> {
+        let name = crate::build::normalise_name(project);
+        if let Some(r) = self.memo.lock().expect("index memo").get(&name) {
+            return r.clone();
+        }
+        let r = self.fetch_state(&name);
+        self.memo.lock().expect("index memo").insert(name, r.clone());
+        r
+    }
+
+    fn fetch_state(&self, project: &str) -> Result<String, String> {
+        let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
+        let mut resp = self.agent.get(&url).header("Accept", JSON).call().map_err(|e| format!("GET {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Ok("absent".into());
+        }
+        if status != 200 {
+            return Err(format!("GET {url}: HTTP {status}"));
+        }
+        let body = resp.body_mut().with_config().limit(64 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))?;
+        state_of(&body).map_err(|e| format!("GET {url}: {e}"))
+    }
+}
+
+/// A project page's state: `_last-serial` if given, else a digest of its files.
+pub fn state_of(body: &[u8]) -> Result<String, String> {
+    let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
+    if let Some(serial) = page.meta.get("_last-serial").and_then(|s| s.as_u64()) {
+        // A serial alone is not enough for an index that numbers by file count: add the list.
+        return Ok(format!("serial {serial}, {} files, {}", page.files.len(), files_digest(&page.files)));
+    }
+    Ok(format!("{} files, {}", page.files.len(), files_digest(&page.files)))
+}
+
+fn files_digest(files: &[FileEntry]) -> String {
+    let mut lines: Vec<String> = files.iter().map(|f| format!("{} {:?} {}", f.filename, f.hashes, f.yanked)).collect();
+    lines.sort();
+    crate::plan::key(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_changes_exactly_when_the_files_do() {
+        let a = br#"{"meta":{"api-version":"1.0"},"name":"x","files":[{"filename":"x-1.0.tar.gz","hashes":{"sha256":"aa"}}]}"#;
+        let same = br#"{"meta":{"api-version":"1.1"},"name":"x","versions":["1.0"],"files":[{"filename":"x-1.0.tar.gz","hashes":{"sha256":"aa"}}]}"#;
+        let new = br#"{"meta":{"api-version":"1.0"},"name":"x","files":[{"filename":"x-1.0.tar.gz","hashes":{"sha256":"aa"}},{"filename":"x-1.1.tar.gz","hashes":{"sha256":"bb"}}]}"#;
+        assert_eq!(state_of(a).unwrap(), state_of(same).unwrap());
+        assert_ne!(state_of(a).unwrap(), state_of(new).unwrap());
+        let serial = br#"{"meta":{"_last-serial":42},"files":[]}"#;
+        assert!(state_of(serial).unwrap().starts_with("serial 42"));
+        assert!(state_of(b"<html>").is_err());
+    }
+}
