@@ -1,20 +1,66 @@
 #!/usr/bin/env bash
-# Times a matrix run cold and warm: the numbers behind "an unchanged job is reused".
-#   scripts/bench.sh [MATRIX] [--really-cold]
-# Cold: --no-cache (every image rebuilt; the pip-cache volumes still help). With --really-cold
-# the cached images and pip-cache volumes are removed first (`muslcheck clean --images`).
-# Warm: the same run again, nothing changed. Extra arguments to muslcheck: MUSLCHECK_ARGS.
+# Where a matrix run's time goes, in one invocation:
+#   1. cold: no cached image (`muslcheck clean --images`), an empty observation cache and an
+#      empty pip cache;
+#   2. warm: the same run again, nothing changed;
+#   3. warm after one change: the first dependency's cached jobs removed, as after an upstream
+#      release that moves its resolution (the seed matrix's packages are on PyPI, where nothing
+#      can be published on purpose: the local-index test shows the release itself being seen);
+#   4. the plain loop: for every job, one `docker build --no-cache` (venv + pip install) and one
+#      import, one job after another, as a team would script it.
+# Usage: scripts/bench.sh [MATRIX]. Prints each time and the ratios; extra muslcheck arguments in
+# MUSLCHECK_ARGS. A benchmark, not a test: it asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 matrix=${1:-matrix/local.toml}
 cargo build --release --locked -q
-bin=target/release/muslcheck
+bin=$PWD/target/release/muslcheck
 ca=${MUSLCHECK_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
-out=$(mktemp -d)
-if [ "${2:-}" = "--really-cold" ]; then "$bin" clean --images >/dev/null; fi
-t() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; python3 -c "print($(date +%s.%N) - $s)"; }
-cold=$(t "$bin" run --matrix "$matrix" --ca-bundle "$ca" --no-cache --no-progress --results-dir "$out/cold" ${MUSLCHECK_ARGS:-})
-warm=$(t "$bin" run --matrix "$matrix" --ca-bundle "$ca" --no-progress --results-dir "$out/warm" ${MUSLCHECK_ARGS:-})
-cached=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); j=r['jobs']; print(f\"{sum(x['cached'] for x in j)}/{len(j)}\")" "$out/warm/report.json")
-printf '%-28s %8s\n' "matrix" "$matrix" "cold run (--no-cache)" "$(printf '%.1f s' "$cold")" "warm run" "$(printf '%.1f s' "$warm")" "jobs reused when warm" "$cached"
-echo "reports: $out/cold/report.json $out/warm/report.json"
+out=$(mktemp -d /var/tmp/muslcheck-bench.XXXXXX)
+export MUSLCHECK_OBSERVATIONS=$out/observations MUSLCHECK_PIP_CACHE=$out/pip
+now() { date +%s.%N; }
+run() { "$bin" run --matrix "$matrix" --ca-bundle "$ca" --no-progress --results-dir "$out/$1" ${MUSLCHECK_ARGS:-} >"$out/$1.txt" 2>&1 || true; }
+timed() { local s; s=$(now); "$@"; python3 -c "print(round($(now) - $s, 1))"; }
+
+"$bin" clean --images >/dev/null
+cold=$(timed run cold)
+warm=$(timed run warm)
+first=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['jobs'][0]['dependency'])" "$out/warm/report.json")
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('\n'.join(j['image'] for j in r['jobs'] if j['dependency']==sys.argv[2] and j['image']))" \
+  "$out/warm/report.json" "$first" | xargs -r docker rmi >/dev/null
+changed=$(timed run changed)
+
+# The plain loop, on the same bases.
+plain() {
+  python3 - "$matrix" <<'PY' >"$out/plain.jobs"
+import sys, tomllib
+m = tomllib.load(open(sys.argv[1], "rb"))
+for d in m["dependency"]:
+    name = d.get("name") or d["requirement"].split(";")[0].split("[")[0].split("=")[0].split("<")[0].split(">")[0].split("~")[0].split("!")[0].strip()
+    for b in m["base"]:
+        print(b["image"], b.get("python", "python3"), d["requirement"], name.replace("-", "_"))
+PY
+  while read -r image python req mod; do
+    ctx=$(mktemp -d)
+    cp "$ca" "$ctx/ca.pem"
+    printf 'FROM %s\nCOPY ca.pem /ca.pem\nRUN ["%s", "-m", "venv", "/v"]\nRUN ["/v/bin/pip", "install", "--cert", "/ca.pem", "%s"]\n' "$image" "$python" "$req" >"$ctx/Dockerfile"
+    tag=muslcheck-bench/plain:$(printf '%s %s' "$image" "$req" | sha256sum | cut -c1-12)
+    if DOCKER_BUILDKIT=0 docker build -q --no-cache -t "$tag" "$ctx" >/dev/null 2>&1; then
+      docker run --rm "$tag" /v/bin/python -c "import importlib; importlib.import_module('$mod')" >/dev/null 2>&1 || true
+      docker rmi "$tag" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$ctx"
+  done <"$out/plain.jobs"
+}
+plain_s=$(timed plain)
+
+summary() { python3 -c "
+import json,sys; r=json.load(open(sys.argv[1])); j=r['jobs']; t=r.get('timings',{})
+print(f\"{sum(x['cached'] for x in j)}/{len(j)} images reused, {sum(x.get('probe_cached',False) for x in j)} observations reused; builds {t.get('build',0):.0f} s, probes {t.get('probe',0):.0f} s, profile {t.get('profile',0):.0f} s, resolver {t.get('resolver',0):.0f} s\")" "$out/$1/report.json"; }
+printf '%-34s %s\n' "matrix" "$matrix"
+printf '%-34s %7s s   %s\n' "cold (no cache at all)" "$cold" "$(summary cold)"
+printf '%-34s %7s s   %s\n' "warm (nothing changed)" "$warm" "$(summary warm)"
+printf '%-34s %7s s   %s\n' "warm, $first changed" "$changed" "$(summary changed)"
+printf '%-34s %7s s   %s\n' "plain docker build + import loop" "$plain_s" "$(wc -l <"$out/plain.jobs") jobs, one after another"
+python3 -c "print(f'ratios: cold/plain {$cold/$plain_s:.2f}, warm/plain {$warm/$plain_s:.3f}, changed/plain {$changed/$plain_s:.2f}')"
+echo "reports and outputs: $out"
