@@ -1,8 +1,9 @@
 # Probe "wheels": what got installed, how its native code is linked, and whether it loads.
 #
-# Runs after common.py (same program). For every installed distribution it reports the wheel
-# tags, the ELF linkage of its native files (parsed here with struct: DT_NEEDED, PT_INTERP,
-# RPATH/RUNPATH, version needs), then imports every top-level module and every extension module
+# Runs after common.py and elf.py (same program). For every installed distribution it reports
+# the wheel tags, the ELF linkage of its native files (elf.py: PT_INTERP, DT_NEEDED,
+# RPATH/RUNPATH, version needs, the dynamic tags the loader must support, and which NEEDED the
+# base's own loader does not find), then imports every top-level module and every extension module
 # in a separate child process (an import that segfaults or hangs is a result), then runs the
 # optional smoke script twice, each in a child: in the main thread ("smoke") and in a
 # threading.Thread with the base's default thread stack size ("smoke.thread"), as services call
@@ -29,197 +30,6 @@ MC_PROBE = "wheels"
 
 _W_DEFAULT_SKIP = ["pip", "setuptools", "wheel"]
 _W_TAIL = 2000
-
-# --------------------------------------------------------------------------------------------
-# ELF (64-bit little-endian) reading
-
-
-class _WElfError(Exception):
-    pass
-
-
-def _w_cstr(blob, off, limit=4096):
-    if off < 0 or off >= len(blob):
-        return None
-    end = blob.find(b"\x00", off, off + limit)
-    if end < 0:
-        end = min(len(blob), off + limit)
-    return bytes(blob[off:end]).decode("utf-8", "replace")
-
-
-def _w_version_key(v):
-    parts = _w_re.split(r"[_.]", v)
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
-
-
-def _w_elf_read(path):
-    """Linkage facts of one ELF file. Raises _WElfError for a file that is not a 64-bit LE ELF."""
-    import mmap
-    with open(path, "rb") as f:
-        head = f.read(64)
-        if head[:4] != b"\x7fELF":
-            raise _WElfError("not an ELF file")
-        if head[4] != 2 or head[5] != 1:
-            raise _WElfError("not a 64-bit little-endian ELF file (class %d, data %d)"
-                             % (head[4], head[5]))
-        # mapped, not read: vendored libraries can be hundreds of megabytes
-        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    try:
-        return _w_elf_parse(data)
-    except (_w_struct.error, IndexError, ValueError) as e:
-        raise _WElfError("truncated or malformed ELF: %s" % e)
-    finally:
-        data.close()
-
-
-def _w_elf_parse(data):
-    e_type, e_machine = _w_struct.unpack_from("<HH", data, 16)
-    e_phoff, e_shoff = _w_struct.unpack_from("<QQ", data, 32)
-    e_phentsize, e_phnum, e_shentsize, e_shnum = _w_struct.unpack_from("<HHHH", data, 54)
-
-    interp = None
-    dyn_off = dyn_size = None
-    loads = []  # (vaddr, memsz, offset, filesz)
-    for i in range(e_phnum):
-        base = e_phoff + i * e_phentsize
-        p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz = _w_struct.unpack_from(
-            "<IIQQQQQ", data, base)
-        if p_type == 3:  # PT_INTERP
-            interp = data[p_offset:p_offset + p_filesz].rstrip(b"\x00").decode("utf-8", "replace")
-        elif p_type == 2:  # PT_DYNAMIC
-            dyn_off, dyn_size = p_offset, p_filesz
-        elif p_type == 1:  # PT_LOAD
-            loads.append((p_vaddr, p_memsz, p_offset, p_filesz))
-
-    def v2o(vaddr):
-        for va, memsz, off, filesz in loads:
-            if va <= vaddr < va + max(memsz, filesz):
-                return vaddr - va + off
-        return vaddr  # shared objects usually map the first segment at 0
-
-    needed_off, rpath_off, runpath_off, soname_off = [], None, None, None
-    strtab = strsz = verneed = None
-    verneednum = 0
-    if dyn_off is not None:
-        for j in range(dyn_size // 16):
-            tag, val = _w_struct.unpack_from("<qQ", data, dyn_off + j * 16)
-            if tag == 0:
-                break
-            if tag == 1:
-                needed_off.append(val)
-            elif tag == 5:
-                strtab = val
-            elif tag == 10:
-                strsz = val
-            elif tag == 14:
-                soname_off = val
-            elif tag == 15:
-                rpath_off = val
-            elif tag == 29:
-                runpath_off = val
-            elif tag == 0x6FFFFFFE:
-                verneed = val
-            elif tag == 0x6FFFFFFF:
-                verneednum = val
-
-    strings = b""
-    if strtab is not None:
-        so = v2o(strtab)
-        strings = data[so:so + strsz] if strsz else data[so:]
-
-    def s(off):
-        return _w_cstr(strings, off) if off is not None else None
-
-    version_needs = {}
-    if verneed is not None and verneednum:
-        off = v2o(verneed)
-        for _ in range(verneednum):
-            _vn_version, vn_cnt, vn_file, vn_aux, vn_next = _w_struct.unpack_from("<HHIII", data, off)
-            lib = s(vn_file) or "?"
-            aoff = off + vn_aux
-            names = version_needs.setdefault(lib, [])
-            for _k in range(vn_cnt):
-                _hash, _flags, _other, vna_name, vna_next = _w_struct.unpack_from("<IHHII", data, aoff)
-                name = s(vna_name)
-                if name and name not in names:
-                    names.append(name)
-                if not vna_next:
-                    break
-                aoff += vna_next
-            if not vn_next:
-                break
-            off += vn_next
-    for lib in version_needs:
-        version_needs[lib].sort(key=_w_version_key)
-
-    return {
-        "e_type": e_type,
-        "machine": e_machine,
-        "needed": [s(o) for o in needed_off],
-        "soname": s(soname_off),
-        "interpreter": interp,
-        "rpath": s(rpath_off),
-        "runpath": s(runpath_off),
-        "version_needs": version_needs,
-        "pyinit": _w_pyinit_exports(data, e_shoff, e_shentsize, e_shnum),
-    }
-
-
-def _w_pyinit_exports(data, e_shoff, e_shentsize, e_shnum):
-    """Names of defined PyInit_* symbols in .dynsym, or None when there are no section headers."""
-    if not e_shoff or not e_shnum:
-        return None
-    sections = []
-    for i in range(e_shnum):
-        base = e_shoff + i * e_shentsize
-        (_name, sh_type, _flags, _addr, sh_offset, sh_size, sh_link, _info, _align,
-         sh_entsize) = _w_struct.unpack_from("<IIQQQQIIQQ", data, base)
-        sections.append((sh_type, sh_offset, sh_size, sh_link, sh_entsize))
-    found = []
-    for sh_type, sh_offset, sh_size, sh_link, sh_entsize in sections:
-        if sh_type != 11:  # SHT_DYNSYM
-            continue
-        if sh_link >= len(sections):
-            continue
-        _t, str_off, str_size, _l, _e = sections[sh_link]
-        strs = data[str_off:str_off + str_size]
-        ent = sh_entsize or 24
-        for k in range(sh_size // ent):
-            st_name, st_info, _other, st_shndx = _w_struct.unpack_from("<IBBH", data, sh_offset + k * ent)
-            if st_shndx == 0 or (st_info & 0xF) != 2:  # undefined or not STT_FUNC
-                continue
-            nm = _w_cstr(strs, st_name)
-            if nm and nm.startswith("PyInit_"):
-                found.append(nm)
-    return sorted(found)
-
-
-def _w_is_glibc_name(lib):
-    return lib == "libc.so.6" or lib.startswith("ld-linux")
-
-
-def _w_is_musl_name(lib):
-    return lib.startswith("libc.musl-") or lib.startswith("ld-musl-")
-
-
-def _w_linkage(info, family):
-    """glibc_linked / musl_linked / foreign_libc of one parsed ELF file, observed from its names."""
-    glibc_versions = sorted(
-        {v for names in info["version_needs"].values() for v in names if v.startswith("GLIBC_")},
-        key=_w_version_key)
-    libs = list(info["needed"]) + list(info["version_needs"].keys())
-    interp = _w_os.path.basename(info["interpreter"] or "")
-    glibc_linked = bool(glibc_versions) or any(_w_is_glibc_name(x or "") for x in libs) \
-        or _w_is_glibc_name(interp)
-    musl_linked = any(_w_is_musl_name(x or "") for x in libs) or _w_is_musl_name(interp)
-    if family == "musl":
-        foreign = glibc_linked
-    elif family == "glibc":
-        foreign = musl_linked
-    else:
-        foreign = None
-    return glibc_versions, glibc_linked, musl_linked, foreign
-
 
 # --------------------------------------------------------------------------------------------
 # distributions
@@ -257,7 +67,24 @@ def _w_module_of_path(parts):
     return ".".join(names)
 
 
-def _w_scan_dist(dist, family):
+# Loader listings per probe: each is a child process.
+_W_MAX_LISTINGS = 400
+_w_listings = [0]
+
+
+def _w_loader_facts(info, loader, path):
+    """What a loader needs to support to load the file, and what it finds for its NEEDED."""
+    facts = {k: info[k] for k in ("elf_class", "endian", "relr", "hash_styles", "tls", "static_tls")}
+    if _w_listings[0] < _W_MAX_LISTINGS:
+        _w_listings[0] += 1
+        listing = _w_loader_list(loader, path)
+        facts["missing_needed"] = listing["missing"]
+        if listing["error"]:
+            facts["loader_error"] = listing["error"]
+    return facts
+
+
+def _w_scan_dist(dist, family, loader=None):
     name = _w_canon(dist.metadata["Name"] if dist.metadata else None)
     files = []
     try:
@@ -314,23 +141,28 @@ def _w_scan_dist(dist, family):
             kind = "vendored"
         else:
             kind = "extension"
+        abs_path = str(dist.locate_file(f))
         try:
-            info = _w_elf_read(str(dist.locate_file(f)))
+            info = _w_elf_read(abs_path)
         except (OSError, _WElfError) as e:
             elf_errors.append({"path": rel, "error": str(e)})
             continue
         glibc_versions, glibc_linked, musl_linked, foreign = _w_linkage(info, family)
         if foreign:
             foreign_files.append(rel)
+        facts = _w_loader_facts(info, loader, abs_path)
         if kind == "vendored":
-            vendored_linkage.append({
+            entry = {
                 "path": rel,
                 "needed": info["needed"],
                 "glibc_symbol_versions": glibc_versions,
+                "version_needs": info["version_needs"],
                 "glibc_linked": glibc_linked,
                 "musl_linked": musl_linked,
                 "foreign_libc": foreign,
-            })
+            }
+            entry.update(facts)
+            vendored_linkage.append(entry)
             continue
         module = _w_module_of_path(parts)
         if info["pyinit"] is not None:
@@ -354,6 +186,7 @@ def _w_scan_dist(dist, family):
             "musl_linked": musl_linked,
             "foreign_libc": foreign,
         })
+        extensions[-1].update(facts)
     installer = _w_read(dist, "INSTALLER")
     value = {
         "name": name,
@@ -550,7 +383,7 @@ def _w_main():
     for dist in _w_metadata.distributions():
         try:
             t = _w_time.monotonic()
-            dname, value = _w_scan_dist(dist, family)
+            dname, value = _w_scan_dist(dist, family, libc.get("loader"))
             dur = (_w_time.monotonic() - t) * 1000.0
         except Exception as e:  # one unreadable dist must not hide the others
             try:

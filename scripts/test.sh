@@ -10,6 +10,8 @@ bash scripts/testbed/build.sh
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 # The local HTTPS package index (its own CA): sets MUSLCHECK_TEST_INDEX_URL, _HOST and _CA.
 eval "$(bash scripts/testbed/index.sh)"
+# The test bed's toolchain image (MUSLCHECK_TEST_TOOLCHAIN), for tests that build ELF fixtures.
+. /var/lib/muslcheck/testbed.env
 cargo build --locked --all-targets
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -35,7 +35,8 @@ else
   "$here/glibc.sh" "$glibc_local" "$glibc_recipe"
 fi
 
-if docker image inspect "$musl_local" >/dev/null 2>&1; then
+toolchain="muslcheck-testbed/musl-build:$musl_recipe"
+if docker image inspect "$musl_local" >/dev/null 2>&1 && docker image inspect "$toolchain" >/dev/null 2>&1; then
   log "musl base: reusing $musl_local"
 else
   log "musl base: building $musl_local (CPython from source against musl, ~20 min cold)"
@@ -48,7 +49,7 @@ else
   # The build stage gets a tag of its own: the classic builder would leave it untagged (a
   # 2 GB dangling image), and as a tagged image it keeps the layer cache for recipe changes.
   DOCKER_BUILDKIT=0 docker build -q --target build --build-arg GLIBC_BASE="$glibc_local" \
-    -t "muslcheck-testbed/musl-build:$musl_recipe" "$ctx" >/dev/null
+    -t "$toolchain" "$ctx" >/dev/null
   DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$musl_recipe" \
     --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$musl_local" "$ctx" >/dev/null
   rm -rf "$ctx"; trap - EXIT
@@ -64,10 +65,13 @@ done
 # Images of older recipes are of no further use.
 for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^muslcheck-testbed/(python|musl-build):' || true); do
   case "$img" in
-    "$glibc_local" | "$musl_local" | "muslcheck-testbed/musl-build:$musl_recipe") ;;
+    "$glibc_local" | "$musl_local" | "$toolchain") ;;
     *) docker rmi "$img" >/dev/null 2>&1 && log "removed the old test-bed image $img" || true ;;
   esac
 done
 # A base replaced in the registry by a rebuild keeps only its digest: untagged, removed.
 docker image prune -f --filter label=io.muslcheck.testbed.libc >/dev/null
+# The build stage is also the suite's toolchain (gcc, musl-gcc, binutils) for ELF fixtures.
+mkdir -p /var/lib/muslcheck
+echo "export MUSLCHECK_TEST_TOOLCHAIN=$toolchain" >/var/lib/muslcheck/testbed.env
 log "test bed ready"

@@ -2,7 +2,10 @@
 //! remote. A probe is run as `python -c <prelude + probe> <json config>`: see probes/common.py.
 
 pub const COMMON: &str = include_str!("../../probes/common.py");
-pub const WHEELS: &str = include_str!("../../probes/wheels.py");
+/// The ELF reader (probes/elf.py) comes first: the wheel probe uses it. probes/elf_files.py
+/// runs the same reader on given files (the test suite checks it on files built for the purpose).
+pub const WHEELS: &str = concat!(include_str!("../../probes/elf.py"), "\n", include_str!("../../probes/wheels.py"));
+
 pub const PROFILE: &str = include_str!("../../probes/libc_profile.py");
 pub const DNS: &str = include_str!("../../probes/dnslab.py");
 

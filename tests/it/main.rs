@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod decision;
+mod elf;
 mod fresh;
 mod dns;
 mod gate;

@@ -1,0 +1,137 @@
+//! The probes' ELF reader and loader listing (probes/elf.py) on files made for the purpose:
+//! shared objects built in the test bed's toolchain image (one with DT_RELR from
+//! `-z pack-relative-relocs`, one needing `GLIBC_2.34`, one with a NEEDED library that does not
+//! exist) and two synthesised headers (32-bit little-endian, 64-bit big-endian), read in a
+//! container of each base by the same program the wheel probe runs.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::*;
+
+fn toolchain() -> String {
+    std::env::var("MUSLCHECK_TEST_TOOLCHAIN").expect("MUSLCHECK_TEST_TOOLCHAIN is not set: run scripts/test.sh (the test bed's build stage)")
+}
+
+/// Builds the shared-object fixtures in `dir` with the test bed's gcc and binutils.
+fn build_fixtures(dir: &Path) {
+    let script = r#"set -eu
+printf 'static int x, y; int *p = &x; int *q = &y; int *r = &x; int f(void){return *p+*q+*r;}\n' > r.c
+gcc -shared -fPIC -O1 -Wl,-z,pack-relative-relocs -o relr.so r.c
+printf '#include <pthread.h>\nstatic void *g(void *a){return a;}\nint start(void){pthread_t t; return pthread_create(&t, 0, g, 0);}\n' > t.c
+gcc -shared -fPIC -o glibc234.so t.c
+printf 'int mcmissing(void){return 1;}\n' > m.c
+gcc -shared -fPIC -o libmcmissing.so m.c
+printf 'int mcmissing(void); int g(void){return mcmissing();}\n' > n.c
+gcc -shared -fPIC -o needs_missing.so n.c -L. -lmcmissing
+rm libmcmissing.so ./*.c
+chmod 644 ./*.so"#;
+    let ok = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "--label", "io.muslcheck.test=1", "-v", &format!("{}:/out", dir.display()), "-w", "/out", &toolchain(), "bash", "-c", script])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "building the ELF fixtures");
+}
+
+/// A minimal ELF file with one PT_DYNAMIC segment naming `libfoo.so` as DT_NEEDED.
+fn synthetic(is64: bool, big: bool) -> Vec<u8> {
+    let mut b: Vec<u8> = vec![0x7f, b'E', b'L', b'F', if is64 { 2 } else { 1 }, if big { 2 } else { 1 }, 1];
+    b.resize(16, 0);
+    let h = |b: &mut Vec<u8>, v: u16| b.extend(if big { v.to_be_bytes() } else { v.to_le_bytes() });
+    let w = |b: &mut Vec<u8>, v: u32| b.extend(if big { v.to_be_bytes() } else { v.to_le_bytes() });
+    let x = |b: &mut Vec<u8>, v: u64| b.extend(if big { v.to_be_bytes() } else { v.to_le_bytes() });
+    let strtab = b"\0libfoo.so\0";
+    if is64 {
+        let (ph, dynamic) = (64u64, 120u64);
+        let strtab_at = dynamic + 4 * 16;
+        h(&mut b, 3);
+        h(&mut b, 43);
+        w(&mut b, 1);
+        x(&mut b, 0);
+        x(&mut b, ph);
+        x(&mut b, 0);
+        w(&mut b, 0);
+        for v in [64, 56, 1, 64, 0, 0] {
+            h(&mut b, v);
+        }
+        w(&mut b, 2);
+        w(&mut b, 4);
+        for v in [dynamic, dynamic, dynamic, 64, 64, 8] {
+            x(&mut b, v);
+        }
+        for (tag, val) in [(1u64, 1u64), (5, strtab_at), (10, strtab.len() as u64), (0, 0)] {
+            x(&mut b, tag);
+            x(&mut b, val);
+        }
+    } else {
+        let (ph, dynamic) = (52u32, 84u32);
+        let strtab_at = dynamic + 4 * 8;
+        h(&mut b, 3);
+        h(&mut b, 3);
+        w(&mut b, 1);
+        w(&mut b, 0);
+        w(&mut b, ph);
+        w(&mut b, 0);
+        w(&mut b, 0);
+        for v in [52, 32, 1, 40, 0, 0] {
+            h(&mut b, v);
+        }
+        for v in [2, dynamic, dynamic, dynamic, 32, 32, 4, 4] {
+            w(&mut b, v);
+        }
+        for (tag, val) in [(1u32, 1u32), (5, strtab_at), (10, strtab.len() as u32), (0, 0)] {
+            w(&mut b, tag);
+            w(&mut b, val);
+        }
+    }
+    b.extend_from_slice(strtab);
+    b
+}
+
+/// Runs the ELF probe program on the fixtures in a container of `image`: check -> value.
+fn read_in(image: &str, dir: &Path, files: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+    let program = ["common.py", "elf.py", "elf_files.py"].iter().map(|f| std::fs::read_to_string(root().join("probes").join(f)).unwrap()).collect::<Vec<_>>().join("\n");
+    let config = serde_json::json!({"files": files.iter().map(|f| format!("/fx/{f}")).collect::<Vec<_>>()});
+    let out = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "--user", "1000", "--label", "io.muslcheck.test=1", "-v", &format!("{}:/fx:ro", dir.display()), image, "python3", "-c", &program, &config.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut m = serde_json::Map::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(f) = r["check"].as_str().and_then(|c| c.strip_prefix("elf:/fx/")) {
+            assert_eq!(r["status"], "ok", "{r}");
+            m.insert(f.to_string(), r["value"].clone());
+        }
+    }
+    m
+}
+
+#[test]
+fn the_elf_reader_sees_what_the_loader_will_need_in_real_and_synthetic_files() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    build_fixtures(d.path());
+    std::fs::write(d.path().join("le32.so"), synthetic(false, false)).unwrap();
+    std::fs::write(d.path().join("be64.so"), synthetic(true, true)).unwrap();
+    let files = ["relr.so", "glibc234.so", "needs_missing.so", "le32.so", "be64.so"];
+    for (base, image) in [("glibc", GLIBC), ("musl", MUSL)] {
+        let v = read_in(image, d.path(), &files);
+        assert_eq!(v["relr.so"]["relr"], true, "{base}: {}", v["relr.so"]);
+        assert_eq!(v["glibc234.so"]["relr"], false);
+        assert!(v["glibc234.so"]["version_needs"]["libc.so.6"].as_array().unwrap().contains(&serde_json::json!("GLIBC_2.34")), "{base}: {}", v["glibc234.so"]);
+        // Observed by each base's own loader, not assumed.
+        assert_eq!(v["needs_missing.so"]["missing"], serde_json::json!(["libmcmissing.so"]), "{base}: {}", v["needs_missing.so"]);
+        assert_eq!(v["glibc234.so"]["missing"], serde_json::json!([]), "{base}: {}", v["glibc234.so"]);
+        assert_eq!((v["le32.so"]["elf_class"].as_u64(), v["le32.so"]["endian"].as_str()), (Some(32), Some("little")));
+        assert_eq!((v["be64.so"]["elf_class"].as_u64(), v["be64.so"]["endian"].as_str()), (Some(64), Some("big")));
+        for f in ["le32.so", "be64.so"] {
+            assert_eq!(v[f]["needed"], serde_json::json!(["libfoo.so"]), "{base} {f}: {}", v[f]);
+        }
+    }
+    // What each loader makes of glibc's libc name is a fact of that base, recorded as observed.
+    let musl = read_in(MUSL, d.path(), &["glibc234.so"]);
+    assert!(musl["glibc234.so"]["resolved"]["libc.so.6"].as_str().unwrap().contains("musl"), "{}", musl["glibc234.so"]);
+}
