@@ -6,6 +6,7 @@
 //! policy once (severity, accepted differences) and gives each finding its stable id;
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
+mod explain;
 mod install;
 mod probe;
 mod ratios;
@@ -36,11 +37,12 @@ pub(crate) struct Draft {
     pub summary: String,
     pub evidence: BTreeMap<String, String>,
     pub failing: Vec<String>,
+    pub explanation: BTreeMap<String, Vec<String>>,
 }
 
 impl Draft {
     pub fn new(kind: FindingKind, item: impl Into<String>, summary: String, evidence: BTreeMap<String, String>, failing: Vec<String>) -> Draft {
-        Draft { kind, item: item.into(), summary, evidence, failing }
+        Draft { kind, item: item.into(), summary, evidence, failing, explanation: BTreeMap::new() }
     }
 }
 
@@ -68,6 +70,7 @@ pub(crate) fn finalize(subject: &str, d: Draft, policy: &Policy, required: &BTre
         summary: d.summary,
         evidence: d.evidence,
         known,
+        explanation: d.explanation,
     }
 }
 

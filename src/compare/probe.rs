@@ -64,13 +64,32 @@ fn describe(r: &BaseResult, m: &str) -> String {
     }
 }
 
-/// Imports, module by module, between bases whose probe finished.
+/// What one module's outcomes across the bases amount to.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    Fallback,
+    Differs,
+    Crash,
+    Optional,
+    Fails,
+}
+
+/// Imports, between bases whose probe finished. Modules of one distribution that fail the same
+/// way on the same bases are one finding (one cause), listing the modules, with what explains
+/// the failure on each failing base.
 pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
     let mut modules: BTreeSet<&String> = BTreeSet::new();
     for r in observed {
         modules.extend(probe_of(r).imports.keys());
     }
-    let mut out = vec![];
+    // (class, distribution, failing bases, how each base fared) -> modules, evidence
+    type Key = (Class, String, Vec<String>, Vec<String>);
+    let mut groups: BTreeMap<Key, (Vec<String>, BTreeMap<String, String>)> = BTreeMap::new();
+    let mut add = |class: Class, dist: &str, failing: Vec<String>, m: &str, evidence: &BTreeMap<String, String>| {
+        let how: Vec<String> = evidence.values().map(|v| v.split(':').next().unwrap_or("").to_string()).collect();
+        let e = groups.entry((class, dist.to_string(), failing, how)).or_insert_with(|| (vec![], evidence.clone()));
+        e.0.push(m.to_string());
+    };
     for m in modules {
         let per: Vec<(&BaseResult, Seen)> = observed.iter().map(|r| (*r, seen(probe_of(r).imports.get(m)))).collect();
         let evidence: BTreeMap<String, String> = per.iter().map(|(r, _)| (r.job.base.clone(), describe(r, m))).collect();
@@ -81,7 +100,6 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
         if bad.is_empty() {
             continue;
         }
-        let bad_names: Vec<String> = bad.iter().map(|(r, _)| r.job.base.clone()).collect();
         if !ok.is_empty() {
             // A compiled submodule that works on one base and is absent or raises on another
             // while its package still imports there: the package silently takes its slow path.
@@ -90,40 +108,84 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
                 .filter(|(r, s)| !top_level && matches!(s, Seen::Absent | Seen::Failed | Seen::Optional) && package_imports(probe_of(r), &dist))
                 .map(|(r, _)| r.job.base.clone())
                 .collect();
-            let differs: Vec<String> = bad_names.iter().filter(|b| !fallback.contains(b)).cloned().collect();
             if !fallback.is_empty() {
-                let summary = format!("{m} works on {} but not on {}, where {dist} still imports: it runs without its compiled code there", ok.join(", "), fallback.join(", "));
-                out.push(Draft::new(FindingKind::PurePythonFallback, m.clone(), summary, evidence.clone(), fallback));
+                add(Class::Fallback, &dist, fallback.clone(), m, &evidence);
             }
-            // An extension that is simply not part of the tree on a base where its package
-            // fails too is covered by the package's own finding.
-            let differs: Vec<String> = differs
-                .into_iter()
-                .filter(|b| top_level || per.iter().any(|(r, s)| &r.job.base == b && *s != Seen::Absent))
-                .collect();
-            if !differs.is_empty() {
-                let summary = format!("import {m} works on {} but not on {}", ok.join(", "), differs.join(", "));
-                out.push(Draft::new(FindingKind::ImportDiffers, m.clone(), summary, evidence, differs));
+            // An extension simply not in the tree on a base where its package fails too is
+            // covered by the package's own finding.
+            let rest: Vec<&&(&BaseResult, Seen)> =
+                bad.iter().filter(|(r, s)| !fallback.contains(&r.job.base) && (top_level || *s != Seen::Absent)).collect();
+            let crashed: Vec<String> = rest.iter().filter(|(_, s)| *s == Seen::Hard).map(|(r, _)| r.job.base.clone()).collect();
+            let other: Vec<String> = rest.iter().filter(|(_, s)| *s != Seen::Hard).map(|(r, _)| r.job.base.clone()).collect();
+            if !crashed.is_empty() {
+                add(Class::Crash, &dist, crashed, m, &evidence);
+            }
+            if !other.is_empty() {
+                add(Class::Differs, &dist, other, m, &evidence);
             }
             continue;
         }
         // Not working anywhere it is present.
         let present: Vec<&&(&BaseResult, Seen)> = bad.iter().filter(|(_, s)| *s != Seen::Absent).collect();
-        let bad_names: Vec<String> = present.iter().map(|(r, _)| r.job.base.clone()).collect();
+        let names: Vec<String> = present.iter().map(|(r, _)| r.job.base.clone()).collect();
         if present.is_empty() {
             continue;
         }
         if present.iter().all(|(_, s)| *s == Seen::Optional) {
-            let summary = format!("import {m} needs a module that no installed distribution provides (an optional integration)");
-            out.push(Draft::new(FindingKind::OptionalDependency, m.clone(), summary, evidence, bad_names));
+            add(Class::Optional, &dist, names, m, &evidence);
         } else if top_level || present.iter().any(|(_, s)| *s == Seen::Hard) {
             // A directly imported extension submodule that raises everywhere (circular imports)
             // is the package's own affair; a top-level module, a crash or a hang is not.
-            let summary = format!("import {m} fails wherever it is installed ({})", bad_names.join(", "));
-            out.push(Draft::new(FindingKind::Fails, m.clone(), summary, evidence, bad_names));
+            add(Class::Fails, &dist, names, m, &evidence);
         }
     }
+    let mut used_items: BTreeSet<(FindingKind, String)> = BTreeSet::new();
+    let mut out = vec![];
+    for ((class, dist, failing, _), (mods, mut evidence)) in groups {
+        let what = if mods.len() == 1 { format!("import {}", mods[0]) } else { format!("import of {} modules of {dist} ({})", mods.len(), list(&mods)) };
+        if mods.len() > 1 {
+            // One line per base: the first module's outcome stands for the group's.
+            for v in evidence.values_mut() {
+                *v = format!("{v} (and the same for the other {} modules)", mods.len() - 1);
+            }
+        }
+        let ok: Vec<String> = evidence.keys().filter(|b| !failing.contains(b)).cloned().collect();
+        let (kind, summary) = match class {
+            Class::Fallback => (
+                FindingKind::PurePythonFallback,
+                format!("{what} works on {} but not on {}, where {dist} still imports: it runs without its compiled code there", ok.join(", "), failing.join(", ")),
+            ),
+            Class::Crash => (FindingKind::Crash, format!("{what} crashes on {} but works on {}", failing.join(", "), ok.join(", "))),
+            Class::Differs => (FindingKind::ImportDiffers, format!("{what} works on {} but not on {}", ok.join(", "), failing.join(", "))),
+            Class::Optional => {
+                (FindingKind::OptionalDependency, format!("{what} needs a module that no installed distribution provides (an optional integration)"))
+            }
+            Class::Fails => (FindingKind::Fails, format!("{what} fails wherever it is installed ({})", failing.join(", "))),
+        };
+        // The item: the distribution, and a module where one distribution has several causes.
+        let mut item = if mods.len() == 1 && dist.is_empty() { mods[0].clone() } else { dist.clone() };
+        if !used_items.insert((kind, item.clone())) {
+            item = format!("{dist}:{}", mods[0]);
+            used_items.insert((kind, item.clone()));
+        }
+        let mut d = Draft::new(kind, item, summary, evidence, failing.clone());
+        if class != Class::Optional {
+            for r in observed.iter().filter(|r| failing.contains(&r.job.base)) {
+                let p = probe_of(r);
+                d.explanation.insert(r.job.base.clone(), super::explain::explain(p.libc.as_ref(), p, &dist));
+            }
+        }
+        out.push(d);
+    }
     out
+}
+
+fn list(mods: &[String]) -> String {
+    if mods.len() <= 4 {
+        mods.join(", ")
+    } else {
+        format!("{}, … {} more", mods[..3].join(", "), mods.len() - 3)
+    }
 }
 
 /// The smoke script in the main thread.
@@ -172,17 +234,16 @@ pub fn thread_crash(observed: &[&BaseResult]) -> Vec<Draft> {
     vec![Draft::new(FindingKind::ThreadCrash, "smoke", summary, evidence, names)]
 }
 
-/// A signal in an import, a path load or the main-thread smoke run on some bases only (a
-/// worker-thread crash is `thread-crash`).
+/// A signal in a path load or the main-thread smoke run on some bases only (an import crash is
+/// part of its import finding, one per cause; a worker-thread crash is `thread-crash`).
 pub fn crash(observed: &[&BaseResult]) -> Vec<Draft> {
     let mut evidence: BTreeMap<String, String> = BTreeMap::new();
     for r in observed {
         let p = probe_of(r);
         let crashes = p
-            .imports
+            .loads
             .iter()
-            .map(|(m, o)| (format!("import {m}"), o))
-            .chain(p.loads.iter().map(|(f, o)| (format!("load {f}"), o)))
+            .map(|(f, o)| (format!("load {f}"), o))
             .chain(p.smoke.iter().map(|o| ("smoke".to_string(), o)));
         for (what, o) in crashes {
             if let CheckOutcome::Crash { name, .. } = o {

@@ -151,16 +151,11 @@ fn crashes_and_import_differences_are_found() {
     probe(&mut b).imports.insert("pkg".into(), segv());
     probe(&mut b).smoke = Some(CheckOutcome::Error { message: "AssertionError".into() });
     let (f, v) = decide(&a, &b);
-    assert_eq!(
-        kinds(&f),
-        vec![
-            (FindingKind::ImportDiffers, Severity::Blocking),
-            (FindingKind::SmokeDiffers, Severity::Blocking),
-            (FindingKind::Crash, Severity::Blocking)
-        ]
-    );
-    assert_eq!(f[0].id, "pkg/import-differs/pkg");
-    assert_eq!(f[2].evidence["musl"], "import pkg: SIGSEGV");
+    // The import crash is one finding, with its explanation; the smoke failure another.
+    assert_eq!(kinds(&f), vec![(FindingKind::Crash, Severity::Blocking), (FindingKind::SmokeDiffers, Severity::Blocking)]);
+    assert_eq!(f[0].id, "pkg/crash/pkg");
+    assert_eq!(f[0].evidence["musl"], "crash (SIGSEGV)");
+    assert!(f[0].explanation["musl"][0].starts_with("no explanation found"), "{:?}", f[0].explanation);
     assert_eq!(passes(&v), [true, false]);
     assert_consistent(&f, &v);
 }
@@ -248,13 +243,52 @@ fn an_optional_integration_missing_everywhere_is_information() {
 }
 
 #[test]
+fn modules_of_one_distribution_failing_the_same_way_are_one_finding_with_its_explanation() {
+    let mut a = job("glibc", BuildOutcome::Installed);
+    let mut b = job("musl", BuildOutcome::Installed);
+    for j in [&mut a, &mut b] {
+        let base = j.base.clone();
+        let p = probe(j);
+        for i in 0..21 {
+            p.imports.insert(format!("pkg._ext{i:02}"), CheckOutcome::Ok);
+            p.module_dist.insert(format!("pkg._ext{i:02}"), "pkg".into());
+        }
+        p.libc = Some(crate::report::model::Libc { family: base.clone(), version: Some(if base == "musl" { "1.2.3" } else { "2.41" }.into()) });
+    }
+    let p = probe(&mut b);
+    for i in 0..21 {
+        p.imports.insert(format!("pkg._ext{i:02}"), segv());
+    }
+    p.imports.insert("pkg".into(), segv());
+    p.extensions.push(Extension {
+        distribution: "pkg".into(),
+        kind: "vendored".into(),
+        path: "pkg.libs/libopenblas.so".into(),
+        needed: vec![],
+        glibc_linked: false,
+        foreign_libc: false,
+        relr: true,
+        glibc_symbol_versions: vec![],
+        missing_needed: vec![],
+    });
+    let (f, v) = decide(&a, &b);
+    assert_eq!(kinds(&f), vec![(FindingKind::Crash, Severity::Blocking)], "one finding, not 22: {f:?}");
+    assert_eq!(f[0].id, "pkg/crash/pkg");
+    assert!(f[0].summary.contains("22 modules of pkg"), "{}", f[0].summary);
+    let why = &f[0].explanation["musl"];
+    assert!(why.iter().any(|w| w.contains("DT_RELR") && w.contains("musl 1.2.3") && w.contains("1.2.4")), "{why:?}");
+    assert_eq!(passes(&v), [true, false]);
+}
+
+#[test]
 fn a_compiled_module_that_fails_where_the_package_imports_is_a_pure_python_fallback() {
     let a = job("glibc", BuildOutcome::Installed);
     let mut b = job("musl", BuildOutcome::Installed);
     probe(&mut b).imports.insert("pkg._speedups".into(), CheckOutcome::Error { message: "ImportError: Error loading shared library".into() });
     let (f, v) = decide(&a, &b);
     assert_eq!(kinds(&f), vec![(FindingKind::PurePythonFallback, Severity::Info)]);
-    assert_eq!(f[0].id, "pkg/pure-python-fallback/pkg._speedups");
+    assert_eq!(f[0].id, "pkg/pure-python-fallback/pkg");
+    assert!(f[0].summary.contains("pkg._speedups"), "{}", f[0].summary);
     assert_eq!(f[0].failing, ["musl"]);
     assert_eq!(passes(&v), [true, true]);
     // Not even there (built from an sdist without its extension): the same.
@@ -265,7 +299,7 @@ fn a_compiled_module_that_fails_where_the_package_imports_is_a_pure_python_fallb
     // But a crash of it is a crash, whatever the package does.
     probe(&mut b).imports.insert("pkg._speedups".into(), segv());
     let (f, v) = decide(&a, &b);
-    assert!(f.iter().any(|f| f.kind == FindingKind::Crash && f.severity == Severity::Blocking), "{f:?}");
+    assert_eq!(kinds(&f), vec![(FindingKind::Crash, Severity::Blocking)], "{f:?}");
     assert_eq!(passes(&v), [true, false]);
 }
 
@@ -301,6 +335,9 @@ fn foreign_libc_includes_vendored_libraries() {
         needed: vec!["libc.so.6".into()],
         glibc_linked: true,
         foreign_libc: true,
+        relr: false,
+        glibc_symbol_versions: vec!["GLIBC_2.17".into()],
+        missing_needed: vec![],
     });
     let (f, v) = decide(&a, &b);
     assert_eq!(kinds(&f), vec![(FindingKind::ForeignLibc, Severity::Blocking)]);

@@ -26,6 +26,12 @@ struct NativeFile {
     glibc_linked: bool,
     #[serde(default)]
     foreign_libc: Option<bool>,
+    #[serde(default)]
+    relr: bool,
+    #[serde(default)]
+    glibc_symbol_versions: Vec<String>,
+    #[serde(default)]
+    missing_needed: Vec<String>,
 }
 
 /// `dist:<name>` values.
@@ -35,6 +41,8 @@ struct DistValue {
     extensions: Vec<NativeFile>,
     #[serde(default)]
     vendored_linkage: Vec<NativeFile>,
+    #[serde(default)]
+    wheel_tags: Vec<String>,
 }
 
 /// Smoke values (the output tails and, in a worker thread, the stack it had).
@@ -71,6 +79,9 @@ fn native(dist: &str, kind: &str, f: NativeFile) -> Extension {
         needed: f.needed.into_iter().flatten().collect(),
         glibc_linked: f.glibc_linked,
         foreign_libc: f.foreign_libc.unwrap_or(false),
+        relr: f.relr,
+        glibc_symbol_versions: f.glibc_symbol_versions,
+        missing_needed: f.missing_needed,
     }
 }
 
@@ -108,6 +119,7 @@ pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
                 continue;
             }
             let Some(v) = value::<DistValue>(r, &mut shape_errors) else { continue };
+            w.wheel_tags.insert(dist.to_string(), v.wheel_tags);
             w.extensions.extend(v.extensions.into_iter().map(|f| native(dist, "extension", f)));
             w.extensions.extend(v.vendored_linkage.into_iter().map(|f| native(dist, "vendored", f)));
         }

@@ -37,6 +37,9 @@ pub fn render(r: &RunReport) -> String {
                 for f in r.findings.iter().filter(|f| f.subject == dep || v.failed_by.contains(&f.id)) {
                     if let Some(e) = f.evidence.get(&v.base) {
                         out.push_str(&format!("[{}] {}\n  {}: {e}\n", f.kind, f.summary, v.base));
+                        for w in f.explanation.get(&v.base).into_iter().flatten() {
+                            out.push_str(&format!("  why: {w}\n"));
+                        }
                     }
                 }
                 out.push_str(&format!("--- pip output (tail) ---\n{}", j.log_tail));

@@ -47,7 +47,12 @@ pub fn render(r: &RunReport) -> String {
                 (None, Severity::Blocking) => "**blocking**".into(),
                 (None, Severity::Info) => "info".into(),
             };
-            let ev: Vec<String> = f.evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect();
+            let ev: Vec<String> = f
+                .evidence
+                .iter()
+                .map(|(b, e)| format!("{b}: {e}"))
+                .chain(f.explanation.iter().flat_map(|(b, why)| why.iter().map(move |w| format!("**why on {b}**: {w}"))))
+                .collect();
             out.push_str(&format!("| {} | {} | {} | {} | {} |\n", cell(&f.subject), f.kind, sev, cell(&f.summary), cell(&ev.join("\n"))));
         }
     }

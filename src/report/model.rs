@@ -207,6 +207,15 @@ pub struct Extension {
     pub needed: Vec<String>,
     pub glibc_linked: bool,
     pub foreign_libc: bool,
+    /// Has DT_RELR relative relocations (the loader must support them).
+    #[serde(default)]
+    pub relr: bool,
+    /// `GLIBC_x` symbol versions it needs, oldest first.
+    #[serde(default)]
+    pub glibc_symbol_versions: Vec<String>,
+    /// NEEDED libraries this base's own loader does not find.
+    #[serde(default)]
+    pub missing_needed: Vec<String>,
 }
 
 fn extension_kind() -> String {
@@ -280,6 +289,9 @@ pub struct WheelProbe {
     /// Distributions whose metadata could not be read, with why.
     #[serde(default)]
     pub dist_errors: BTreeMap<String, String>,
+    /// Per distribution, the tags of the wheel it was installed from.
+    #[serde(default)]
+    pub wheel_tags: BTreeMap<String, Vec<String>>,
     /// The smoke script in the main thread.
     pub smoke: Option<CheckOutcome>,
     pub smoke_output: Option<String>,
@@ -338,6 +350,10 @@ pub struct Finding {
     pub evidence: BTreeMap<String, String>,
     /// Set when the matrix accepts this difference (then it does not block).
     pub known: Option<String>,
+    /// Per failing base, the facts that explain it and the rule linking them; "no explanation
+    /// found" where no rule matches the evidence.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub explanation: BTreeMap<String, Vec<String>>,
 }
 
 /// Pass or fail of one dependency on one base, with reasons.

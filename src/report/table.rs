@@ -117,7 +117,12 @@ pub fn render(r: &RunReport) -> String {
                 f.kind.to_string(),
                 sev,
                 summary,
-                f.evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect::<Vec<_>>().join("\n"),
+                f.evidence
+                    .iter()
+                    .map(|(b, e)| format!("{b}: {e}"))
+                    .chain(f.explanation.iter().flat_map(|(b, why)| why.iter().map(move |w| format!("why on {b}: {w}"))))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             ]);
         }
         out.push_str(&format!("\nFindings\n{t}\n"));

@@ -46,12 +46,18 @@ pub fn local_index_ca() -> String {
 /// Puts a generated pure-Python wheel on the local index (a file in its directory is served at
 /// once): `files` maps paths in the wheel to their text.
 pub fn publish_wheel(name: &str, version: &str, files: &[(&str, &str)], top_level: &[&str]) {
+    publish_wheel_with(name, version, files, &[], top_level)
+}
+
+/// [`publish_wheel`] with binary files too (`(path in the wheel, file on the host)`).
+pub fn publish_wheel_with(name: &str, version: &str, files: &[(&str, &str)], binary: &[(&str, &Path)], top_level: &[&str]) {
     let dir = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
     let spec = serde_json::json!({
         "name": name,
         "version": version,
         "files": files.iter().map(|(p, c)| (p.to_string(), serde_json::json!(c))).collect::<serde_json::Map<_, _>>(),
         "top_level": top_level,
+        "binary": binary.iter().map(|(p, f)| (p.to_string(), serde_json::json!(b64(&std::fs::read(f).unwrap())))).collect::<serde_json::Map<_, _>>(),
     });
     let mut child = Command::new("python3")
         .arg(root().join("tests/fixtures/wheels/make_wheel.py"))
@@ -123,4 +129,21 @@ pub fn assert_no_leftovers(report: &serde_json::Value) {
 
 pub fn job<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     report["jobs"].as_array().unwrap().iter().find(|j| j["id"] == id).unwrap_or_else(|| panic!("no job {id} in {report:#}"))
+}
+
+/// Standard base64, for binary files handed to the wheel maker.
+fn b64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

@@ -135,3 +135,46 @@ fn the_elf_reader_sees_what_the_loader_will_need_in_real_and_synthetic_files() {
     let musl = read_in(MUSL, d.path(), &["glibc234.so"]);
     assert!(musl["glibc234.so"]["resolved"]["libc.so.6"].as_str().unwrap().contains("musl"), "{}", musl["glibc234.so"]);
 }
+
+#[test]
+fn an_import_that_fails_for_a_missing_library_is_explained_by_the_loader() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    // An extension module linked against a library that is not shipped.
+    let script = r#"set -eu
+printf 'int mcmissing(void){return 1;}\n' > m.c
+gcc -shared -fPIC -o libmcmissing.so m.c
+printf 'int mcmissing(void); void *PyInit__native(void){ mcmissing(); return 0; }\n' > n.c
+gcc -shared -fPIC -o _native.so n.c -L. -lmcmissing
+rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
+    let ok = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "--label", "io.muslcheck.test=1", "-v", &format!("{}:/out", d.path().display()), "-w", "/out", &toolchain(), "bash", "-c", script])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let n = uuid::Uuid::new_v4().simple().to_string()[..10].to_string();
+    let name = format!("mcneeds{n}");
+    let (init, native) = (format!("{name}/__init__.py"), format!("{name}/_native.so"));
+    publish_wheel_with(&name, "1.0", &[(init.as_str(), "from . import _native\n")], &[(native.as_str(), &d.path().join("_native.so"))], &[&name]);
+    let results = d.path().join("results");
+    let mut args: Vec<String> = vec!["gate".into(), format!("{name}==1.0"), "--matrix".into(), "tests/fixtures/small.toml".into(), "--format".into(), "markdown".into()];
+    args.extend(local_index_with_ca());
+    args.extend(["--results-dir".into(), results.display().to_string()]);
+    let out = bin().args(&args).current_dir(root()).assert().code(1);
+    let md = stdout_of(&out);
+    let r = report(&results);
+    let fails: Vec<&serde_json::Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "fails").collect();
+    assert_eq!(fails.len(), 1, "one finding for the one cause: {r:#}");
+    for base in ["glibc", "musl"] {
+        let why = fails[0]["explanation"][base].to_string();
+        assert!(why.contains(&format!("{name}/_native.so needs libmcmissing.so")), "{base}: {why}");
+    }
+    assert!(md.contains("**why on musl**"), "{md}");
+    assert_no_leftovers(&r);
+    for f in std::fs::read_dir(std::env::var("MUSLCHECK_TEST_WHEELHOUSE").unwrap()).unwrap().flatten() {
+        if f.file_name().to_string_lossy().contains(&n) {
+            let _ = std::fs::remove_file(f.path());
+        }
+    }
+}
