@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod error;
+pub(crate) mod input;
 pub mod kinds;
 pub mod matrix;
 pub(crate) mod engine;

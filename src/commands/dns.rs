@@ -112,7 +112,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     if out.format == Format::Table {
         let text = crate::report::trace::render(&report.resolver);
         match &out.output {
-            Some(p) => crate::report::write_atomic(p, text.as_bytes()).map_err(|e| Error::io(format!("failed to write {}", p.display()), e))?,
+            Some(p) => super::write_output(p, text.as_bytes())?,
             None => print!("{text}"),
         }
     } else {

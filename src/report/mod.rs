@@ -5,6 +5,7 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 pub mod table;
+pub mod target;
 pub mod trace;
 
 use std::path::Path;
