@@ -234,6 +234,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             // sdist (a source build) or a wheel.
             files_from_log(&log)
         };
+        let (outcome, error) = match (outcome, not_applicable(inp.requirements, &distributions, &log)) {
+            (BuildOutcome::Installed, Some(why)) => (BuildOutcome::NotApplicable, Some(why)),
+            other => (other.0, error),
+        };
         let record = BuildRecord {
             outcome,
             exit_code: out.exit_code,
@@ -262,6 +266,22 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     .await;
     engine.remove_container(&container).await;
     result
+}
+
+/// Why a successful pip run installed none of the requirements, when pip says their markers
+/// exclude this environment ("Ignoring six: markers 'sys_platform == \"win32\"' don't match your
+/// environment"): the job is not applicable on this base, which is not a pass with nothing
+/// installed.
+fn not_applicable(reqs: &[Requirement], installed: &[Distribution], log: &str) -> Option<String> {
+    let mut lines = vec![];
+    for r in reqs {
+        if installed.iter().any(|d| d.name == r.name) {
+            return None;
+        }
+        let prefix = format!("Ignoring {}: markers", r.name);
+        lines.push(log.lines().map(str::trim).find(|l| l.starts_with(&prefix))?.to_string());
+    }
+    (!lines.is_empty()).then(|| format!("the marker excludes this base (pip: {})", lines.join("; ")))
 }
 
 /// Reads build.json out of a cached job image.
@@ -500,6 +520,17 @@ mod tests {
         let log = "WARNING: Retrying ... SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] x'))\nERROR: No matching distribution found for six\n";
         assert!(last_error_line(log).contains("--ca-bundle"));
         assert_eq!(last_error_line("a\nERROR: boom\nnote\n"), "ERROR: boom");
+    }
+
+    #[test]
+    fn a_marker_that_excludes_the_base_is_not_applicable() {
+        let reqs = [Requirement::parse("six==1.17.0; sys_platform == 'win32'").unwrap()];
+        let log = "Ignoring six: markers 'sys_platform == \"win32\"' don't match your environment\n";
+        assert!(not_applicable(&reqs, &[], log).unwrap().contains("Ignoring six: markers"));
+        // Installed, or nothing said about markers (pip had it already): applicable.
+        let six = Distribution { name: "six".into(), version: "1.17.0".into(), source: Source::Pure, file: String::new(), requested: true };
+        assert!(not_applicable(&reqs, &[six], log).is_none());
+        assert!(not_applicable(&reqs, &[], "Requirement already satisfied: six\n").is_none());
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
         required: results.iter().map(|r| (r.job.base.clone(), r.required)).collect(),
         findings: vec![],
     };
-    let considered: Vec<&BaseResult> = results.iter().filter(|r| r.job.outcome != BuildOutcome::InfraError).collect();
+    let considered: Vec<&BaseResult> =
+        results.iter().filter(|r| !matches!(r.job.outcome, BuildOutcome::InfraError | BuildOutcome::NotApplicable)).collect();
     if considered.is_empty() {
         return vec![];
     }
@@ -244,7 +245,7 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult]) -> Ve
             let j = r.job;
             let mut reasons = vec![];
             match j.outcome {
-                BuildOutcome::Installed => {}
+                BuildOutcome::Installed | BuildOutcome::NotApplicable => {}
                 BuildOutcome::InfraError => reasons.push(format!("not run: {}", first_line(j.error.as_deref().unwrap_or("infrastructure error")))),
                 BuildOutcome::Timeout => reasons.push("build timed out".to_string()),
                 BuildOutcome::InstallFailed => reasons.push(format!("install failed: {}", first_line(j.error.as_deref().unwrap_or("")))),

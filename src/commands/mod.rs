@@ -20,6 +20,7 @@ use crate::settings::Output;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> i32 {
+    crate::signals::install();
     let default = match cli.verbose {
         0 => "warn",
         1 => "muslcheck=info",

@@ -22,7 +22,11 @@ pub fn render(r: &RunReport) -> String {
                 .filter(|f| f.subject == dep && f.severity == super::model::Severity::Blocking && f.evidence.contains_key(&v.base))
                 .map(|f| format!("[{}] {}", f.kind, f.summary))
                 .collect();
-            let status = if v.pass && blocking.is_empty() {
+            let status = if v.pass && blocking.is_empty() && super::not_applicable(r, dep, &v.base) {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("not applicable: {}", job.and_then(|j| j.error.as_deref()).unwrap_or("the requirement's marker excludes this base")));
+                s
+            } else if v.pass && blocking.is_empty() {
                 TestCaseStatus::success()
             } else if !v.required && blocking.is_empty() {
                 let mut s = TestCaseStatus::skipped();

@@ -34,7 +34,13 @@ pub fn render(r: &RunReport) -> String {
                 "| {} | {} | {} | {} |\n",
                 v.dependency,
                 v.base,
-                if v.pass { "✅ pass" } else { "❌ fail" },
+                if !v.pass {
+                    "❌ fail"
+                } else if super::not_applicable(r, &v.dependency, &v.base) {
+                    "➖ not applicable"
+                } else {
+                    "✅ pass"
+                },
                 cell(&v.reasons.join("\n"))
             ));
         }

@@ -23,6 +23,12 @@ pub fn render(report: &RunReport, format: Format) -> String {
     }
 }
 
+/// Whether the job of `dependency` on `base` was not applicable (its marker excludes the base):
+/// renderers say so instead of showing a pass with nothing installed.
+pub(crate) fn not_applicable(r: &RunReport, dependency: &str, base: &str) -> bool {
+    r.jobs.iter().any(|j| j.dependency == dependency && j.base == base && j.outcome == model::BuildOutcome::NotApplicable)
+}
+
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
 /// rename, so a reader (or an interrupted run) never sees half a file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {

@@ -75,6 +75,8 @@ pub enum BuildOutcome {
     Timeout,
     /// The harness could not do the job (engine lost, disk full): not a finding.
     InfraError,
+    /// The requirement's environment marker excludes this base: pip installed nothing, as asked.
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
