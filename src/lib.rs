@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod error;
 pub(crate) mod input;
+pub(crate) mod results;
 pub mod kinds;
 pub mod matrix;
 pub(crate) mod engine;
