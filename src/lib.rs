@@ -6,6 +6,7 @@ pub mod cli;
 pub mod error;
 pub(crate) mod input;
 pub(crate) mod results;
+pub(crate) mod scenario;
 pub mod kinds;
 pub mod matrix;
 pub(crate) mod engine;
