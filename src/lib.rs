@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod error;
 pub(crate) mod input;
+pub(crate) mod lease;
 pub(crate) mod results;
 pub(crate) mod scenario;
 pub mod kinds;

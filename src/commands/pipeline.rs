@@ -105,7 +105,8 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
             .iter()
             .filter_map(|b| {
                 let id = plan::job_id(&dep.name, &b.name);
-                r.jobs.iter().find(|j| j.id == id).map(|job| BaseResult { job, required: b.required })
+                // A job the harness could not do observed nothing: it gets no verdict.
+                r.jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError).map(|job| BaseResult { job, required: b.required })
             })
             .collect();
         let findings = compare::dependency_findings(dep, &s.matrix.policy, &results);
