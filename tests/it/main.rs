@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod dns;
 mod gate;
+mod hostile;
 mod profile;
 mod reliability;
 mod repro;
