@@ -81,10 +81,13 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
 }
 
+/// Values with the 1-based line they come from.
+pub type Numbered<T> = Vec<(usize, T)>;
+
 /// Parses a requirements file: one requirement a line, `#` comments, blank lines. Options and
 /// URLs are refused, each error with its line number (1-based). Each requirement comes with its
 /// line number too, so a later error (a name given twice) can point at it.
-pub fn parse_requirements_file(text: &str) -> Result<Vec<(usize, Requirement)>, Vec<(usize, String)>> {
+pub fn parse_requirements_file(text: &str) -> Result<Numbered<Requirement>, Numbered<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, raw) in text.lines().enumerate() {
