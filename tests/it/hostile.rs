@@ -247,8 +247,17 @@ fn two_gates_of_one_requirement_without_cache_agree_and_leave_no_dangling_image(
         assert!(ia.as_str().is_some_and(|t| t.starts_with("muslcheck/job:")), "{ia}");
         assert_eq!(ia, ib, "{id}");
     }
-    let o = Command::new("docker").args(["images", "-q", "-f", "dangling=true", "-f", "label=io.muslcheck"]).output().unwrap();
-    assert!(o.stdout.is_empty(), "untagged images left: {}", String::from_utf8_lossy(&o.stdout));
+    // An image replaced while another test's container still uses it stays until that run ends
+    // (whichever run ends last removes it), so wait for the other tests a while, not forever.
+    let start = Instant::now();
+    loop {
+        let o = Command::new("docker").args(["images", "-q", "-f", "dangling=true", "-f", "label=io.muslcheck"]).output().unwrap();
+        if o.stdout.is_empty() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(180), "untagged images left: {}", String::from_utf8_lossy(&o.stdout));
+        std::thread::sleep(Duration::from_secs(1));
+    }
 }
 
 // 6. Long names are refused at validation; signals still end the process after the run.
