@@ -195,7 +195,11 @@ fn clean_leaves_a_live_run_alone_and_a_forced_clean_is_an_infrastructure_error()
     let (mut child, results) = sleepy_run(d.path());
     let run_id = wait_for_probe(&results);
     bin().args(["clean", "--run", &run_id]).assert().success().stdout(predicate::str::contains("still running"));
-    bin().args(["clean"]).assert().success();
+    // Every run's leftovers, as a dry run: other tests' killed runs are theirs to clean.
+    let probes = probe_containers(&run_id);
+    let listed = stdout_of(&bin().args(["clean", "--dry-run"]).assert().success());
+    assert!(listed.contains(&format!("run {run_id} is still running")), "{listed}");
+    assert!(probes.iter().all(|p| !listed.contains(p.as_str())), "a live run's container is listed for removal: {listed}");
     assert!(!probe_containers(&run_id).is_empty(), "clean removed a live run's probe");
     assert!(child.try_wait().unwrap().is_none(), "the run ended");
     bin().args(["clean", "--run", &run_id, "--force"]).assert().success();
