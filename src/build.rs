@@ -150,7 +150,16 @@ pub fn job_tag(prep_tag: &str, reqs: &[Requirement], index_url: Option<&str>) ->
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
     let tag = job_tag(inp.prep_tag, inp.requirements, inp.index_url);
     if !inp.no_cache && engine.image(&tag).await?.is_some() {
-        if let Some(record) = read_record(engine, &tag).await? {
+        if let Some(mut record) = read_record(engine, &tag).await? {
+            // An image cached by a version that did not know about markers says "installed"
+            // with nothing installed: its log says what happened.
+            if record.outcome == BuildOutcome::Installed {
+                if let Some(why) = not_applicable(inp.requirements, &record.distributions, &record.log_tail) {
+                    record.outcome = BuildOutcome::NotApplicable;
+                    record.error = Some(why);
+                    return Ok(JobBuild { record, image: None, cached: true, log: String::new() });
+                }
+            }
             return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new() });
         }
     }
