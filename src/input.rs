@@ -8,8 +8,12 @@
 use std::io::Read;
 use std::path::Path;
 
-/// Matrices, requirement files, resolv.conf files, smoke and reproducer scripts.
+/// Matrices, requirement files, resolv.conf files.
 pub const MAX_TEXT: u64 = 1 << 20;
+/// Smoke and reproducer scripts. They reach the container as one command-line argument, which
+/// Linux limits to 128 KiB; half of that leaves room for JSON escaping, and a bigger script
+/// would fail only inside the container, with "argument list too long".
+pub const MAX_SCRIPT: u64 = 64 << 10;
 /// CA bundles, DNS zones and scenarios: bigger by nature (a corporate bundle, a large zone).
 pub const MAX_DATA: u64 = 4 << 20;
 
@@ -49,6 +53,8 @@ impl std::fmt::Display for InputError {
 fn size(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
         format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
     }

@@ -208,7 +208,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         // Given on the command line, so it may live anywhere; but it is capped like any input.
         Some(p) if reqs.len() == 1 => Some((
             p.clone(),
-            crate::input::read_text(p, crate::input::MAX_TEXT).map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
+            crate::input::read_text(p, crate::input::MAX_SCRIPT).map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
         )),
         Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement".into())),
     };

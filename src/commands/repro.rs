@@ -15,7 +15,7 @@ use crate::matrix::Requirement;
 use crate::report::model::{BuildOutcome, ReproRecord, ReproRun};
 
 pub async fn run(a: &ReproArgs) -> Result<i32> {
-    let script = crate::input::read_text(&a.script, crate::input::MAX_TEXT).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
+    let script = crate::input::read_text(&a.script, crate::input::MAX_SCRIPT).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
     if a.runs == 0 || a.runs > 1000 {
         return Err(Error::Usage(format!("--runs must be between 1 and 1000, not {}", a.runs)));
     }

@@ -233,10 +233,10 @@ fn smoke_scripts_and_ca_bundles_must_lie_inside_the_matrix_directory() {
     let ok = format!("{MINI}[[dependency]]\nrequirement = \"six\"\nsmoke = \"smoke/ok.py\"\n");
     let m = load(&root, "m.toml", ok.as_bytes()).unwrap();
     assert_eq!(m.dependencies[0].smoke.as_ref().unwrap().1, "print('ok')\n");
-    std::fs::write(root.join("smoke/big.py"), vec![b'#'; (1 << 20) + 1]).unwrap();
+    std::fs::write(root.join("smoke/big.py"), vec![b'#'; (64 << 10) + 1]).unwrap();
     let big = format!("{MINI}[[dependency]]\nrequirement = \"six\"\nsmoke = \"smoke/big.py\"\n");
     let err = load(&root, "m.toml", big.as_bytes()).unwrap_err();
-    assert!(err[0].message.contains("larger than the limit"), "{}", err[0]);
+    assert!(err[0].message.contains("larger than the limit of 64 KiB"), "{}", err[0]);
 }
 
 #[test]

@@ -223,7 +223,7 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
     let smoke = r.smoke.as_ref().and_then(|s| {
         let path: PathBuf = dir.join(s.get_ref());
         let read = inside(dir, &path).and_then(|real| {
-            crate::input::read_text(&real, crate::input::MAX_TEXT).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            crate::input::read_text(&real, crate::input::MAX_SCRIPT).map_err(|e| format!("cannot read {}: {e}", path.display()))
         });
         match read {
             Ok(src) => Some((path, src)),

@@ -132,8 +132,9 @@ fn oversized_inputs_are_refused_with_a_clear_error() {
     offline().args(["run", "--matrix", &big_matrix]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 1 MiB"));
     let reqs = write(d.path(), "req.txt", format!("six\n{}", "# pad\n".repeat(200_000)));
     offline().args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 1 MiB"));
-    let smoke = write(d.path(), "smoke.py", "#".repeat((1 << 20) + 1));
-    offline().args(["gate", "six", "--smoke", &smoke, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit"));
+    let smoke = write(d.path(), "smoke.py", "#".repeat((64 << 10) + 1));
+    offline().args(["gate", "six", "--smoke", &smoke, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 64 KiB"));
+    offline().args(["repro", &smoke, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 64 KiB"));
     let ca = write(d.path(), "ca.pem", format!("-----BEGIN CERTIFICATE-----\n{}", "A".repeat(5 << 20)));
     offline().args(["gate", "six", "--ca-bundle", &ca, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 4 MiB"));
     let zone = write(d.path(), "zone.json", format!("{{\"records\": [], \"pad\": \"{}\"}}", "x".repeat(5 << 20)));
@@ -147,6 +148,26 @@ fn oversized_inputs_are_refused_with_a_clear_error() {
     offline().args(["dns", "--scenario", &scenario, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit"));
     // An endless input costs the cap, not the machine.
     offline().args(["run", "--matrix", "/dev/zero"]).timeout(Duration::from_secs(10)).assert().code(2).stderr(predicate::str::contains("larger than the limit"));
+}
+
+#[test]
+fn a_smoke_script_at_its_limit_still_reaches_the_container() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    // Quotes and backslashes grow when the script is put into the probe's JSON argument.
+    let mut script = String::from("import six\n");
+    while script.len() < (64 << 10) - 200 {
+        script.push_str("# \"quoted\" and \\ escaped, as scripts are\n");
+    }
+    script.push_str("print('smoke ok')\n");
+    let smoke = write(d.path(), "smoke.py", &script);
+    let results = d.path().join("results");
+    in_results(&results, &["gate", "six==1.17.0", "--smoke", &smoke, "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()]).code(0);
+    let r = report(&results);
+    for id in ["six[glibc]", "six[musl]"] {
+        assert_eq!(job(&r, id)["probe"]["smoke"]["status"], "ok", "{}", job(&r, id));
+    }
+    assert_no_leftovers(&r);
 }
 
 // 4. `clean` leaves a live run alone; a run whose containers vanish reports an infrastructure
