@@ -58,11 +58,15 @@ impl Lease {
         let d = dir();
         std::fs::create_dir_all(&d)?;
         let path = path_of(run_id);
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).custom_flags(libc::O_NOFOLLOW).open(&path)?;
+        // Locked under a private name, then renamed: the lease appears already held, so a
+        // concurrent `clean` never sees (and sweeps) it unlocked.
+        let tmp = d.join(format!("{run_id}.lock.new"));
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).custom_flags(libc::O_NOFOLLOW).open(&tmp)?;
         if !try_lock(&file)? {
-            return Err(std::io::Error::other(format!("{} is locked by another process", path.display())));
+            return Err(std::io::Error::other(format!("{} is locked by another process", tmp.display())));
         }
         writeln!(file, "{}", std::process::id())?;
+        std::fs::rename(&tmp, &path)?;
         Ok(Lease { _file: file, path })
     }
 }
@@ -104,6 +108,18 @@ pub fn state(run_id: &str) -> RunState {
     }
 }
 
+/// Removes the lease files nobody holds (runs killed with `kill -9`, or ended by a signal
+/// before they could remove theirs).
+pub fn sweep() {
+    let Ok(entries) = std::fs::read_dir(dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".lock")) {
+            let _ = state(id);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +133,18 @@ mod tests {
         drop(lease);
         assert_eq!(state(&id), RunState::Gone);
         assert!(!path_of(&id).exists());
+    }
+
+    #[test]
+    fn stale_leases_are_swept_and_held_ones_kept() {
+        let new_id = || format!("{}-{}", crate::report::model::now(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let (stale, held) = (new_id(), new_id());
+        std::fs::create_dir_all(dir()).unwrap();
+        std::fs::write(path_of(&stale), "1\n").unwrap();
+        let lease = Lease::acquire(&held).unwrap();
+        sweep();
+        assert!(!path_of(&stale).exists());
+        assert!(path_of(&held).exists());
+        drop(lease);
     }
 }

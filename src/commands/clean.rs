@@ -68,6 +68,7 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     let report = engine.remove_labelled(&found).await;
+    crate::lease::sweep();
     println!("removed {what}");
     if a.images && a.run.is_none() {
         if let Some(dir) = crate::settings::pip_cache_dir().filter(|d| d.exists()) {
