@@ -19,6 +19,8 @@
 #                                        exact match selects every id it prefixes ("D2" = D2a, D2b)
 #   {"custom": SCENARIO}                 one incident replay (or a list of SCENARIO objects);
 #                                        built-ins run too only when "scenarios" is also given
+#   {"custom_file": PATH}                the same, read from a JSON file in the container (how
+#                                        the harness passes a scenario: a zone may be megabytes)
 #   {"list": true}                       emit the built-in definitions (check dns.list), run nothing
 #   {"timeout_s": 25}                    default time limit of each getaddrinfo child
 #
@@ -1154,6 +1156,9 @@ def main():
     emit("dns.sandbox", value=sandbox_info())
     default_timeout = float(cfg.get("timeout_s", 25))
     custom = cfg.get("custom")
+    if cfg.get("custom_file"):
+        with open(cfg["custom_file"]) as f:
+            custom = json.load(f)
     if custom is not None and not isinstance(custom, list):
         custom = [custom]
     plan = []

@@ -187,7 +187,16 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         "built: not in the cache".to_string()
     };
     if !inp.no_cache && inp.freshness != Freshness::Refresh && engine.image(&tag).await?.is_some() {
-        if let Some(record) = read_record(engine, &tag).await? {
+        if let Some(mut record) = read_record(engine, &tag).await? {
+            // An image cached by a version that did not know about markers says "installed"
+            // with nothing installed: its log says what happened.
+            if record.outcome == BuildOutcome::Installed {
+                if let Some(why) = not_applicable(inp.requirements, &record.distributions, &record.log_tail) {
+                    record.outcome = BuildOutcome::NotApplicable;
+                    record.error = Some(why);
+                    return Ok(JobBuild { record, image: None, cached: true, log: String::new(), reuse: "reused: not applicable".into() });
+                }
+            }
             match still_holds(&record, inp).await {
                 Ok(reuse) => return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new(), reuse }),
                 Err(moved) => why_built = format!("rebuilt: {moved}"),
@@ -274,6 +283,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             // sdist (a source build) or a wheel.
             files_from_log(&log)
         };
+        let (outcome, error) = match (outcome, not_applicable(inp.requirements, &distributions, &log)) {
+            (BuildOutcome::Installed, Some(why)) => (BuildOutcome::NotApplicable, Some(why)),
+            other => (other.0, error),
+        };
         let index_state = if outcome == BuildOutcome::Installed { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
         let record = BuildRecord {
             outcome,
@@ -336,6 +349,22 @@ async fn still_holds(record: &BuildRecord, inp: &BuildInputs<'_>) -> Result<Stri
     } else {
         Err(format!("changed on the index: {}", moved.join(", ")))
     }
+}
+
+/// Why a successful pip run installed none of the requirements, when pip says their markers
+/// exclude this environment ("Ignoring six: markers 'sys_platform == \"win32\"' don't match your
+/// environment"): the job is not applicable on this base, which is not a pass with nothing
+/// installed.
+fn not_applicable(reqs: &[Requirement], installed: &[Distribution], log: &str) -> Option<String> {
+    let mut lines = vec![];
+    for r in reqs {
+        if installed.iter().any(|d| d.name == r.name) {
+            return None;
+        }
+        let prefix = format!("Ignoring {}: markers", r.name);
+        lines.push(log.lines().map(str::trim).find(|l| l.starts_with(&prefix))?.to_string());
+    }
+    (!lines.is_empty()).then(|| format!("the marker excludes this base (pip: {})", lines.join("; ")))
 }
 
 /// Reads build.json out of a cached job image.
@@ -574,6 +603,17 @@ mod tests {
         let log = "WARNING: Retrying ... SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] x'))\nERROR: No matching distribution found for six\n";
         assert!(last_error_line(log).contains("--ca-bundle"));
         assert_eq!(last_error_line("a\nERROR: boom\nnote\n"), "ERROR: boom");
+    }
+
+    #[test]
+    fn a_marker_that_excludes_the_base_is_not_applicable() {
+        let reqs = [Requirement::parse("six==1.17.0; sys_platform == 'win32'").unwrap()];
+        let log = "Ignoring six: markers 'sys_platform == \"win32\"' don't match your environment\n";
+        assert!(not_applicable(&reqs, &[], log).unwrap().contains("Ignoring six: markers"));
+        // Installed, or nothing said about markers (pip had it already): applicable.
+        let six = Distribution { name: "six".into(), version: "1.17.0".into(), source: Source::Pure, file: String::new(), requested: true };
+        assert!(not_applicable(&reqs, &[six], log).is_none());
+        assert!(not_applicable(&reqs, &[], "Requirement already satisfied: six\n").is_none());
     }
 
     #[test]

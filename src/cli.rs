@@ -169,6 +169,9 @@ pub struct CleanArgs {
     /// Show what would be removed.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also remove the containers of runs that are still running (they then fail with exit 3).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

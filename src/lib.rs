@@ -4,6 +4,10 @@
 
 pub mod cli;
 pub mod error;
+pub(crate) mod input;
+pub(crate) mod lease;
+pub(crate) mod results;
+pub(crate) mod scenario;
 pub mod kinds;
 pub mod matrix;
 pub(crate) mod engine;

@@ -40,6 +40,32 @@ impl Output {
     pub fn from_args(a: &OutputArgs) -> Output {
         Output { format: a.format, output: a.output.clone(), results_dir: a.results_dir.clone() }
     }
+
+    /// Refuses, before anything runs, a results directory that is a file and an `--output`
+    /// that names a directory: both are usage errors, not failures found after the run.
+    pub fn check(&self) -> Result<()> {
+        if let Some(kind) = not_a_dir(&self.results_dir) {
+            return Err(Error::Usage(format!("--results-dir {} is {kind}, not a directory", self.results_dir.display())));
+        }
+        if let Some(o) = &self.output {
+            if o.is_dir() {
+                return Err(Error::Usage(format!("--output {} is a directory: name a file", o.display())));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What `dir` (or the first existing ancestor in its way) is when it is not a directory.
+fn not_a_dir(dir: &std::path::Path) -> Option<&'static str> {
+    for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => return None,
+            Ok(_) => return Some(if p == dir { "a file" } else { "inside a file" }),
+            Err(_) => continue,
+        }
+    }
+    None
 }
 
 /// Loads the matrix, applies --base and --ca-bundle.
@@ -72,8 +98,10 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
         m.policy.ca_bundle = Some(ca.clone());
     }
     if let Some(ca) = &m.policy.ca_bundle {
-        let abs = std::fs::canonicalize(ca).map_err(|e| Error::io(format!("failed to resolve the CA bundle {}", ca.display()), e))?;
-        let text = std::fs::read_to_string(&abs).map_err(|e| Error::io(format!("failed to read the CA bundle {}", abs.display()), e))?;
+        // A bundle that cannot be read is a configuration error (exit 2), like a missing one.
+        let abs = std::fs::canonicalize(ca).map_err(|e| Error::Usage(format!("cannot resolve the CA bundle {}: {e}", ca.display())))?;
+        let text = crate::input::read_text(&abs, crate::input::MAX_DATA)
+            .map_err(|e| Error::Usage(format!("cannot read the CA bundle {}: {e}", abs.display())))?;
         if !text.contains("-----BEGIN CERTIFICATE-----") {
             return Err(Error::Usage(format!("the CA bundle {} holds no PEM certificate", abs.display())));
         }
@@ -110,6 +138,8 @@ fn exec(a: &ExecArgs) -> Result<(Option<usize>, bool, bool)> {
 }
 
 pub fn run(a: &RunArgs) -> Result<RunSettings> {
+    let out = Output::from_args(&a.output);
+    out.check()?;
     let mut matrix = load_matrix(&a.matrix)?;
     for name in &a.only {
         if matrix.dependency(name).is_none() {
@@ -136,21 +166,27 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         keep,
         profile: !a.no_profile,
         resolver: !a.no_resolver,
-        out: Output::from_args(&a.output),
+        out,
         pip_cache: pip_cache_dir(),
         observations: crate::cache::dir(),
     })
 }
 
 pub fn gate(a: &GateArgs) -> Result<RunSettings> {
-    let mut reqs = Vec::new();
+    let out = Output::from_args(&a.output);
+    out.check()?;
+    // Each requirement with where it came from (`file:line`), for errors that come later.
+    let mut reqs: Vec<(Requirement, Option<String>)> = Vec::new();
     for r in &a.requirements {
-        reqs.push(Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", r.escape_debug())))?);
+        reqs.push((Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r))))?, None));
     }
     if let Some(f) = &a.requirements_file {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::Usage(format!("cannot read requirements file {}: {e}", f.display())))?;
+        let text = crate::input::read_text(f, crate::input::MAX_TEXT).map_err(|e| {
+            let (line, column) = e.position();
+            Error::Usage(format!("{}:{line}:{column}: cannot read the requirements file: {e}", f.display()))
+        })?;
         match parse_requirements_file(&text) {
-            Ok(mut r) => reqs.append(&mut r),
+            Ok(r) => reqs.extend(r.into_iter().map(|(line, r)| (r, Some(format!("{}:{line}", f.display()))))),
             Err(errs) => {
                 return Err(Error::Usage(
                     errs.iter().map(|(line, e)| format!("{}:{line}: {e}", f.display())).collect::<Vec<_>>().join("\n"),
@@ -161,11 +197,25 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     if reqs.is_empty() {
         return Err(Error::Usage("gate needs at least one requirement (arguments or -r FILE)".into()));
     }
+    let mut seen = std::collections::HashMap::new();
+    for (r, origin) in &reqs {
+        if let Some(first) = seen.insert(r.name.clone(), origin) {
+            let at = |o: &Option<String>| o.clone().unwrap_or_else(|| "the command line".into());
+            return Err(Error::Usage(format!(
+                "{}`{}` is named twice (first at {})",
+                origin.as_ref().map(|o| format!("{o}: ")).unwrap_or_default(),
+                r.name,
+                at(first)
+            )));
+        }
+    }
+    let reqs: Vec<Requirement> = reqs.into_iter().map(|(r, _)| r).collect();
     let smoke = match &a.smoke {
         None => None,
+        // Given on the command line, so it may live anywhere; but it is capped like any input.
         Some(p) if reqs.len() == 1 => Some((
             p.clone(),
-            std::fs::read_to_string(p).map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
+            crate::input::read_text(p, crate::input::MAX_SCRIPT).map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
         )),
         Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement".into())),
     };
@@ -183,12 +233,6 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             }
         })
         .collect();
-    let mut seen = std::collections::HashSet::new();
-    for d in &deps {
-        if !seen.insert(d.name.clone()) {
-            return Err(Error::Usage(format!("`{}` is named twice", d.name)));
-        }
-    }
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     Ok(RunSettings {
@@ -200,7 +244,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         keep,
         profile: false,
         resolver: false,
-        out: Output::from_args(&a.output),
+        out,
         pip_cache: pip_cache_dir(),
         observations: crate::cache::dir(),
     })

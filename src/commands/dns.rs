@@ -5,14 +5,29 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{bases, emit};
+use super::bases;
+use super::emit;
+use crate::matrix::Diagnostic;
+use crate::scenario;
 use crate::cli::{DnsArgs, Format, QueryType};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
 use crate::kinds::FindingKind;
 
-fn read_json(path: &Path, what: &str) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read the {what} {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{}:{}:{}: the {what} is not valid JSON: {e}", path.display(), e.line(), e.column())))
+/// Reads a zone or scenario file (capped, UTF-8), parses it and checks it with `check`: every
+/// problem comes back as `file:line:column: message`.
+fn read_checked(path: &Path, what: &str, check: impl FnOnce(&mut scenario::Problems, &serde_json::Value)) -> Result<serde_json::Value> {
+    let text = crate::input::read_text(path, crate::input::MAX_DATA).map_err(|e| {
+        let (line, column) = e.position();
+        Error::Config(vec![Diagnostic { file: path.to_path_buf(), line, column, message: format!("cannot read the {what}: {e}") }])
+    })?;
+    let value = scenario::parse(path, &text).map_err(|d| Error::Config(vec![d]))?;
+    let mut problems = scenario::Problems::default();
+    check(&mut problems, &value);
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(Error::Config(problems.located(path, &text)))
+    }
 }
 
 /// `key=value,key=value` -> a fault object; numbers become numbers, `a|b` becomes a list.
@@ -25,29 +40,52 @@ pub fn parse_fault(s: &str) -> std::result::Result<serde_json::Value, String> {
             return Err(format!("--fault `{s}`: unknown key `{k}` (server, name, type, transport, nth, action, ms, then, keep, rcode, window_ms)"));
         }
         let value = if let Ok(n) = v.parse::<i64>() {
+            // Negative numbers stay numbers here, and the checks below refuse them by name.
             serde_json::json!(n)
         } else if v.contains('|') {
             serde_json::json!(v.split('|').collect::<Vec<_>>())
         } else {
             serde_json::json!(v)
         };
-        m.insert(k.to_string(), value);
+        if m.insert(k.to_string(), value).is_some() {
+            return Err(format!("--fault `{s}`: `{k}` is given twice"));
+        }
     }
     if !m.contains_key("action") {
         return Err(format!("--fault `{s}`: needs an action (answer, delay, drop, servfail, nxdomain, nodata, refuse, truncate, first_per_port)"));
     }
-    Ok(serde_json::Value::Object(m))
+    let fault = serde_json::Value::Object(m);
+    let mut problems = scenario::Problems::default();
+    scenario::check_fault(&mut problems, "", &fault);
+    if !problems.is_empty() {
+        return Err(problems.messages().iter().map(|m| format!("--fault `{s}`: {m}")).collect::<Vec<_>>().join("\n"));
+    }
+    Ok(fault)
+}
+
+/// The name given to getaddrinfo: one line, not absurdly long.
+fn check_name_arg(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 1024 || name.chars().any(char::is_control) {
+        return Err(Error::Usage(format!("--name `{}` must be one line of 1 to 1024 characters", crate::input::shown(name))));
+    }
+    Ok(())
 }
 
 /// Builds the scenario the DNS probe runs from the arguments.
 fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
+    if let Some(n) = &a.name {
+        check_name_arg(n)?;
+    }
     let mut sc = match &a.scenario {
-        Some(p) => read_json(p, "scenario")?,
+        Some(p) => read_checked(p, "scenario", |problems, v| scenario::check_scenario(problems, v, a.name.is_some()))?,
         None => {
             let resolv = a.resolv_conf.as_ref().ok_or_else(|| Error::Usage("dns needs --scenario FILE, or --resolv-conf FILE with --zone FILE and --name NAME".into()))?;
             let zone_path = a.zone.as_ref().ok_or_else(|| Error::Usage("dns needs --zone FILE (records and faults, JSON; see README)".into()))?;
-            let resolv_conf = std::fs::read_to_string(resolv).map_err(|e| Error::Usage(format!("cannot read {}: {e}", resolv.display())))?;
-            let mut zone = read_json(zone_path, "zone")?;
+            let resolv_conf = crate::input::read_text(resolv, crate::input::MAX_TEXT).map_err(|e| {
+                let (line, column) = e.position();
+                Error::Usage(format!("{}:{line}:{column}: cannot read the resolv.conf: {e}", resolv.display()))
+            })?;
+            let mut zone = read_checked(zone_path, "zone", |problems, v| scenario::check_zone(problems, "", v, true))?;
             let faults = zone.as_object_mut().and_then(|z| z.remove("faults")).unwrap_or(serde_json::json!([]));
             serde_json::json!({"id": "replay", "title": format!("{} against {}", resolv.display(), zone_path.display()), "resolv_conf": resolv_conf, "zone": zone, "faults": faults})
         }
@@ -68,6 +106,9 @@ fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
         obj.insert("type".into(), serde_json::json!(t));
     }
     let faults = obj.entry("faults").or_insert(serde_json::json!([]));
+    if faults.is_null() {
+        *faults = serde_json::json!([]);
+    }
     let list = faults.as_array_mut().ok_or_else(|| Error::Usage("\"faults\" must be a list".into()))?;
     for f in &a.fault {
         list.push(parse_fault(f).map_err(Error::Usage)?);
@@ -80,7 +121,9 @@ fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
 
 pub async fn run(a: &DnsArgs) -> Result<i32> {
     let sc = scenario(a)?;
-    let timeout_s = sc.get("timeout_s").and_then(|t| t.as_u64()).unwrap_or(25);
+    // Checked above: a number of seconds in (0, 600].
+    let timeout_s = sc.get("timeout_s").and_then(|t| t.as_f64()).map(|t| t.ceil() as u64).unwrap_or(25);
+    let scenario_bytes = serde_json::to_vec(&sc).expect("serialising a scenario");
     let (matrix, out, engine, mut report) = super::begin("dns", &a.matrix, &a.output).await?;
     let work = async {
         let mut runs = vec![];
@@ -88,10 +131,10 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
             let rec = bases::resolve(&engine, base, true).await?.record;
             let image = rec.image_id.clone();
             report.bases.push(rec);
-            let config = serde_json::json!({"custom": sc.clone()});
             let engine = engine.clone();
+            let scenario_bytes = &scenario_bytes;
             runs.push(async move {
-                crate::probe::sections::resolver(&engine, &base.name, &image, &base.python, config, Duration::from_secs(timeout_s + 60)).await
+                crate::probe::sections::resolver_scenario(&engine, &base.name, &image, &base.python, scenario_bytes, Duration::from_secs(timeout_s + 60)).await
             });
         }
         // Every base at once: a slow scenario takes its time once, not once per base.
@@ -138,7 +181,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     if out.format == Format::Table {
         let text = crate::report::trace::render(&report.resolver);
         match &out.output {
-            Some(p) => crate::report::write_atomic(p, text.as_bytes()).map_err(|e| Error::io(format!("failed to write {}", p.display()), e))?,
+            Some(p) => super::write_output(p, text.as_bytes())?,
             None => print!("{text}"),
         }
     } else {

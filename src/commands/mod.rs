@@ -19,6 +19,7 @@ use crate::settings::Output;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> i32 {
+    crate::signals::install();
     let default = match cli.verbose {
         0 => "warn",
         1 => "muslcheck=info",
@@ -65,8 +66,7 @@ pub(crate) fn new_run_id() -> String {
 pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
     let text = crate::report::render(report, out.format);
     match &out.output {
-        Some(path) => crate::report::write_atomic(path, text.as_bytes())
-            .map_err(|e| Error::io(format!("failed to write the report to {}", path.display()), e)),
+        Some(path) => write_output(path, text.as_bytes()),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
@@ -75,6 +75,15 @@ pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
             }
         }
     }
+}
+
+/// Writes a rendered report to `--output`: a target that cannot take it is a usage error.
+pub(crate) fn write_output(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use crate::report::target::TargetError;
+    crate::report::target::write_output(path, bytes).map_err(|e| match e {
+        TargetError::Refused(m) => Error::Usage(m),
+        TargetError::Io(e) => Error::io(format!("failed to write the report to {}", path.display()), e),
+    })
 }
 
 /// What `repro` and `dns` start from: the validated matrix and output settings (checked before
@@ -86,6 +95,7 @@ pub(crate) async fn begin(
 ) -> Result<(crate::matrix::Matrix, Output, crate::engine::Engine, RunReport)> {
     let m = crate::settings::load_matrix(matrix)?;
     let out = Output::from_args(output);
+    out.check()?;
     let run_id = new_run_id();
     let engine = crate::engine::Engine::connect(&run_id).await?;
     let report = RunReport::new(command, &run_id, &m.path.display().to_string());

@@ -57,8 +57,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let started = Instant::now();
     let run_id = new_run_id();
     let engine = Engine::connect(&run_id).await?;
-    std::fs::create_dir_all(s.out.results_dir.join("logs"))
-        .map_err(|e| Error::io(format!("failed to create the results directory {}", s.out.results_dir.display()), e))?;
+    crate::results::prepare(&s.out.results_dir).map_err(Error::Usage)?;
     let state = Arc::new(State {
         report: Mutex::new(RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string())),
         path: s.out.results_dir.join("report.json"),
@@ -125,7 +124,8 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
             .iter()
             .filter_map(|b| {
                 let id = plan::job_id(&dep.name, &b.name);
-                r.jobs.iter().find(|j| j.id == id).map(|job| BaseResult { job, required: b.required })
+                // A job the harness could not do observed nothing: it gets no verdict.
+                r.jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError).map(|job| BaseResult { job, required: b.required })
             })
             .collect();
         let findings = compare::dependency_findings(dep, policy, &results);
@@ -328,6 +328,8 @@ async fn run_job(
         probe_cached: false,
         probe_secs: 0.0,
     };
+    // A log that cannot be written is reported, never dropped silently.
+    let mut log_error = None;
     let result: std::result::Result<(), EngineError> = async {
         let prep_tag = match prep {
             Ok(t) => t,
@@ -354,7 +356,11 @@ async fn run_job(
         let built = build::build_job(engine, &inputs).await?;
         if !built.log.is_empty() {
             let log_path = s.out.results_dir.join("logs").join(format!("{}.install.log", id.replace(['[', ']'], "_")));
-            let _ = std::fs::write(&log_path, &built.log);
+            if let Err(e) = crate::results::write_file(&log_path, built.log.as_bytes()) {
+                let msg = format!("{id}: failed to write the install log {}: {e}", log_path.display());
+                tracing::warn!("{msg}");
+                log_error = Some(msg);
+            }
         }
         record.outcome = built.record.outcome;
         record.cached = built.cached;
@@ -474,6 +480,7 @@ async fn run_job(
         r.not_run.retain(|x| x != &id);
         // An infrastructure failure (disk full, an engine error) makes the run exit 3.
         r.errors.extend(infra);
+        r.errors.extend(log_error);
     });
     progress.event(Event::Finished { id, summary });
     Ok(())

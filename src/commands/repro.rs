@@ -15,7 +15,7 @@ use crate::matrix::Requirement;
 use crate::report::model::{BuildOutcome, ReproRecord, ReproRun};
 
 pub async fn run(a: &ReproArgs) -> Result<i32> {
-    let script = std::fs::read_to_string(&a.script).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
+    let script = crate::input::read_text(&a.script, crate::input::MAX_SCRIPT).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
     if a.runs == 0 || a.runs > 1000 {
         return Err(Error::Usage(format!("--runs must be between 1 and 1000, not {}", a.runs)));
     }
@@ -23,7 +23,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     let reqs = a
         .requirements
         .iter()
-        .map(|r| Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", r.escape_debug()))))
+        .map(|r| Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r)))))
         .collect::<Result<Vec<_>>>()?;
     let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
     let pip_cache = crate::settings::pip_cache_dir();

@@ -103,7 +103,8 @@ pub fn prep_failed(base: &str, error: &str, policy: &Policy, required: &BTreeMap
 /// records say why.
 pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseResult]) -> Vec<Finding> {
     let required: BTreeMap<String, bool> = results.iter().map(|r| (r.job.base.clone(), r.required)).collect();
-    let considered: Vec<&BaseResult> = results.iter().filter(|r| !matches!(r.job.outcome, BuildOutcome::InfraError | BuildOutcome::BaseFailed)).collect();
+    let considered: Vec<&BaseResult> =
+        results.iter().filter(|r| !matches!(r.job.outcome, BuildOutcome::InfraError | BuildOutcome::BaseFailed | BuildOutcome::NotApplicable)).collect();
     if considered.is_empty() {
         return vec![];
     }

@@ -20,6 +20,24 @@ pub struct LabelledObjects {
     /// Labelled images that lost their tag (replaced by a rebuild while in use, or a run killed
     /// between commit and tag): never cache, always garbage.
     pub dangling: Vec<String>,
+    /// The run that made each container and network (its `io.muslcheck.run` label).
+    #[serde(skip)]
+    pub run_of: HashMap<String, String>,
+}
+
+impl LabelledObjects {
+    /// Drops the containers and networks of the runs for which `keep` holds.
+    pub fn leave_runs(&mut self, keep: impl Fn(&str) -> bool) {
+        let run_of = &self.run_of;
+        let kept = |id: &String| run_of.get(id).is_some_and(|r| keep(r));
+        self.containers.retain(|c| !kept(c));
+        self.networks.retain(|n| !kept(n));
+    }
+
+    /// The runs that made the containers and networks listed.
+    pub fn runs(&self) -> std::collections::BTreeSet<String> {
+        self.containers.iter().chain(&self.networks).filter_map(|id| self.run_of.get(id).cloned()).collect()
+    }
 }
 
 /// What a cleanup removed and what it could not.
@@ -42,22 +60,36 @@ impl Engine {
     /// cache: listed only when asked (`with_cache`), with any labelled volumes.
     pub async fn labelled(&self, run: Option<&str>, with_cache: bool) -> Result<LabelledObjects, EngineError> {
         let f = filter(run);
-        let containers = self
+        let mut run_of = HashMap::new();
+        let mut note = |id: &str, labels: Option<&HashMap<String, String>>| {
+            if let Some(r) = labels.and_then(|l| l.get(RUN_LABEL)) {
+                run_of.insert(id.to_string(), r.clone());
+            }
+        };
+        let mut containers = vec![];
+        for c in self
             .docker
             .list_containers(Some(ListContainersOptions { all: true, filters: Some(f.clone()), ..Default::default() }))
             .await
             .map_err(|e| EngineError::api("failed to list containers", e))?
-            .into_iter()
-            .filter_map(|c| c.id)
-            .collect();
-        let networks = self
+        {
+            if let Some(id) = c.id {
+                note(&id, c.labels.as_ref());
+                containers.push(id);
+            }
+        }
+        let mut networks = vec![];
+        for n in self
             .docker
             .list_networks(Some(ListNetworksOptions { filters: Some(f.clone()) }))
             .await
             .map_err(|e| EngineError::api("failed to list networks", e))?
-            .into_iter()
-            .filter_map(|n| n.id)
-            .collect();
+        {
+            if let Some(id) = n.id {
+                note(&id, n.labels.as_ref());
+                networks.push(id);
+            }
+        }
         let mut dangling_filter = f.clone();
         dangling_filter.insert("dangling".to_string(), vec!["true".to_string()]);
         let dangling = self
@@ -68,7 +100,7 @@ impl Engine {
             .into_iter()
             .map(|i| i.id)
             .collect();
-        let mut out = LabelledObjects { containers, networks, dangling, ..Default::default() };
+        let mut out = LabelledObjects { containers, networks, dangling, run_of, ..Default::default() };
         if with_cache {
             out.volumes = self
                 .docker

@@ -248,19 +248,37 @@ impl Engine {
             Ok(Some(Err(e))) => return Err(EngineError::api("failed to wait for a container", e)),
             Ok(None) | Err(_) => {}
         }
-        let state = self
-            .docker
-            .inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>)
-            .await
-            .map_err(|e| EngineError::api("failed to inspect a container", e))?
-            .state
-            .unwrap_or_default();
+        let vanished = || {
+            EngineError::other(
+                format!("failed to run a container of {}", spec.image),
+                "the container was removed while it ran, by something outside this run (`docker rm -f`, `muslcheck clean --force`)",
+            )
+        };
+        let state = self.container_state(id).await?.ok_or_else(vanished)?;
         out.oom_killed = state.oom_killed.unwrap_or(false);
         if out.exit_code.is_none() {
             out.exit_code = state.exit_code;
         }
+        // SIGKILL that is neither ours nor the OOM killer's: `docker rm -f` kills first and
+        // removes a moment later. What was removed is gone, not an outcome of the probe.
+        if out.exit_code == Some(137) && !out.timed_out && !out.output_truncated && !out.oom_killed {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            if self.container_state(id).await?.is_none() {
+                return Err(vanished());
+            }
+        }
         out.duration = start.elapsed();
         Ok(out)
+    }
+
+    /// A container's state; `None` when it is gone or being removed.
+    async fn container_state(&self, id: &str) -> Result<Option<bollard::models::ContainerState>, EngineError> {
+        use bollard::models::ContainerStateStatusEnum as S;
+        match self.docker.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await {
+            Ok(c) => Ok(c.state.filter(|s| !matches!(s.status, Some(S::REMOVING) | Some(S::DEAD)))),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(e) => Err(EngineError::api("failed to inspect a container", e)),
+        }
     }
 
     async fn kill(&self, id: &str) {

@@ -92,6 +92,9 @@ pub struct Engine {
     host: String,
     run_id: String,
     live: Arc<Mutex<HashSet<String>>>,
+    /// Held for as long as the engine (and so the run) lives: `clean` leaves the containers
+    /// of a run with a held lease alone (see `lease`).
+    _lease: Arc<Option<crate::lease::Lease>>,
 }
 
 impl Engine {
@@ -114,7 +117,14 @@ impl Engine {
             Ok(Err(e)) => return Err(unreachable(e.to_string())),
             Ok(Ok(d)) => d,
         };
-        Ok(Engine { docker, host, run_id: run_id.to_string(), live: Arc::default() })
+        let lease = match crate::lease::Lease::acquire(run_id) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!("no lease for run {run_id} in {}: `muslcheck clean` cannot tell it is running: {e}", crate::lease::dir().display());
+                None
+            }
+        };
+        Ok(Engine { docker, host, run_id: run_id.to_string(), live: Arc::default(), _lease: Arc::new(lease) })
     }
 
     /// The labels every object of this run carries, plus `kind`.

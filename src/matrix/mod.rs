@@ -133,8 +133,9 @@ pub struct Matrix {
 impl Matrix {
     /// Reads, parses and validates a matrix file. Every problem is returned, each located.
     pub fn load(path: &Path) -> Result<Matrix, Vec<Diagnostic>> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![Diagnostic { file: path.to_path_buf(), line: 0, column: 0, message: format!("failed to read the matrix: {e}") }]
+        let text = crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| {
+            let (line, column) = e.position();
+            vec![Diagnostic { file: path.to_path_buf(), line, column, message: format!("failed to read the matrix: {e}") }]
         })?;
         Matrix::parse(path, &text)
     }
@@ -169,21 +170,29 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(n) = s.parse::<u64>() {
         return Ok(Duration::from_secs(n));
     }
+    let invalid = || format!("invalid duration `{}` (examples: 90s, 20m, 1h30m)", s.escape_debug());
     let mut total = 0u64;
     let mut num = String::new();
+    // Each unit at most once and largest first: `1m1m` or `30s1h` is a typo, not a sum.
+    let mut last_unit = u64::MAX;
     for c in s.chars() {
         if c.is_ascii_digit() {
             num.push(c);
             continue;
         }
-        let n: u64 = num.parse().map_err(|_| format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m)"))?;
+        let n: u64 = num.parse().map_err(|_| invalid())?;
         num.clear();
-        total += match c {
-            's' => n,
-            'm' => n * 60,
-            'h' => n * 3600,
-            _ => return Err(format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m)")),
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(invalid()),
         };
+        if unit >= last_unit {
+            return Err(format!("invalid duration `{s}`: each unit once, hours before minutes before seconds (e.g. 1h30m)"));
+        }
+        last_unit = unit;
+        total = n.checked_mul(unit).and_then(|x| x.checked_add(total)).ok_or_else(invalid)?;
     }
     if !num.is_empty() || total == 0 {
         return Err(format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m; must be more than 0)"));

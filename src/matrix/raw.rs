@@ -60,7 +60,55 @@ pub(crate) struct RawKnown {
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<RawMatrix, Vec<Diagnostic>> {
     toml::from_str::<RawMatrix>(text).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-        vec![Diagnostic { file: path.to_path_buf(), line, column, message: e.message().trim().to_string() }]
+        let mut message = e.message().trim().to_string();
+        let (line, column) = match e.span() {
+            Some(s) => {
+                if message == "duplicate key" {
+                    if let Some(key) = key_at(text, s.start) {
+                        message = format!("duplicate key `{key}`");
+                    }
+                }
+                line_col(text, s.start)
+            }
+            None => (spanless_error_line(text, e.message()), 1),
+        };
+        vec![Diagnostic { file: path.to_path_buf(), line, column, message }]
     })
+}
+
+/// The TOML key that starts at `offset` (bare or quoted), for naming it in an error.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let rest = text.get(offset..)?;
+    let key = if let Some(q) = rest.strip_prefix('"').or_else(|| rest.strip_prefix('\'')) {
+        let quote = rest.chars().next()?;
+        &q[..q.find(quote)?]
+    } else {
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+        &rest[..end]
+    };
+    (!key.is_empty()).then(|| key.chars().take(64).collect())
+}
+
+/// Some errors (the parser's recursion limit on a long dotted key) come without a position.
+/// The first line whose inclusion makes the same error appear is where it is: found by bisecting
+/// on line prefixes, a handful of parses even for a large file.
+fn spanless_error_line(text: &str, message: &str) -> usize {
+    let ends: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).chain(std::iter::once(text.len())).collect();
+    let fails = |lines: usize| match toml::from_str::<RawMatrix>(&text[..ends[lines - 1]]) {
+        Err(e) => e.span().is_none() && e.message() == message,
+        Ok(_) => false,
+    };
+    let (mut lo, mut hi) = (1, ends.len());
+    if !fails(hi) {
+        return 1;
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if fails(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }

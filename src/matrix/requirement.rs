@@ -31,6 +31,10 @@ impl Requirement {
         if s.is_empty() {
             return Err("empty requirement".into());
         }
+        // Checked first, so that nothing below (nor a renderer later) works on a huge string.
+        if s.len() > MAX_REQUIREMENT {
+            return Err(format!("requirement is {} bytes long; at most {MAX_REQUIREMENT} are accepted", s.len()));
+        }
         if let Some(c) = s.chars().find(|c| c.is_control()) {
             return Err(format!("requirement contains a control character ({:?}); one requirement per line, no newlines", c));
         }
@@ -56,6 +60,10 @@ impl Requirement {
         if let Some(VersionOrUrl::Url(u)) = &req.version_or_url {
             return Err(format!("direct URL requirements are not supported ({}): name a version from the package index", u));
         }
+        let name_len = req.name.to_string().len();
+        if name_len > MAX_NAME {
+            return Err(format!("the distribution name is {name_len} characters long; at most {MAX_NAME} are accepted"));
+        }
         let text = req.to_string();
         if text.contains('\n') || text.contains('\r') {
             return Err("requirement spans several lines".into());
@@ -64,13 +72,22 @@ impl Requirement {
     }
 }
 
+/// The longest requirement accepted (a long one is a mistake or an attack, never a real pin).
+pub const MAX_REQUIREMENT: usize = 1000;
+/// The longest distribution name accepted.
+pub const MAX_NAME: usize = 128;
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
 }
 
+/// Values with the 1-based line they come from.
+pub type Numbered<T> = Vec<(usize, T)>;
+
 /// Parses a requirements file: one requirement a line, `#` comments, blank lines. Options and
-/// URLs are refused, each error with its line number (1-based).
-pub fn parse_requirements_file(text: &str) -> Result<Vec<Requirement>, Vec<(usize, String)>> {
+/// URLs are refused, each error with its line number (1-based). Each requirement comes with its
+/// line number too, so a later error (a name given twice) can point at it.
+pub fn parse_requirements_file(text: &str) -> Result<Numbered<Requirement>, Numbered<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -86,7 +103,7 @@ pub fn parse_requirements_file(text: &str) -> Result<Vec<Requirement>, Vec<(usiz
             continue;
         }
         match Requirement::parse(line) {
-            Ok(r) => out.push(r),
+            Ok(r) => out.push((i + 1, r)),
             Err(e) => errors.push((i + 1, e)),
         }
     }
@@ -135,6 +152,16 @@ mod tests {
         let errs = parse_requirements_file(text).unwrap_err();
         assert_eq!(errs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![4, 6]);
         let ok = parse_requirements_file("numpy>=2\nmsgpack  # fast\n").unwrap();
-        assert_eq!(ok.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["numpy", "msgpack"]);
+        assert_eq!(ok.iter().map(|(l, r)| (*l, r.name.as_str())).collect::<Vec<_>>(), vec![(1, "numpy"), (2, "msgpack")]);
+    }
+
+    #[test]
+    fn long_names_and_requirements_are_refused_without_echoing_them() {
+        let name = "a".repeat(150_000);
+        let e = Requirement::parse(&name).unwrap_err();
+        assert!(e.contains("150000 bytes long") && e.len() < 200, "{e}");
+        let e = Requirement::parse(&format!("{}==1", "b".repeat(200))).unwrap_err();
+        assert!(e.contains("distribution name is 200 characters"), "{e}");
+        assert!(Requirement::parse(&format!("{}==1", "c".repeat(MAX_NAME))).is_ok());
     }
 }

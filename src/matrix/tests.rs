@@ -163,3 +163,87 @@ mod properties {
         }
     }
 }
+
+fn load(dir: &Path, name: &str, bytes: &[u8]) -> Result<Matrix, Vec<Diagnostic>> {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    Matrix::load(&p)
+}
+
+const MINI: &str = "[[base]]\nname = \"a\"\nimage = \"x\"\n";
+
+#[test]
+fn a_binary_matrix_is_located_at_its_first_bad_byte_and_a_bom_is_accepted() {
+    let d = tempfile::tempdir().unwrap();
+    let err = load(d.path(), "bin.toml", b"[[base]]\nname = \"a\"\nimage = \"x\xff\"\n").unwrap_err();
+    assert_eq!((err[0].line, err[0].column), (3, 11), "{}", err[0]);
+    assert!(err[0].message.contains("not UTF-8"), "{}", err[0]);
+    let m = load(d.path(), "bom.toml", format!("\u{feff}{MINI}[[dependency]]\nrequirement = \"six\"\n").as_bytes()).unwrap();
+    assert_eq!(m.dependencies[0].name, "six");
+}
+
+#[test]
+fn a_matrix_over_the_cap_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let mut text = MINI.to_string();
+    text.push_str(&"# padding\n".repeat(110_000));
+    let err = load(d.path(), "big.toml", text.as_bytes()).unwrap_err();
+    assert!(err[0].message.contains("larger than the limit of 1 MiB"), "{}", err[0]);
+}
+
+#[test]
+fn the_recursion_limit_is_reported_on_its_line_and_duplicate_keys_are_named() {
+    let deep = format!("{MINI}{}[{}]\n", "# c\n".repeat(11), vec!["a"; 300].join("."));
+    let err = parse(&deep).unwrap_err();
+    assert_eq!(err[0].line, 15, "{}", err[0]);
+    let err = parse("[[base]]\nname = \"a\"\nimage = \"x\"\nname = \"b\"\n").unwrap_err();
+    assert_eq!(err[0].to_string(), "m.toml:4:1: duplicate key `name`");
+    let err = parse("[policy]\nsource_builds = \"fail\"\n[policy]\n").unwrap_err();
+    assert!(err[0].message.contains("`policy`"), "{}", err[0]);
+}
+
+#[test]
+fn durations_refuse_repeated_or_disordered_units_and_signs() {
+    assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+    assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+    for bad in ["1m1m", "30s1h", "1s1s", "-5", "-5s", "5x", "99999999999999999999h"] {
+        assert!(parse_duration(bad).is_err(), "accepted {bad}");
+    }
+}
+
+#[test]
+fn smoke_scripts_and_ca_bundles_must_lie_inside_the_matrix_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("repo");
+    std::fs::create_dir_all(root.join("smoke")).unwrap();
+    std::fs::write(root.join("smoke/ok.py"), "print('ok')\n").unwrap();
+    std::fs::write(d.path().join("secret.txt"), "hunter2\n").unwrap();
+    std::os::unix::fs::symlink(d.path().join("secret.txt"), root.join("smoke/link.py")).unwrap();
+    let m = |smoke: &str| {
+        format!("[policy]\nca_bundle = \"{smoke}\"\n{MINI}[[dependency]]\nrequirement = \"six\"\nsmoke = \"{smoke}\"\n")
+    };
+    for bad in ["/etc/passwd", "../secret.txt", "../../../../../../etc/passwd", "smoke/link.py"] {
+        let err = load(&root, "m.toml", m(bad).as_bytes()).unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert_eq!((err[0].line, err[0].column), (2, 13), "{}", err[0]);
+        assert_eq!(err[1].line, 8, "{}", err[1]);
+        assert!(err.iter().all(|e| e.message.contains("outside the matrix's directory")), "{err:?}");
+        assert!(!format!("{err:?}").contains("hunter2") && !format!("{err:?}").contains("root:x:"));
+    }
+    let ok = format!("{MINI}[[dependency]]\nrequirement = \"six\"\nsmoke = \"smoke/ok.py\"\n");
+    let m = load(&root, "m.toml", ok.as_bytes()).unwrap();
+    assert_eq!(m.dependencies[0].smoke.as_ref().unwrap().1, "print('ok')\n");
+    std::fs::write(root.join("smoke/big.py"), vec![b'#'; (64 << 10) + 1]).unwrap();
+    let big = format!("{MINI}[[dependency]]\nrequirement = \"six\"\nsmoke = \"smoke/big.py\"\n");
+    let err = load(&root, "m.toml", big.as_bytes()).unwrap_err();
+    assert!(err[0].message.contains("larger than the limit of 64 KiB"), "{}", err[0]);
+}
+
+#[test]
+fn long_names_and_requirements_are_refused_at_validation() {
+    let long = "a".repeat(150_000);
+    let err = parse(&format!("{MINI}[[dependency]]\nrequirement = \"{long}\"\n")).unwrap_err();
+    assert!(err[0].message.contains("150000 bytes long") && err[0].message.len() < 200, "{}", err[0]);
+    let err = parse(&format!("{MINI}[[dependency]]\nname = \"{long}\"\nrequirement = \"six\"\n")).unwrap_err();
+    assert!(err[0].message.contains("at most 64; this one has 150000") && err[0].message.len() < 300, "{}", err[0]);
+}

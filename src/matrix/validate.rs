@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use super::raw::{RawBase, RawDependency, RawMatrix, RawPolicy};
 use super::{line_col, parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement};
+use crate::input::shown;
 use crate::kinds::FindingKind;
 
 struct Collector<'a> {
@@ -40,11 +41,12 @@ fn is_image_reference(s: &str) -> bool {
 }
 
 fn is_command(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')) && !s.starts_with('-')
+    !s.is_empty() && s.len() <= 255 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')) && !s.starts_with('-')
 }
 
 fn is_system_package(s: &str) -> bool {
     matches!(s.chars().next(), Some(c) if c.is_ascii_alphanumeric())
+        && s.len() <= 128
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '_' | '-' | ':' | '=' | '~'))
 }
 
@@ -119,13 +121,33 @@ fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy) -> Policy {
     }
     if let Some(ca) = &p.ca_bundle {
         let path = dir.join(ca.get_ref());
-        if path.is_file() {
-            out.ca_bundle = Some(path);
-        } else {
-            c.at(ca, format!("`ca_bundle`: no file at {}", path.display()));
+        match inside(dir, &path) {
+            Err(e) => c.at(ca, format!("`ca_bundle`: {e}")),
+            Ok(_) if !path.is_file() => c.at(ca, format!("`ca_bundle`: no file at {}", path.display())),
+            Ok(_) => out.ca_bundle = Some(path),
         }
     }
     out
+}
+
+/// Resolves a path the matrix names to the real file, which must lie inside the matrix's own
+/// directory tree once every symlink is followed: a matrix arriving in a pull request must not
+/// be able to read `/etc/shadow` (or `../../secrets`) into a report. Paths given on the command
+/// line (`--smoke`, `--ca-bundle`) are the user's own choice and are not checked here.
+fn inside(dir: &Path, path: &Path) -> Result<PathBuf, String> {
+    let root = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
+        .map_err(|e| format!("cannot resolve the matrix's directory {}: {e}", dir.display()))?;
+    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if real.starts_with(&root) {
+        Ok(real)
+    } else {
+        Err(format!(
+            "{} resolves to {}, outside the matrix's directory {}; a matrix may only name files below it (pass other files on the command line)",
+            path.display(),
+            real.display(),
+            root.display()
+        ))
+    }
 }
 
 fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) -> Option<Base> {
@@ -133,12 +155,12 @@ fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) ->
     let before = c.diags.len();
     let name = r.name.get_ref().clone();
     if !is_name(&name) {
-        c.at(&r.name, format!("base name `{name}` must be letters, digits, `.`, `_` or `-` (at most 64)"));
+        c.at(&r.name, format!("base name `{}` must be letters, digits, `.`, `_` or `-` (at most 64; this one has {})", shown(&name), name.chars().count()));
     } else if !names.insert(name.clone()) {
         c.at(&r.name, format!("duplicate base name `{name}`"));
     }
     if !is_image_reference(r.image.get_ref()) {
-        c.at(&r.image, format!("`{}` is not an image reference (e.g. python:3.13-alpine or registry:5000/repo@sha256:…)", r.image.get_ref()));
+        c.at(&r.image, format!("`{}` is not an image reference (e.g. python:3.13-alpine or registry:5000/repo@sha256:…; at most 255 characters)", shown(r.image.get_ref())));
     }
     let family = match r.family.as_ref().map(|f| f.get_ref().as_str()) {
         None | Some("none") => Family::None,
@@ -152,12 +174,12 @@ fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) ->
     let python = r.python.as_ref().map(|p| p.get_ref().clone()).unwrap_or_else(|| "python3".into());
     if let Some(p) = &r.python {
         if !is_command(p.get_ref()) {
-            c.at(p, format!("`python` must be a command name or path, not `{}`", p.get_ref()));
+            c.at(p, format!("`python` must be a command name or path, not `{}`", shown(p.get_ref())));
         }
     }
     for p in &r.packages {
         if !is_system_package(p.get_ref()) {
-            c.at(p, format!("`{}` is not a system package name", p.get_ref()));
+            c.at(p, format!("`{}` is not a system package name", shown(p.get_ref())));
         }
     }
     if family == Family::None && !r.packages.is_empty() {
@@ -186,7 +208,7 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
     let name = match (&r.name, &requirement) {
         (Some(n), _) => {
             if !is_name(n.get_ref()) {
-                c.at(n, format!("dependency name `{}` must be letters, digits, `.`, `_` or `-`", n.get_ref()));
+                c.at(n, format!("dependency name `{}` must be letters, digits, `.`, `_` or `-` (at most 64; this one has {})", shown(n.get_ref()), n.get_ref().chars().count()));
             }
             Some((n.get_ref().clone(), n.span().start))
         }
@@ -200,10 +222,13 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
     }
     let smoke = r.smoke.as_ref().and_then(|s| {
         let path: PathBuf = dir.join(s.get_ref());
-        match std::fs::read_to_string(&path) {
+        let read = inside(dir, &path).and_then(|real| {
+            crate::input::read_text(&real, crate::input::MAX_SCRIPT).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        });
+        match read {
             Ok(src) => Some((path, src)),
             Err(e) => {
-                c.at(s, format!("`smoke`: cannot read {}: {e}", path.display()));
+                c.at(s, format!("`smoke`: {e}"));
                 None
             }
         }
@@ -217,6 +242,8 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
             .collect();
         if k.reason.get_ref().trim().is_empty() {
             c.at(&k.reason, "`known_difference.reason` must say why the difference is accepted");
+        } else if k.reason.get_ref().chars().count() > 1000 {
+            c.at(&k.reason, "`known_difference.reason` is longer than 1000 characters: say why in a sentence or two");
         }
         KnownDifference { kinds, reason: k.reason.get_ref().clone() }
     });

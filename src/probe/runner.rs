@@ -33,6 +33,13 @@ pub struct ProbeRun {
 
 /// Runs a probe program in a container and parses what it printed.
 pub async fn run(engine: &Engine, p: &ProbeSpec<'_>) -> Result<ProbeRun, EngineError> {
+    run_with_files(engine, p, vec![]).await
+}
+
+/// [`run`], with files (directory, tar) put into the container before it starts: input too
+/// large for a command-line argument (a DNS zone) goes this way. The root filesystem must be
+/// writable for that (the strict sandbox's is not).
+pub async fn run_with_files(engine: &Engine, p: &ProbeSpec<'_>, uploads: Vec<(String, Vec<u8>)>) -> Result<ProbeRun, EngineError> {
     let mut spec = RunSpec::new(
         p.image,
         vec![p.python.to_string(), "-c".into(), super::programs::program(p.probe), p.config.to_string()],
@@ -43,6 +50,7 @@ pub async fn run(engine: &Engine, p: &ProbeSpec<'_>) -> Result<ProbeRun, EngineE
     spec.timeout = p.timeout;
     spec.max_output = 16 << 20;
     spec.keep = p.keep;
+    spec.uploads = uploads;
     spec.env = vec!["PYTHONDONTWRITEBYTECODE=1".into(), "PYTHONUNBUFFERED=1".into(), "HOME=/tmp".into()];
     let out = engine.run(&spec).await?;
     if let Some(id) = &out.container {

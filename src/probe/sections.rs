@@ -86,6 +86,24 @@ pub fn dns_sandbox() -> Sandbox {
     }
 }
 
+/// Where a custom scenario is put in the DNS lab's container; the probe reads it from there
+/// (`custom_file`), so a zone of megabytes never becomes a command-line argument.
+pub const SCENARIO_FILE: &str = "/run/muslcheck/dns-scenario.json";
+
+/// One custom scenario on a base, handed to the lab as a file.
+pub async fn resolver_scenario(engine: &Engine, base: &str, image: &str, python: &str, scenario: &[u8], timeout: Duration) -> Result<ProbeSection, EngineError> {
+    let (dir, name) = SCENARIO_FILE.rsplit_once('/').expect("an absolute path");
+    let tar = crate::build::tar_of(&[(&format!("{}/{name}", dir.trim_start_matches('/')), scenario)]);
+    let config = serde_json::json!({ "custom_file": SCENARIO_FILE });
+    let run = super::runner::run_with_files(
+        engine,
+        &ProbeSpec { image, python, probe: programs::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns", keep: false },
+        vec![("/".to_string(), tar)],
+    )
+    .await?;
+    Ok(section(base, run))
+}
+
 /// The resolver profile (or one custom scenario) of a base.
 pub async fn resolver(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value, timeout: Duration) -> Result<ProbeSection, EngineError> {
     let run = run(

@@ -17,7 +17,11 @@ pub fn render(r: &RunReport) -> String {
         for v in r.verdicts.iter().filter(|v| v.dependency == dep) {
             let id = crate::plan::job_id(&v.dependency, &v.base);
             let job = r.jobs.iter().find(|j| j.id == id);
-            let status = if v.pass {
+            let status = if v.pass && super::not_applicable(r, dep, &v.base) {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("not applicable: {}", job.and_then(|j| j.error.as_deref()).unwrap_or("the requirement's marker excludes this base")));
+                s
+            } else if v.pass {
                 TestCaseStatus::success()
             } else if !v.blocks() {
                 let mut s = TestCaseStatus::skipped();

@@ -5,6 +5,7 @@ pub mod junit;
 pub mod markdown;
 pub mod model;
 pub mod table;
+pub mod target;
 pub mod trace;
 
 use std::path::Path;
@@ -20,6 +21,12 @@ pub fn render(report: &RunReport, format: Format) -> String {
         Format::Markdown => markdown::render(report),
         Format::Junit => junit::render(report),
     }
+}
+
+/// Whether the job of `dependency` on `base` was not applicable (its marker excludes the base):
+/// renderers say so instead of showing a pass with nothing installed.
+pub(crate) fn not_applicable(r: &RunReport, dependency: &str, base: &str) -> bool {
+    r.jobs.iter().any(|j| j.dependency == dependency && j.base == base && j.outcome == model::BuildOutcome::NotApplicable)
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a

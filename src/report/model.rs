@@ -96,6 +96,8 @@ pub enum BuildOutcome {
     /// The base itself could not be prepared (its package step failed): the job was not run;
     /// the base carries one `prep-failed` finding.
     BaseFailed,
+    /// The requirement's environment marker excludes this base: pip installed nothing, as asked.
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]

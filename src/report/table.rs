@@ -11,6 +11,27 @@ fn table() -> Table {
     t
 }
 
+/// The longest line a cell shows. The table library's word splitting is quadratic in a word's
+/// length (a 150 kB name took over a minute), and nobody reads a 10 kB cell: the report.json
+/// keeps every value whole.
+const MAX_CELL_LINE: usize = 200;
+
+/// Adds a row, each line of each cell cut to [`MAX_CELL_LINE`] characters with an ellipsis.
+fn add<T: Into<Cell>>(t: &mut Table, cells: Vec<T>) {
+    t.add_row(cells.into_iter().map(|c| Cell::new(clip(&c.into().content()))).collect::<Vec<_>>());
+}
+
+fn clip(s: &str) -> String {
+    let lines: Vec<String> = s
+        .split('\n')
+        .map(|l| match l.char_indices().nth(MAX_CELL_LINE - 1) {
+            Some((i, _)) if l[i..].chars().count() > 1 => format!("{}…", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect();
+    lines.join("\n")
+}
+
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
     if r.partial {
@@ -19,7 +40,7 @@ pub fn render(r: &RunReport) -> String {
     let mut t = table();
     t.set_header(vec!["base", "image", "digest", "libc", "required"]);
     for b in &r.bases {
-        t.add_row(vec![
+        add(&mut t, vec![
             b.name.clone(),
             b.image.clone(),
             b.digest.clone().unwrap_or_else(|| format!("(local) {}", b.image_id)),
@@ -62,7 +83,7 @@ pub fn render(r: &RunReport) -> String {
                 BuildOutcome::Installed => "installed".to_string(),
                 o => format!("{}: {}", serde_json::to_value(o).unwrap().as_str().unwrap_or(""), j.error.as_deref().unwrap_or("").lines().next().unwrap_or("")),
             };
-            t.add_row(vec![
+            add(&mut t, vec![
                 Cell::new(&j.id),
                 Cell::new(outcome),
                 Cell::new(if installed.is_empty() { "-".into() } else { installed }),
@@ -88,10 +109,17 @@ pub fn render(r: &RunReport) -> String {
         let mut t = table();
         t.set_header(vec!["dependency", "base", "verdict", "reasons"]);
         for v in &r.verdicts {
-            t.add_row(vec![
+            add(&mut t, vec![
                 v.dependency.clone(),
                 format!("{}{}", v.base, if v.required { "" } else { " (optional)" }),
-                if v.pass { "pass" } else { "FAIL" }.into(),
+                if !v.pass {
+                    "FAIL"
+                } else if super::not_applicable(r, &v.dependency, &v.base) {
+                    "not applicable"
+                } else {
+                    "pass"
+                }
+                .into(),
                 if v.reasons.is_empty() { "-".into() } else { v.reasons.join("\n") },
             ]);
         }
@@ -112,7 +140,7 @@ pub fn render(r: &RunReport) -> String {
             if let Some(k) = &f.known {
                 summary.push_str(&format!("\n(accepted: {k})"));
             }
-            t.add_row(vec![
+            add(&mut t, vec![
                 f.subject.clone(),
                 f.kind.to_string(),
                 sev,
@@ -137,7 +165,7 @@ pub fn render(r: &RunReport) -> String {
         let mut t = table();
         t.set_header(vec!["base", "runs", "crash rate", "outcomes", "excerpt"]);
         for x in &r.repro {
-            t.add_row(vec![
+            add(&mut t, vec![
                 x.base.clone(),
                 x.runs.len().to_string(),
                 format!("{:.0}%", x.crash_rate * 100.0),
@@ -197,7 +225,47 @@ pub fn side_by_side(sections: &[ProbeSection]) -> Table {
         for s in sections {
             row.push(s.checks.get(c).map(|o| summarise(&o.status, &o.value, o.message.as_deref())).unwrap_or_else(|| "-".into()));
         }
-        t.add_row(row);
+        add(&mut t, row);
     }
     t
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+    use crate::report::model::JobRecord;
+
+    #[test]
+    fn a_huge_name_renders_quickly_and_cut() {
+        let name = "a".repeat(150_000);
+        let mut r = RunReport::new("gate", "1700000000-abcdef12", "m.toml");
+        r.jobs.push(JobRecord {
+            id: format!("{name}[musl]"),
+            dependency: name.clone(),
+            base: "musl".into(),
+            requirement: name.clone(),
+            outcome: BuildOutcome::InstallFailed,
+            cached: false,
+            reuse: String::new(),
+            build_secs: 0.0,
+            image: None,
+            image_size: None,
+            size_over_base: None,
+            distributions: vec![],
+            log_tail: String::new(),
+            error: Some(format!("ERROR: no {name}")),
+            probe: None,
+            crash_depth: None,
+            probe_cached: false,
+            probe_secs: 0.0,
+        });
+        let start = std::time::Instant::now();
+        let out = render(&r);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(out.contains('…'), "{out}");
+        assert!(out.len() < 10_000, "{}", out.len());
+        assert_eq!(clip(&"x".repeat(200)), "x".repeat(200));
+        assert_eq!(clip(&"x".repeat(201)).chars().count(), 200);
+        assert_eq!(clip("a\nb"), "a\nb");
+    }
 }

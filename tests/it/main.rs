@@ -9,6 +9,7 @@ mod elf;
 mod fresh;
 mod dns;
 mod gate;
+mod hostile;
 mod profile;
 mod reliability;
 mod repro;

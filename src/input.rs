@@ -1,0 +1,130 @@
+//! Reading the files a user (or a pull request) hands to muslcheck: matrices, requirement files,
+//! smoke scripts, CA bundles, zones and scenarios.
+//!
+//! Every read is capped, so a huge or endless file (`/dev/zero`) costs at most the cap; text must
+//! be UTF-8, and when it is not the error says where the first bad byte is; a UTF-8 byte-order
+//! mark is accepted and dropped, as pip and most editors do.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Matrices, requirement files, resolv.conf files.
+pub const MAX_TEXT: u64 = 1 << 20;
+/// Smoke and reproducer scripts. They reach the container as one command-line argument, which
+/// Linux limits to 128 KiB; half of that leaves room for JSON escaping, and a bigger script
+/// would fail only inside the container, with "argument list too long".
+pub const MAX_SCRIPT: u64 = 64 << 10;
+/// CA bundles, DNS zones and scenarios: bigger by nature (a corporate bundle, a large zone).
+pub const MAX_DATA: u64 = 4 << 20;
+
+/// Why an input file could not be read.
+#[derive(Debug)]
+pub enum InputError {
+    Io(std::io::Error),
+    /// Larger than the cap (bytes).
+    TooLarge(u64),
+    /// Not UTF-8: the 1-based line and column of the first bad byte.
+    NotUtf8 { line: usize, column: usize },
+    /// A directory, not a file.
+    Directory,
+}
+
+impl InputError {
+    /// Where the problem is, when it has a position (else 1:1, the start of the file).
+    pub fn position(&self) -> (usize, usize) {
+        match self {
+            InputError::NotUtf8 { line, column } => (*line, *column),
+            _ => (1, 1),
+        }
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::Io(e) => write!(f, "{e}"),
+            InputError::TooLarge(cap) => write!(f, "larger than the limit of {}", size(*cap)),
+            InputError::NotUtf8 { line, column } => write!(f, "not UTF-8 text (first bad byte at line {line}, column {column})"),
+            InputError::Directory => write!(f, "a directory, not a file"),
+        }
+    }
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Reads at most `cap` bytes of `path` as UTF-8 text, without a leading byte-order mark.
+pub fn read_text(path: &Path, cap: u64) -> Result<String, InputError> {
+    let file = std::fs::File::open(path).map_err(InputError::Io)?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(InputError::Directory);
+    }
+    let mut bytes = Vec::new();
+    // One byte past the cap tells "exactly the cap" from "more".
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(InputError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(InputError::TooLarge(cap));
+    }
+    decode(bytes)
+}
+
+/// UTF-8 text from bytes, without a leading byte-order mark; a bad byte is located.
+pub fn decode(mut bytes: Vec<u8>) -> Result<String, InputError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let prefix = std::str::from_utf8(&e.as_bytes()[..good]).expect("the valid prefix");
+        let (line, column) = crate::matrix::line_col(prefix, prefix.len());
+        InputError::NotUtf8 { line, column }
+    })
+}
+
+/// A value as shown back in an error: escaped, and cut to its first 80 characters, so a hostile
+/// input of megabytes does not become a message of megabytes.
+pub fn shown(s: &str) -> String {
+    let escaped: String = s.escape_debug().collect();
+    match escaped.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &escaped[..i]),
+        None => escaped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_bytes_are_located_and_a_bom_is_dropped() {
+        assert_eq!(decode(b"\xEF\xBB\xBFsix\n".to_vec()).unwrap(), "six\n");
+        match decode(b"six\nnumpy\ncaf\xe9\n".to_vec()) {
+            Err(InputError::NotUtf8 { line, column }) => assert_eq!((line, column), (3, 4)),
+            other => panic!("{other:?}"),
+        }
+        match decode(b"\x89PNG\r\n".to_vec()) {
+            Err(InputError::NotUtf8 { line, column }) => assert_eq!((line, column), (1, 1)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_are_capped() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big");
+        std::fs::write(&p, vec![b'a'; 1025]).unwrap();
+        assert!(matches!(read_text(&p, 1024), Err(InputError::TooLarge(1024))));
+        assert_eq!(read_text(&p, 1025).unwrap().len(), 1025);
+        // An endless device costs the cap, not the machine.
+        assert!(matches!(read_text(Path::new("/dev/zero"), 4096), Err(InputError::TooLarge(_))));
+        assert!(matches!(read_text(d.path(), 10), Err(InputError::Directory)));
+        assert!(read_text(&d.path().join("none"), 10).unwrap_err().to_string().contains("No such file"));
+    }
+}
