@@ -72,7 +72,13 @@ pub fn prep_tag(base: &Base, base_image_id: &str) -> String {
 }
 
 /// Makes sure the prep image of `base` exists; returns its tag.
-pub async fn ensure_prep(engine: &Engine, base: &Base, base_image_id: &str, timeout: Duration, no_cache: bool) -> Result<String, String> {
+pub async fn ensure_prep(
+    engine: &Engine,
+    base: &Base,
+    base_image_id: &str,
+    timeout: Duration,
+    no_cache: bool,
+) -> Result<String, String> {
     let dockerfile = prep_dockerfile(base, base_image_id);
     let tag = prep_tag(base, base_image_id);
     if !no_cache {
@@ -84,7 +90,14 @@ pub async fn ensure_prep(engine: &Engine, base: &Base, base_image_id: &str, time
     // Built under a tag of this run's, then moved: a concurrent run never sees half a build.
     let staging = engine.staging_tag(&tag);
     let out = engine
-        .build(context, &staging, "prep", timeout, no_cache, |line| tracing::debug!(target: "muslcheck::build", "{}: {line}", base.name))
+        .build(
+            context,
+            &staging,
+            "prep",
+            timeout,
+            no_cache,
+            |line| tracing::debug!(target: "muslcheck::build", "{}: {line}", base.name),
+        )
         .await
         .map_err(|e| e.to_string())?;
     if out.ok {
@@ -93,7 +106,12 @@ pub async fn ensure_prep(engine: &Engine, base: &Base, base_image_id: &str, time
     } else if out.timed_out {
         Err(format!("preparing base {} timed out after {} s", base.name, timeout.as_secs()))
     } else {
-        Err(format!("failed to prepare base {}: {}\n{}", base.name, out.error.unwrap_or_default(), tail(&out.log, 2000)))
+        Err(format!(
+            "failed to prepare base {}: {}\n{}",
+            base.name,
+            out.error.unwrap_or_default(),
+            tail(&out.log, 2000)
+        ))
     }
 }
 
@@ -194,7 +212,13 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 if let Some(why) = not_applicable(inp.requirements, &record.distributions, &record.log_tail) {
                     record.outcome = BuildOutcome::NotApplicable;
                     record.error = Some(why);
-                    return Ok(JobBuild { record, image: None, cached: true, log: String::new(), reuse: "reused: not applicable".into() });
+                    return Ok(JobBuild {
+                        record,
+                        image: None,
+                        cached: true,
+                        log: String::new(),
+                        reuse: "reused: not applicable".into(),
+                    });
                 }
             }
             match still_holds(&record, inp).await {
@@ -239,7 +263,11 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     // without leaving a Docker object behind.
     if let Some(dir) = inp.pip_cache.map(|d| d.join(&inp.base.name)) {
         match std::fs::create_dir_all(&dir) {
-            Ok(()) => spec.mounts.push(Mount::Bind { source: dir.display().to_string(), target: PIP_CACHE.into(), read_only: false }),
+            Ok(()) => spec.mounts.push(Mount::Bind {
+                source: dir.display().to_string(),
+                target: PIP_CACHE.into(),
+                read_only: false,
+            }),
             Err(e) => tracing::warn!("no pip cache for this build: cannot create {}: {e}", dir.display()),
         }
     }
@@ -275,7 +303,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         };
         let distributions = if outcome == BuildOutcome::Installed {
             match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
-                Some(bytes) => parse_pip_report(&bytes).map_err(|e| EngineError::other("failed to read pip's report", e))?,
+                Some(bytes) => {
+                    parse_pip_report(&bytes).map_err(|e| EngineError::other("failed to read pip's report", e))?
+                }
                 None => vec![],
             }
         } else {
@@ -287,7 +317,11 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             (BuildOutcome::Installed, Some(why)) => (BuildOutcome::NotApplicable, Some(why)),
             other => (other.0, error),
         };
-        let index_state = if outcome == BuildOutcome::Installed { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
+        let index_state = if outcome == BuildOutcome::Installed {
+            states(inp, &distributions).await.unwrap_or_default()
+        } else {
+            Default::default()
+        };
         let record = BuildRecord {
             outcome,
             exit_code: out.exit_code,
@@ -306,7 +340,8 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             engine
                 .upload(&container, STATE_DIR, tar_of(&[("build.json", &json), ("install.log", log.as_bytes())]))
                 .await?;
-            let labels = HashMap::from([("io.muslcheck.requirements".to_string(), reqs.trim_end().replace('\n', "; "))]);
+            let labels =
+                HashMap::from([("io.muslcheck.requirements".to_string(), reqs.trim_end().replace('\n', "; "))]);
             let staging = engine.staging_tag(&tag);
             engine.commit(&container, &staging, "job", labels).await?;
             engine.promote(&staging, &tag).await?;
@@ -320,7 +355,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
 }
 
 /// The index's state of every distribution of a resolution, or why it could not be had.
-async fn states(inp: &BuildInputs<'_>, dists: &[Distribution]) -> Result<std::collections::BTreeMap<String, String>, String> {
+async fn states(
+    inp: &BuildInputs<'_>,
+    dists: &[Distribution],
+) -> Result<std::collections::BTreeMap<String, String>, String> {
     let Some(index) = inp.index.cloned() else { return Err("the index cannot be asked".into()) };
     let names: Vec<String> = dists.iter().map(|d| d.name.clone()).collect();
     tokio::task::spawn_blocking(move || names.into_iter().map(|n| index.project_state(&n).map(|s| (n, s))).collect())
@@ -343,7 +381,8 @@ async fn still_holds(record: &BuildRecord, inp: &BuildInputs<'_>) -> Result<Stri
         Ok(s) => s,
         Err(e) => return Ok(format!("reused: the index could not be asked ({e})")),
     };
-    let moved: Vec<String> = record.index_state.iter().filter(|(d, s)| now.get(*d) != Some(*s)).map(|(d, _)| d.clone()).collect();
+    let moved: Vec<String> =
+        record.index_state.iter().filter(|(d, s)| now.get(*d) != Some(*s)).map(|(d, _)| d.clone()).collect();
     if moved.is_empty() {
         Ok("reused: index unchanged".into())
     } else {
@@ -447,7 +486,13 @@ pub fn files_from_log(log: &str) -> Vec<Distribution> {
             } else {
                 (name, version)
             };
-            Some(Distribution { name: normalise_name(name), version: version.to_string(), source, file, requested: false })
+            Some(Distribution {
+                name: normalise_name(name),
+                version: version.to_string(),
+                source,
+                file,
+                requested: false,
+            })
         })
         .collect();
     out.sort();
@@ -488,7 +533,11 @@ pub fn classify(file: &str) -> Source {
         } else {
             Source::OtherWheel
         }
-    } else if file.ends_with(".tar.gz") || file.ends_with(".zip") || file.ends_with(".tar.bz2") || file.ends_with(".tgz") {
+    } else if file.ends_with(".tar.gz")
+        || file.ends_with(".zip")
+        || file.ends_with(".tar.bz2")
+        || file.ends_with(".tgz")
+    {
         Source::Sdist
     } else {
         Source::Unknown
@@ -497,7 +546,9 @@ pub fn classify(file: &str) -> Source {
 
 /// The line saying the disk is full (ENOSPC), if pip's output has one.
 pub fn disk_full(log: &str) -> Option<String> {
-    log.lines().find(|l| l.contains("No space left on device") || l.contains("[Errno 28]")).map(|l| l.trim().to_string())
+    log.lines()
+        .find(|l| l.contains("No space left on device") || l.contains("[Errno 28]"))
+        .map(|l| l.trim().to_string())
 }
 
 /// The most telling line of a failed pip run. A TLS failure is named as such: pip itself ends
@@ -540,7 +591,10 @@ mod tests {
     #[test]
     fn classifies_wheels_and_sdists() {
         assert_eq!(classify("numpy-2.3.5-cp313-cp313-musllinux_1_2_x86_64.whl"), Source::Musllinux);
-        assert_eq!(classify("numpy-2.3.5-cp313-cp313-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"), Source::Manylinux);
+        assert_eq!(
+            classify("numpy-2.3.5-cp313-cp313-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"),
+            Source::Manylinux
+        );
         assert_eq!(classify("six-1.17.0-py2.py3-none-any.whl"), Source::Pure);
         assert_eq!(classify("foo-1.0-cp313-cp313-linux_x86_64.whl"), Source::OtherWheel);
         assert_eq!(classify("scikit_learn-1.7.2.tar.gz"), Source::Sdist);
@@ -611,7 +665,13 @@ mod tests {
         let log = "Ignoring six: markers 'sys_platform == \"win32\"' don't match your environment\n";
         assert!(not_applicable(&reqs, &[], log).unwrap().contains("Ignoring six: markers"));
         // Installed, or nothing said about markers (pip had it already): applicable.
-        let six = Distribution { name: "six".into(), version: "1.17.0".into(), source: Source::Pure, file: String::new(), requested: true };
+        let six = Distribution {
+            name: "six".into(),
+            version: "1.17.0".into(),
+            source: Source::Pure,
+            file: String::new(),
+            requested: true,
+        };
         assert!(not_applicable(&reqs, &[six], log).is_none());
         assert!(not_applicable(&reqs, &[], "Requirement already satisfied: six\n").is_none());
     }

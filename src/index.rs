@@ -66,8 +66,14 @@ struct FileEntry {
 impl IndexClient {
     /// `ca_bundle`: the only CAs trusted (as pip with `PIP_CERT`); without one, the host's
     /// bundle (`SSL_CERT_FILE`, else /etc/ssl/certs/ca-certificates.crt), else Mozilla's roots.
-    pub fn new(index_url: Option<&str>, ca_bundle: Option<&Path>, extra_hosts: &[String]) -> Result<IndexClient, String> {
-        let host_bundle = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from).unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
+    pub fn new(
+        index_url: Option<&str>,
+        ca_bundle: Option<&Path>,
+        extra_hosts: &[String],
+    ) -> Result<IndexClient, String> {
+        let host_bundle = std::env::var_os("SSL_CERT_FILE")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
         let bundle = ca_bundle.map(Path::to_path_buf).or_else(|| host_bundle.is_file().then_some(host_bundle));
         let roots = match &bundle {
             Some(p) => {
@@ -86,9 +92,21 @@ impl IndexClient {
             None => ureq::tls::RootCerts::WebPki,
         };
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
-        let config = ureq::Agent::config_builder().tls_config(tls).timeout_global(Some(Duration::from_secs(30))).http_status_as_error(false).build();
-        let map = extra_hosts.iter().filter_map(|h| h.split_once(':')).filter_map(|(n, a)| a.parse().ok().map(|ip| (n.to_string(), ip))).collect();
-        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), Hosts { map, default: DefaultResolver::default() });
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build();
+        let map = extra_hosts
+            .iter()
+            .filter_map(|h| h.split_once(':'))
+            .filter_map(|(n, a)| a.parse().ok().map(|ip| (n.to_string(), ip)))
+            .collect();
+        let agent = ureq::Agent::with_parts(
+            config,
+            DefaultConnector::new(),
+            Hosts { map, default: DefaultResolver::default() },
+        );
         let mut base = index_url.unwrap_or(DEFAULT_INDEX).to_string();
         if !base.ends_with('/') {
             base.push('/');
@@ -117,7 +135,8 @@ impl IndexClient {
         if status != 200 {
             return Err(format!("GET {url}: HTTP {status}"));
         }
-        let body = resp.body_mut().with_config().limit(64 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))?;
+        let body =
+            resp.body_mut().with_config().limit(64 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))?;
         state_of(&body).map_err(|e| format!("GET {url}: {e}"))
     }
 }

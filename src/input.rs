@@ -24,7 +24,10 @@ pub enum InputError {
     /// Larger than the cap (bytes).
     TooLarge(u64),
     /// Not UTF-8: the 1-based line and column of the first bad byte.
-    NotUtf8 { line: usize, column: usize },
+    NotUtf8 {
+        line: usize,
+        column: usize,
+    },
     /// A directory, not a file.
     Directory,
 }
@@ -44,7 +47,9 @@ impl std::fmt::Display for InputError {
         match self {
             InputError::Io(e) => write!(f, "{e}"),
             InputError::TooLarge(cap) => write!(f, "larger than the limit of {}", size(*cap)),
-            InputError::NotUtf8 { line, column } => write!(f, "not UTF-8 text (first bad byte at line {line}, column {column})"),
+            InputError::NotUtf8 { line, column } => {
+                write!(f, "not UTF-8 text (first bad byte at line {line}, column {column})")
+            }
             InputError::Directory => write!(f, "a directory, not a file"),
         }
     }

@@ -61,7 +61,12 @@ impl Lease {
         // Locked under a private name, then renamed: the lease appears already held, so a
         // concurrent `clean` never sees (and sweeps) it unlocked.
         let tmp = d.join(format!("{run_id}.lock.new"));
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o644).custom_flags(libc::O_NOFOLLOW).open(&tmp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
         if !try_lock(&file)? {
             return Err(std::io::Error::other(format!("{} is locked by another process", tmp.display())));
         }

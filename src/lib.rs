@@ -2,25 +2,25 @@
 //! instead of a glibc one. See README.md for the user's view and `docs` in each module for the
 //! pieces.
 
-pub mod cli;
-pub mod error;
-pub(crate) mod input;
-pub(crate) mod lease;
-pub(crate) mod results;
-pub(crate) mod scenario;
-pub mod kinds;
-pub mod matrix;
-pub(crate) mod engine;
-pub mod report;
-pub(crate) mod settings;
-pub(crate) mod plan;
 pub(crate) mod build;
 pub(crate) mod cache;
-pub(crate) mod index;
-pub(crate) mod probe;
-pub(crate) mod compare;
-pub(crate) mod progress;
+pub mod cli;
 pub(crate) mod commands;
+pub(crate) mod compare;
+pub(crate) mod engine;
+pub mod error;
+pub(crate) mod index;
+pub(crate) mod input;
+pub mod kinds;
+pub(crate) mod lease;
+pub mod matrix;
+pub(crate) mod plan;
+pub(crate) mod probe;
+pub(crate) mod progress;
+pub mod report;
+pub(crate) mod results;
+pub(crate) mod scenario;
+pub(crate) mod settings;
 pub(crate) mod signals;
 
 pub use commands::execute;

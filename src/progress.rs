@@ -14,9 +14,18 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub enum Event {
     /// The number of units of work (jobs, profiles) planned.
     Planned(u64),
-    Started { id: String, what: String },
-    Phase { id: String, what: String },
-    Finished { id: String, summary: String },
+    Started {
+        id: String,
+        what: String,
+    },
+    Phase {
+        id: String,
+        what: String,
+    },
+    Finished {
+        id: String,
+        summary: String,
+    },
 }
 
 pub struct Progress {
@@ -58,7 +67,10 @@ impl Progress {
             Event::Planned(n) => i.overall.inc_length(n),
             Event::Started { id, what } => {
                 let bar = i.multi.insert_before(&i.overall, ProgressBar::new_spinner());
-                bar.set_style(ProgressStyle::with_template("  {spinner} {prefix:.bold} {msg} {elapsed:.dim}").expect("spinner template"));
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix:.bold} {msg} {elapsed:.dim}")
+                        .expect("spinner template"),
+                );
                 bar.set_prefix(id.clone());
                 bar.set_message(what);
                 bar.enable_steady_tick(Duration::from_millis(120));

@@ -14,7 +14,8 @@ use std::path::Path;
 /// Creates `<dir>/logs`; refuses a `logs` that is a symlink or not a directory.
 pub fn prepare(dir: &Path) -> Result<(), String> {
     let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create the results directory {}: {e}", logs.display()))?;
+    std::fs::create_dir_all(&logs)
+        .map_err(|e| format!("cannot create the results directory {}: {e}", logs.display()))?;
     match std::fs::symlink_metadata(&logs) {
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(format!("{} is a symlink, not a directory: refusing to write logs through it", logs.display())),

@@ -45,7 +45,10 @@ impl Output {
     /// that names a directory: both are usage errors, not failures found after the run.
     pub fn check(&self) -> Result<()> {
         if let Some(kind) = not_a_dir(&self.results_dir) {
-            return Err(Error::Usage(format!("--results-dir {} is {kind}, not a directory", self.results_dir.display())));
+            return Err(Error::Usage(format!(
+                "--results-dir {} is {kind}, not a directory",
+                self.results_dir.display()
+            )));
         }
         if let Some(o) = &self.output {
             if o.is_dir() {
@@ -99,7 +102,8 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     }
     if let Some(ca) = &m.policy.ca_bundle {
         // A bundle that cannot be read is a configuration error (exit 2), like a missing one.
-        let abs = std::fs::canonicalize(ca).map_err(|e| Error::Usage(format!("cannot resolve the CA bundle {}: {e}", ca.display())))?;
+        let abs = std::fs::canonicalize(ca)
+            .map_err(|e| Error::Usage(format!("cannot resolve the CA bundle {}: {e}", ca.display())))?;
         let text = crate::input::read_text(&abs, crate::input::MAX_DATA)
             .map_err(|e| Error::Usage(format!("cannot read the CA bundle {}: {e}", abs.display())))?;
         if !text.contains("-----BEGIN CERTIFICATE-----") {
@@ -154,7 +158,10 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         matrix.dependencies.retain(|d| a.only.contains(&d.name));
     }
     if matrix.dependencies.is_empty() {
-        return Err(Error::Usage(format!("the matrix {} names no dependency: add [[dependency]] tables", a.matrix.matrix.display())));
+        return Err(Error::Usage(format!(
+            "the matrix {} names no dependency: add [[dependency]] tables",
+            a.matrix.matrix.display()
+        )));
     }
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     Ok(RunSettings {
@@ -178,7 +185,11 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     // Each requirement with where it came from (`file:line`), for errors that come later.
     let mut reqs: Vec<(Requirement, Option<String>)> = Vec::new();
     for r in &a.requirements {
-        reqs.push((Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r))))?, None));
+        reqs.push((
+            Requirement::parse(r)
+                .map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r))))?,
+            None,
+        ));
     }
     if let Some(f) = &a.requirements_file {
         let text = crate::input::read_text(f, crate::input::MAX_TEXT).map_err(|e| {
@@ -215,7 +226,8 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         // Given on the command line, so it may live anywhere; but it is capped like any input.
         Some(p) if reqs.len() == 1 => Some((
             p.clone(),
-            crate::input::read_text(p, crate::input::MAX_SCRIPT).map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
+            crate::input::read_text(p, crate::input::MAX_SCRIPT)
+                .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
         )),
         Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement".into())),
     };

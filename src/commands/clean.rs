@@ -92,7 +92,17 @@ mod tests {
     fn run_ids_have_the_generated_shape() {
         assert!(super::is_run_id(&super::new_run_id()));
         assert!(super::is_run_id("1764576000-1a2b3c4d"));
-        for bad in ["", "x", "1764576000", "1764576000-1A2B3C4D", "1764576000-1a2b3c4", "-1a2b3c4d", "1764576000-1a2b3c4d-x", "a-1a2b3c4d", "1764576000-1a2b3c4d\n"] {
+        for bad in [
+            "",
+            "x",
+            "1764576000",
+            "1764576000-1A2B3C4D",
+            "1764576000-1a2b3c4",
+            "-1a2b3c4d",
+            "1764576000-1a2b3c4d-x",
+            "a-1a2b3c4d",
+            "1764576000-1a2b3c4d\n",
+        ] {
             assert!(!super::is_run_id(bad), "accepted {bad:?}");
         }
     }

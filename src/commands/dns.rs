@@ -7,18 +7,27 @@ use std::time::Duration;
 
 use super::bases;
 use super::emit;
-use crate::matrix::Diagnostic;
-use crate::scenario;
 use crate::cli::{DnsArgs, Format, QueryType};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
 use crate::kinds::FindingKind;
+use crate::matrix::Diagnostic;
+use crate::scenario;
 
 /// Reads a zone or scenario file (capped, UTF-8), parses it and checks it with `check`: every
 /// problem comes back as `file:line:column: message`.
-fn read_checked(path: &Path, what: &str, check: impl FnOnce(&mut scenario::Problems, &serde_json::Value)) -> Result<serde_json::Value> {
+fn read_checked(
+    path: &Path,
+    what: &str,
+    check: impl FnOnce(&mut scenario::Problems, &serde_json::Value),
+) -> Result<serde_json::Value> {
     let text = crate::input::read_text(path, crate::input::MAX_DATA).map_err(|e| {
         let (line, column) = e.position();
-        Error::Config(vec![Diagnostic { file: path.to_path_buf(), line, column, message: format!("cannot read the {what}: {e}") }])
+        Error::Config(vec![Diagnostic {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: format!("cannot read the {what}: {e}"),
+        }])
     })?;
     let value = scenario::parse(path, &text).map_err(|d| Error::Config(vec![d]))?;
     let mut problems = scenario::Problems::default();
@@ -36,7 +45,9 @@ pub fn parse_fault(s: &str) -> std::result::Result<serde_json::Value, String> {
     for part in s.split(',').filter(|p| !p.trim().is_empty()) {
         let (k, v) = part.split_once('=').ok_or_else(|| format!("--fault `{s}`: `{part}` is not key=value"))?;
         let (k, v) = (k.trim(), v.trim());
-        if !["server", "name", "type", "transport", "nth", "action", "ms", "then", "keep", "rcode", "window_ms"].contains(&k) {
+        if !["server", "name", "type", "transport", "nth", "action", "ms", "then", "keep", "rcode", "window_ms"]
+            .contains(&k)
+        {
             return Err(format!("--fault `{s}`: unknown key `{k}` (server, name, type, transport, nth, action, ms, then, keep, rcode, window_ms)"));
         }
         let value = if let Ok(n) = v.parse::<i64>() {
@@ -66,7 +77,10 @@ pub fn parse_fault(s: &str) -> std::result::Result<serde_json::Value, String> {
 /// The name given to getaddrinfo: one line, not absurdly long.
 fn check_name_arg(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 1024 || name.chars().any(char::is_control) {
-        return Err(Error::Usage(format!("--name `{}` must be one line of 1 to 1024 characters", crate::input::shown(name))));
+        return Err(Error::Usage(format!(
+            "--name `{}` must be one line of 1 to 1024 characters",
+            crate::input::shown(name)
+        )));
     }
     Ok(())
 }
@@ -79,8 +93,13 @@ fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
     let mut sc = match &a.scenario {
         Some(p) => read_checked(p, "scenario", |problems, v| scenario::check_scenario(problems, v, a.name.is_some()))?,
         None => {
-            let resolv = a.resolv_conf.as_ref().ok_or_else(|| Error::Usage("dns needs --scenario FILE, or --resolv-conf FILE with --zone FILE and --name NAME".into()))?;
-            let zone_path = a.zone.as_ref().ok_or_else(|| Error::Usage("dns needs --zone FILE (records and faults, JSON; see README)".into()))?;
+            let resolv = a.resolv_conf.as_ref().ok_or_else(|| {
+                Error::Usage("dns needs --scenario FILE, or --resolv-conf FILE with --zone FILE and --name NAME".into())
+            })?;
+            let zone_path = a
+                .zone
+                .as_ref()
+                .ok_or_else(|| Error::Usage("dns needs --zone FILE (records and faults, JSON; see README)".into()))?;
             let resolv_conf = crate::input::read_text(resolv, crate::input::MAX_TEXT).map_err(|e| {
                 let (line, column) = e.position();
                 Error::Usage(format!("{}:{line}:{column}: cannot read the resolv.conf: {e}", resolv.display()))
@@ -134,7 +153,15 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
             let engine = engine.clone();
             let scenario_bytes = &scenario_bytes;
             runs.push(async move {
-                crate::probe::sections::resolver_scenario(&engine, &base.name, &image, &base.python, scenario_bytes, Duration::from_secs(timeout_s + 60)).await
+                crate::probe::sections::resolver_scenario(
+                    &engine,
+                    &base.name,
+                    &image,
+                    &base.python,
+                    scenario_bytes,
+                    Duration::from_secs(timeout_s + 60),
+                )
+                .await
             });
         }
         // Every base at once: a slow scenario takes its time once, not once per base.
@@ -148,10 +175,23 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     for (b, s) in report.bases.iter_mut().zip(&report.resolver) {
         b.libc = s.libc.clone();
     }
-    let required: std::collections::BTreeMap<String, bool> = matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
+    let required: std::collections::BTreeMap<String, bool> =
+        matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
     let policy = &matrix.policy;
-    report.findings = crate::compare::section_findings("<resolver>", FindingKind::Resolver, &report.resolver, policy, &required, super::pipeline::normalise_resolver);
-    report.findings.extend(crate::compare::incomplete_section_findings("<resolver>", &report.resolver, policy, &required));
+    report.findings = crate::compare::section_findings(
+        "<resolver>",
+        FindingKind::Resolver,
+        &report.resolver,
+        policy,
+        &required,
+        super::pipeline::normalise_resolver,
+    );
+    report.findings.extend(crate::compare::incomplete_section_findings(
+        "<resolver>",
+        &report.resolver,
+        policy,
+        &required,
+    ));
     // A base that produced no scenario record observed nothing: the bases cannot be compared,
     // and "no difference" would be a verdict better than the evidence.
     let silent: Vec<String> = report
@@ -161,7 +201,10 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
         .map(|s| s.base.clone())
         .collect();
     for b in &silent {
-        report.errors.push(format!("{b}: the DNS lab observed nothing (no scenario record): {}", report.resolver.iter().find(|s| &s.base == b).map(|s| s.completion.describe()).unwrap_or_default()));
+        report.errors.push(format!(
+            "{b}: the DNS lab observed nothing (no scenario record): {}",
+            report.resolver.iter().find(|s| &s.base == b).map(|s| s.completion.describe()).unwrap_or_default()
+        ));
     }
     report.normalise();
     let mut outcome = crate::compare::run_outcome(&report);
@@ -199,7 +242,10 @@ mod tests {
 
     #[test]
     fn faults_parse_from_the_command_line() {
-        assert_eq!(parse_fault("type=AAAA,action=drop").unwrap(), serde_json::json!({"type": "AAAA", "action": "drop"}));
+        assert_eq!(
+            parse_fault("type=AAAA,action=drop").unwrap(),
+            serde_json::json!({"type": "AAAA", "action": "drop"})
+        );
         assert_eq!(
             parse_fault("server=127.0.0.1,action=delay,ms=500,then=answer").unwrap(),
             serde_json::json!({"server": "127.0.0.1", "action": "delay", "ms": 500, "then": "answer"})

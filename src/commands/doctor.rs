@@ -46,7 +46,14 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
             Ok(r) => r,
             Err(e) => {
                 problems.push(format!("base {}: {e}", base.name));
-                t.add_row(vec![base.name.clone(), base.image.clone(), "FAILED".into(), "-".into(), "-".into(), "-".into()]);
+                t.add_row(vec![
+                    base.name.clone(),
+                    base.image.clone(),
+                    "FAILED".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]);
                 continue;
             }
         };
@@ -69,7 +76,16 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
                 "?".into()
             }
         };
-        let index = match index_reachable(&engine, &resolved.record.image_id, &base.python, matrix.policy.ca_bundle.as_deref(), matrix.policy.index_url.as_deref(), &matrix.policy.extra_hosts).await {
+        let index = match index_reachable(
+            &engine,
+            &resolved.record.image_id,
+            &base.python,
+            matrix.policy.ca_bundle.as_deref(),
+            matrix.policy.index_url.as_deref(),
+            &matrix.policy.extra_hosts,
+        )
+        .await
+        {
             Ok(()) => "reachable".to_string(),
             Err(e) => {
                 problems.push(format!("base {}: the package index is not reachable from a container: {e}", base.name));
@@ -85,7 +101,11 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
             base.name.clone(),
             base.image.clone(),
             pull,
-            resolved.record.digest.clone().unwrap_or_else(|| format!("(no registry digest) {}", resolved.record.image_id)),
+            resolved
+                .record
+                .digest
+                .clone()
+                .unwrap_or_else(|| format!("(no registry digest) {}", resolved.record.image_id)),
             libc,
             index,
         ]);
@@ -118,7 +138,15 @@ async fn index_reachable(
 ) -> std::result::Result<(), String> {
     let mut spec = RunSpec::new(
         image,
-        vec![python.into(), "-m".into(), "pip".into(), "index".into(), "versions".into(), "pip".into(), "--disable-pip-version-check".into()],
+        vec![
+            python.into(),
+            "-m".into(),
+            "pip".into(),
+            "index".into(),
+            "versions".into(),
+            "pip".into(),
+            "--disable-pip-version-check".into(),
+        ],
         "doctor",
     );
     spec.sandbox = Sandbox::build();

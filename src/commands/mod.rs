@@ -26,7 +26,8 @@ pub fn execute(cli: Cli) -> i32 {
         _ => "muslcheck=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -104,7 +105,10 @@ pub(crate) async fn begin(
 
 /// Runs a command's engine work racing SIGINT/SIGTERM, and removes the run's containers
 /// whichever comes first.
-pub(crate) async fn guarded<T>(engine: &crate::engine::Engine, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+pub(crate) async fn guarded<T>(
+    engine: &crate::engine::Engine,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let outcome = tokio::select! {
         r = work => r,
         sig = crate::signals::interrupted() => Err(Error::Interrupted(sig)),

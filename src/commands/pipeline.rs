@@ -106,7 +106,8 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
 /// Compares what was observed, decides once, and closes the report.
 fn finish(r: &mut RunReport, s: &RunSettings) {
     let policy = &s.matrix.policy;
-    let required: std::collections::BTreeMap<String, bool> = s.matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
+    let required: std::collections::BTreeMap<String, bool> =
+        s.matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
     r.findings.clear();
     r.verdicts.clear();
     // A base that could not be prepared is one finding, not one per dependency.
@@ -125,7 +126,10 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
             .filter_map(|b| {
                 let id = plan::job_id(&dep.name, &b.name);
                 // A job the harness could not do observed nothing: it gets no verdict.
-                r.jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError).map(|job| BaseResult { job, required: b.required })
+                r.jobs
+                    .iter()
+                    .find(|j| j.id == id && j.outcome != BuildOutcome::InfraError)
+                    .map(|job| BaseResult { job, required: b.required })
             })
             .collect();
         let findings = compare::dependency_findings(dep, policy, &results);
@@ -133,10 +137,24 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
         let verdicts = compare::verdicts(dep, policy, &results, &r.findings);
         r.verdicts.extend(verdicts);
     }
-    r.findings.extend(compare::section_findings("<profile>", FindingKind::Behaviour, &r.profile, policy, &required, normalise_profile));
+    r.findings.extend(compare::section_findings(
+        "<profile>",
+        FindingKind::Behaviour,
+        &r.profile,
+        policy,
+        &required,
+        normalise_profile,
+    ));
     r.findings.extend(compare::incomplete_section_findings("<profile>", &r.profile, policy, &required));
     r.findings.extend(compare::dependency_depth_findings(&r.jobs, &r.profile, policy, &required));
-    r.findings.extend(compare::section_findings("<resolver>", FindingKind::Resolver, &r.resolver, policy, &required, normalise_resolver));
+    r.findings.extend(compare::section_findings(
+        "<resolver>",
+        FindingKind::Resolver,
+        &r.resolver,
+        policy,
+        &required,
+        normalise_resolver,
+    ));
     r.findings.extend(compare::incomplete_section_findings("<resolver>", &r.resolver, policy, &required));
     let infra = r.jobs.iter().any(|j| j.outcome == BuildOutcome::InfraError);
     r.partial = infra || !r.not_run.is_empty();
@@ -179,9 +197,12 @@ pub(crate) fn normalise_resolver(check: &str, v: &serde_json::Value) -> serde_js
 
 fn strip_keys(v: &serde_json::Value, keys: &[&str]) -> serde_json::Value {
     match v {
-        serde_json::Value::Object(m) => {
-            serde_json::Value::Object(m.iter().filter(|(k, _)| !keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), strip_keys(v, keys))).collect())
-        }
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.iter()
+                .filter(|(k, _)| !keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), strip_keys(v, keys)))
+                .collect(),
+        ),
         serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| strip_keys(x, keys)).collect()),
         other => other.clone(),
     }
@@ -194,11 +215,19 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     let bases_started = Instant::now();
     for base in &s.matrix.bases {
         let id = format!("base {}", base.name);
-        progress.event(Event::Started { id: id.clone(), what: format!("pulling {}, observing its libc, preparing its venv layer", base.image) });
-        let bases::Prepared { record, prep } = bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache).await?;
+        progress.event(Event::Started {
+            id: id.clone(),
+            what: format!("pulling {}, observing its libc, preparing its venv layer", base.image),
+        });
+        let bases::Prepared { record, prep } =
+            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache).await?;
         progress.event(Event::Finished {
             id,
-            summary: format!("{} {}", record.digest.as_deref().unwrap_or(&record.image_id), record.libc.as_ref().map(|l| l.to_string()).unwrap_or_default()),
+            summary: format!(
+                "{} {}",
+                record.digest.as_deref().unwrap_or(&record.image_id),
+                record.libc.as_ref().map(|l| l.to_string()).unwrap_or_default()
+            ),
         });
         preps.insert(base.name.clone(), prep);
         state.update(|r| r.bases.push(record));
@@ -224,7 +253,11 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     let preps = &preps;
     // The index builds use, asked from here whether cached resolutions still hold.
     let policy = &s.matrix.policy;
-    let index = match crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts) {
+    let index = match crate::index::IndexClient::new(
+        policy.index_url.as_deref(),
+        policy.ca_bundle.as_deref(),
+        &policy.extra_hosts,
+    ) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
             tracing::warn!("cached jobs are reused without asking the index: {e}");
@@ -235,7 +268,10 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     let mut stream = futures_util::stream::iter(units)
         .map(|u| async move {
             match u {
-                Unit::Job(job) => run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), index, progress).await,
+                Unit::Job(job) => {
+                    run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), index, progress)
+                        .await
+                }
                 Unit::Profile(base) => run_section(engine, s, state, &base, progress, false).await,
                 Unit::Resolver(base) => run_section(engine, s, state, &base, progress, true).await,
             }
@@ -253,20 +289,49 @@ enum Unit {
     Resolver(Base),
 }
 
-async fn run_section(engine: &Engine, s: &RunSettings, state: &State, base: &Base, progress: &Progress, dns: bool) -> Result<()> {
+async fn run_section(
+    engine: &Engine,
+    s: &RunSettings,
+    state: &State,
+    base: &Base,
+    progress: &Progress,
+    dns: bool,
+) -> Result<()> {
     let id = format!("{} {}", if dns { "resolver" } else { "profile" }, base.name);
     progress.event(Event::Started { id: id.clone(), what: "probing".into() });
     let started = Instant::now();
-    let image = state.report.lock().expect("report").bases.iter().find(|b| b.name == base.name).map(|b| b.image_id.clone()).unwrap_or_default();
+    let image = state
+        .report
+        .lock()
+        .expect("report")
+        .bases
+        .iter()
+        .find(|b| b.name == base.name)
+        .map(|b| b.image_id.clone())
+        .unwrap_or_default();
     let (kind, program) = if dns { ("resolver", programs::DNS) } else { ("profile", programs::PROFILE) };
     let key = cache::key(&[&image, &cache::digest(&programs::program(program)), &base.python, "{}"]);
-    let cached = if s.no_cache { None } else { cache::get::<crate::report::model::ProbeSection>(s.observations.as_deref(), kind, &key) };
+    let cached = if s.no_cache {
+        None
+    } else {
+        cache::get::<crate::report::model::ProbeSection>(s.observations.as_deref(), kind, &key)
+    };
     let result = match cached {
         Some(mut section) => {
             section.cached = true;
             Ok(section)
         }
-        None if dns => sections::resolver(engine, &base.name, &image, &base.python, serde_json::json!({}), std::time::Duration::from_secs(600)).await,
+        None if dns => {
+            sections::resolver(
+                engine,
+                &base.name,
+                &image,
+                &base.python,
+                serde_json::json!({}),
+                std::time::Duration::from_secs(600),
+            )
+            .await
+        }
         None => sections::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await,
     };
     match result {
@@ -275,7 +340,10 @@ async fn run_section(engine: &Engine, s: &RunSettings, state: &State, base: &Bas
                 cache::put(s.observations.as_deref(), kind, &key, &section);
             }
             let secs = if section.cached { 0.0 } else { started.elapsed().as_secs_f64() };
-            progress.event(Event::Finished { id, summary: format!("{} checks{}", section.checks.len(), if section.cached { " (cached)" } else { "" }) });
+            progress.event(Event::Finished {
+                id,
+                summary: format!("{} checks{}", section.checks.len(), if section.cached { " (cached)" } else { "" }),
+            });
             state.update(|r| {
                 if dns {
                     r.timings.resolver += secs;
@@ -375,7 +443,8 @@ async fn run_job(
             let info = engine.image(img).await?;
             let size = info.as_ref().map(|i| i.size);
             image_id = info.map(|i| i.id).unwrap_or_default();
-            let base_size = state.report.lock().expect("report").bases.iter().find(|b| b.name == job.base.name).map(|b| b.size);
+            let base_size =
+                state.report.lock().expect("report").bases.iter().find(|b| b.name == job.base.name).map(|b| b.size);
             record.image_size = size;
             record.size_over_base = size.zip(base_size).map(|(a, b)| a - b);
         }
@@ -397,7 +466,11 @@ async fn run_job(
                 &s.matrix.policy.probe_timeout.as_secs().to_string(),
                 if s.profile { "crash-depth" } else { "" },
             ]);
-            let cached = if s.no_cache || image_id.is_empty() { None } else { cache::get::<CachedProbe>(s.observations.as_deref(), "wheels", &key) };
+            let cached = if s.no_cache || image_id.is_empty() {
+                None
+            } else {
+                cache::get::<CachedProbe>(s.observations.as_deref(), "wheels", &key)
+            };
             if let Some(c) = cached {
                 record.probe = Some(c.probe);
                 record.crash_depth = c.crash_depth;
@@ -427,8 +500,10 @@ async fn run_job(
                     let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
                     if !modules.is_empty() {
                         progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
-                        let config = serde_json::json!({"only": [probe::checks::CRASH_DEPTH_JSON_THREAD], "preimport": modules});
-                        let section = sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
+                        let config =
+                            serde_json::json!({"only": [probe::checks::CRASH_DEPTH_JSON_THREAD], "preimport": modules});
+                        let section =
+                            sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
                         depth_complete = section.completion.is_complete();
                         record.crash_depth = section.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD).cloned();
                     }
@@ -466,11 +541,24 @@ async fn run_job(
             "installed in {:.0} s{}{}",
             started.elapsed().as_secs_f64(),
             if record.cached { " (cached)" } else { "" },
-            record.probe.as_ref().map(|p| format!(", imports {}/{} ok", p.imports.values().filter(|o| o.is_ok()).count(), p.imports.len())).unwrap_or_default()
+            record
+                .probe
+                .as_ref()
+                .map(|p| format!(
+                    ", imports {}/{} ok",
+                    p.imports.values().filter(|o| o.is_ok()).count(),
+                    p.imports.len()
+                ))
+                .unwrap_or_default()
         ),
-        o => format!("{}: {}", serde_json::to_value(o).unwrap().as_str().unwrap_or(""), record.error.as_deref().unwrap_or("").lines().next().unwrap_or("")),
+        o => format!(
+            "{}: {}",
+            serde_json::to_value(o).unwrap().as_str().unwrap_or(""),
+            record.error.as_deref().unwrap_or("").lines().next().unwrap_or("")
+        ),
     };
-    let infra = (record.outcome == BuildOutcome::InfraError).then(|| format!("{id}: {}", record.error.as_deref().unwrap_or("infrastructure error")));
+    let infra = (record.outcome == BuildOutcome::InfraError)
+        .then(|| format!("{id}: {}", record.error.as_deref().unwrap_or("infrastructure error")));
     state.update(|r| {
         if !record.cached {
             r.timings.build += record.build_secs;

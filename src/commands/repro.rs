@@ -3,8 +3,8 @@
 //! crash rate, digests of the output with an excerpt, and the duration. Exit 1 when the bases'
 //! outcomes differ.
 
-use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{bases, emit};
 use crate::build::{self, BuildInputs, VENV_PYTHON};
@@ -15,7 +15,8 @@ use crate::matrix::Requirement;
 use crate::report::model::{BuildOutcome, ReproRecord, ReproRun};
 
 pub async fn run(a: &ReproArgs) -> Result<i32> {
-    let script = crate::input::read_text(&a.script, crate::input::MAX_SCRIPT).map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
+    let script = crate::input::read_text(&a.script, crate::input::MAX_SCRIPT)
+        .map_err(|e| Error::Usage(format!("cannot read the reproducer {}: {e}", a.script.display())))?;
     if a.runs == 0 || a.runs > 1000 {
         return Err(Error::Usage(format!("--runs must be between 1 and 1000, not {}", a.runs)));
     }
@@ -23,15 +24,22 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     let reqs = a
         .requirements
         .iter()
-        .map(|r| Requirement::parse(r).map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r)))))
+        .map(|r| {
+            Requirement::parse(r)
+                .map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r))))
+        })
         .collect::<Result<Vec<_>>>()?;
     let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
     let pip_cache = crate::settings::pip_cache_dir();
     let policy = &matrix.policy;
-    let index = crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts).ok().map(std::sync::Arc::new);
+    let index =
+        crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts)
+            .ok()
+            .map(std::sync::Arc::new);
     let work = async {
         for base in &matrix.bases {
-            let bases::Prepared { record: rec, prep } = bases::prepare(&engine, base, matrix.policy.build_timeout, false).await?;
+            let bases::Prepared { record: rec, prep } =
+                bases::prepare(&engine, base, matrix.policy.build_timeout, false).await?;
             // A base that cannot be prepared, or requirements that do not install there, are
             // outcomes of that base (exit 1 with the reason), not failures of the harness.
             let prep = match prep {
@@ -111,7 +119,13 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
 }
 
 fn not_installed(base: &str, why: String) -> ReproRecord {
-    ReproRecord { base: base.to_string(), runs: vec![], crash_rate: 0.0, outcomes: BTreeMap::from([("not installed".to_string(), 1)]), install_error: Some(why) }
+    ReproRecord {
+        base: base.to_string(),
+        runs: vec![],
+        crash_rate: 0.0,
+        outcomes: BTreeMap::from([("not installed".to_string(), 1)]),
+        install_error: Some(why),
+    }
 }
 
 fn sha(s: &str) -> String {
@@ -165,5 +179,11 @@ fn summarise(base: &str, runs: Vec<ReproRun>) -> ReproRecord {
         *outcomes.entry(r.outcome.clone()).or_insert(0u32) += 1;
     }
     let crashes = runs.iter().filter(|r| r.signal.is_some()).count();
-    ReproRecord { base: base.to_string(), crash_rate: crashes as f64 / runs.len().max(1) as f64, outcomes, runs, install_error: None }
+    ReproRecord {
+        base: base.to_string(),
+        crash_rate: crashes as f64 / runs.len().max(1) as f64,
+        outcomes,
+        runs,
+        install_error: None,
+    }
 }

@@ -73,7 +73,10 @@ pub fn explain(libc: Option<&Libc>, probe: &WheelProbe, dist: &str) -> Vec<Strin
     };
     for f in &files {
         for m in &f.missing_needed {
-            out.push(format!("{} needs {m}, which this base's loader does not find (asked with --list, by its own search path)", f.path));
+            out.push(format!(
+                "{} needs {m}, which this base's loader does not find (asked with --list, by its own search path)",
+                f.path
+            ));
         }
         if f.relr {
             for s in LOADER_SUPPORT.iter().filter(|s| s.feature == "DT_RELR" && s.libc == family) {
@@ -89,7 +92,10 @@ pub fn explain(libc: Option<&Libc>, probe: &WheelProbe, dist: &str) -> Vec<Strin
             if let (Some(newest), Some(v)) = (f.glibc_symbol_versions.last(), observed) {
                 let needed = newest.trim_start_matches("GLIBC_");
                 if older(v, needed) {
-                    out.push(format!("{} needs {newest}; this base has glibc {v}, whose symbols go up to its own version", f.path));
+                    out.push(format!(
+                        "{} needs {newest}; this base has glibc {v}, whose symbols go up to its own version",
+                        f.path
+                    ));
                 }
             }
         }
@@ -105,7 +111,9 @@ pub fn explain(libc: Option<&Libc>, probe: &WheelProbe, dist: &str) -> Vec<Strin
     for tag in probe.wheel_tags.get(dist).into_iter().flatten() {
         if let (Some((promised, needed)), Some(v)) = (tag_promise(tag), observed) {
             if promised == family && older(v, &needed) {
-                out.push(format!("the wheel's tag {tag} promises {family} {needed} or newer; this base has {family} {v}"));
+                out.push(format!(
+                    "the wheel's tag {tag} promises {family} {needed} or newer; this base has {family} {v}"
+                ));
             }
         }
     }
@@ -114,7 +122,11 @@ pub fn explain(libc: Option<&Libc>, probe: &WheelProbe, dist: &str) -> Vec<Strin
     if out.is_empty() {
         out.push(format!(
             "no explanation found: the native files of {dist} ({}) show nothing this base's loader is known to lack",
-            if files.is_empty() { "none recorded".to_string() } else { files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ") }
+            if files.is_empty() {
+                "none recorded".to_string()
+            } else {
+                files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+            }
         ));
     }
     out

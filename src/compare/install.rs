@@ -69,14 +69,25 @@ pub fn source_build(rs: &[&BaseResult]) -> Vec<Draft> {
     }
     let mut out = vec![];
     for (dist, per_base) in &sources {
-        let sdist: Vec<String> = per_base.iter().filter(|(_, (s, _))| *s == Source::Sdist).map(|(b, _)| b.clone()).collect();
-        let wheel: Vec<String> = per_base.iter().filter(|(_, (s, _))| *s != Source::Sdist).map(|(b, _)| b.clone()).collect();
+        let sdist: Vec<String> =
+            per_base.iter().filter(|(_, (s, _))| *s == Source::Sdist).map(|(b, _)| b.clone()).collect();
+        let wheel: Vec<String> =
+            per_base.iter().filter(|(_, (s, _))| *s != Source::Sdist).map(|(b, _)| b.clone()).collect();
         if !sdist.is_empty() {
-            let evidence = per_base.iter().map(|(b, (s, f))| (b.clone(), format!("{} ({f})", serde_json::to_value(s).unwrap().as_str().unwrap_or("")))).collect();
+            let evidence = per_base
+                .iter()
+                .map(|(b, (s, f))| {
+                    (b.clone(), format!("{} ({f})", serde_json::to_value(s).unwrap().as_str().unwrap_or("")))
+                })
+                .collect();
             let summary = if wheel.is_empty() {
                 format!("{dist} is built from source on every base ({})", sdist.join(", "))
             } else {
-                format!("{dist} is built from source on {} but installed from a wheel on {}", sdist.join(", "), wheel.join(", "))
+                format!(
+                    "{dist} is built from source on {} but installed from a wheel on {}",
+                    sdist.join(", "),
+                    wheel.join(", ")
+                )
             };
             out.push(Draft::new(FindingKind::SourceBuild, dist.clone(), summary, evidence, sdist));
         }
@@ -95,14 +106,18 @@ pub fn version_differs(installed: &[&BaseResult]) -> Vec<Draft> {
     let mut out = vec![];
     for (dist, per_base) in &versions {
         let distinct: BTreeSet<&String> = per_base.values().collect();
-        let missing: Vec<&str> = installed.iter().map(|r| r.job.base.as_str()).filter(|b| !per_base.contains_key(*b)).collect();
+        let missing: Vec<&str> =
+            installed.iter().map(|r| r.job.base.as_str()).filter(|b| !per_base.contains_key(*b)).collect();
         if distinct.len() > 1 || !missing.is_empty() {
             let mut evidence: BTreeMap<String, String> = per_base.clone();
             for m in &missing {
                 evidence.insert(m.to_string(), "not installed".into());
             }
             let all: Vec<String> = evidence.keys().cloned().collect();
-            let summary = format!("{dist} resolves differently: {}", evidence.iter().map(|(b, v)| format!("{b} {v}")).collect::<Vec<_>>().join(", "));
+            let summary = format!(
+                "{dist} resolves differently: {}",
+                evidence.iter().map(|(b, v)| format!("{b} {v}")).collect::<Vec<_>>().join(", ")
+            );
             out.push(Draft::new(FindingKind::VersionDiffers, dist.clone(), summary, evidence, all));
         }
     }

@@ -41,7 +41,13 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    pub fn new(kind: FindingKind, item: impl Into<String>, summary: String, evidence: BTreeMap<String, String>, failing: Vec<String>) -> Draft {
+    pub fn new(
+        kind: FindingKind,
+        item: impl Into<String>,
+        summary: String,
+        evidence: BTreeMap<String, String>,
+        failing: Vec<String>,
+    ) -> Draft {
         Draft { kind, item: item.into(), summary, evidence, failing, explanation: BTreeMap::new() }
     }
 }
@@ -53,10 +59,20 @@ pub fn base_subject(base: &str) -> String {
 
 /// Applies the policy: a finding blocks when its kind is in `policy.blocking`, the matrix does
 /// not accept it for this subject, and its failing side includes a required base.
-pub(crate) fn finalize(subject: &str, d: Draft, policy: &Policy, required: &BTreeMap<String, bool>, known: Option<&KnownDifference>) -> Finding {
+pub(crate) fn finalize(
+    subject: &str,
+    d: Draft,
+    policy: &Policy,
+    required: &BTreeMap<String, bool>,
+    known: Option<&KnownDifference>,
+) -> Finding {
     let known = known.filter(|k| k.kinds.contains(&d.kind)).map(|k| k.reason.clone());
     let involves_required = d.failing.iter().any(|b| required.get(b).copied().unwrap_or(false));
-    let severity = if policy.blocking.contains(&d.kind) && known.is_none() && involves_required { Severity::Blocking } else { Severity::Info };
+    let severity = if policy.blocking.contains(&d.kind) && known.is_none() && involves_required {
+        Severity::Blocking
+    } else {
+        Severity::Info
+    };
     let mut failing = d.failing;
     failing.sort();
     failing.dedup();
@@ -86,7 +102,9 @@ pub(crate) fn first_line(s: &str) -> String {
 pub(crate) fn outcome_text(o: &CheckOutcome) -> String {
     match o {
         CheckOutcome::Error { message } => format!("error: {}", first_line(message)),
-        CheckOutcome::MissingOptional { module, message } => format!("needs {module}, which no installed distribution provides: {}", first_line(message)),
+        CheckOutcome::MissingOptional { module, message } => {
+            format!("needs {module}, which no installed distribution provides: {}", first_line(message))
+        }
         other => other.label(),
     }
 }
@@ -94,7 +112,13 @@ pub(crate) fn outcome_text(o: &CheckOutcome) -> String {
 /// The one finding of a base that could not be prepared: its jobs did not run.
 pub fn prep_failed(base: &str, error: &str, policy: &Policy, required: &BTreeMap<String, bool>) -> Finding {
     let evidence = BTreeMap::from([(base.to_string(), first_line(error))]);
-    let d = Draft::new(FindingKind::PrepFailed, "", format!("base {base} could not be prepared: {}", first_line(error)), evidence, vec![base.to_string()]);
+    let d = Draft::new(
+        FindingKind::PrepFailed,
+        "",
+        format!("base {base} could not be prepared: {}", first_line(error)),
+        evidence,
+        vec![base.to_string()],
+    );
     finalize(&base_subject(base), d, policy, required, None)
 }
 
@@ -103,12 +127,17 @@ pub fn prep_failed(base: &str, error: &str, policy: &Policy, required: &BTreeMap
 /// records say why.
 pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseResult]) -> Vec<Finding> {
     let required: BTreeMap<String, bool> = results.iter().map(|r| (r.job.base.clone(), r.required)).collect();
-    let considered: Vec<&BaseResult> =
-        results.iter().filter(|r| !matches!(r.job.outcome, BuildOutcome::InfraError | BuildOutcome::BaseFailed | BuildOutcome::NotApplicable)).collect();
+    let considered: Vec<&BaseResult> = results
+        .iter()
+        .filter(|r| {
+            !matches!(r.job.outcome, BuildOutcome::InfraError | BuildOutcome::BaseFailed | BuildOutcome::NotApplicable)
+        })
+        .collect();
     if considered.is_empty() {
         return vec![];
     }
-    let installed: Vec<&BaseResult> = considered.iter().copied().filter(|r| r.job.outcome == BuildOutcome::Installed).collect();
+    let installed: Vec<&BaseResult> =
+        considered.iter().copied().filter(|r| r.job.outcome == BuildOutcome::Installed).collect();
     let mut drafts = vec![];
     drafts.extend(install::install_differs(&considered));
     drafts.extend(install::build_timeout(&considered));
@@ -119,7 +148,8 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
     drafts.extend(probe::incomplete(&probed));
     // Per-module rules compare only bases whose probe said everything: a module a cut-short
     // probe did not report is unknown there, not absent.
-    let observed: Vec<&BaseResult> = probed.iter().copied().filter(|r| r.job.probe.as_ref().is_some_and(|p| p.completion.is_complete())).collect();
+    let observed: Vec<&BaseResult> =
+        probed.iter().copied().filter(|r| r.job.probe.as_ref().is_some_and(|p| p.completion.is_complete())).collect();
     drafts.extend(probe::imports(&observed));
     drafts.extend(probe::smoke(&observed));
     drafts.extend(probe::thread_crash(&observed));

@@ -22,9 +22,16 @@ pub fn incomplete(probed: &[&BaseResult]) -> Vec<Draft> {
             continue;
         }
         let base = r.job.base.clone();
-        let kind = if matches!(c, Completion::TimedOut { .. }) { FindingKind::Timeout } else { FindingKind::Incomplete };
+        let kind =
+            if matches!(c, Completion::TimedOut { .. }) { FindingKind::Timeout } else { FindingKind::Incomplete };
         let evidence = BTreeMap::from([(base.clone(), c.describe())]);
-        out.push(Draft::new(kind, "probe", format!("the probe did not finish on {base}: {}", c.describe()), evidence, vec![base]));
+        out.push(Draft::new(
+            kind,
+            "probe",
+            format!("the probe did not finish on {base}: {}", c.describe()),
+            evidence,
+            vec![base],
+        ));
     }
     out
 }
@@ -53,7 +60,8 @@ fn seen(o: Option<&CheckOutcome>) -> Seen {
 
 /// Whether the distribution's top-level modules all import on this base (and it has some).
 fn package_imports(p: &WheelProbe, dist: &str) -> bool {
-    let tops: Vec<&String> = p.top_level.iter().filter(|m| p.module_dist.get(*m).map(String::as_str) == Some(dist)).collect();
+    let tops: Vec<&String> =
+        p.top_level.iter().filter(|m| p.module_dist.get(*m).map(String::as_str) == Some(dist)).collect();
     !tops.is_empty() && tops.iter().all(|m| p.imports.get(*m).is_some_and(|o| o.is_ok()))
 }
 
@@ -92,7 +100,8 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
     };
     for m in modules {
         let per: Vec<(&BaseResult, Seen)> = observed.iter().map(|r| (*r, seen(probe_of(r).imports.get(m)))).collect();
-        let evidence: BTreeMap<String, String> = per.iter().map(|(r, _)| (r.job.base.clone(), describe(r, m))).collect();
+        let evidence: BTreeMap<String, String> =
+            per.iter().map(|(r, _)| (r.job.base.clone(), describe(r, m))).collect();
         let top_level = observed.iter().any(|r| probe_of(r).top_level.contains(m));
         let dist = observed.iter().find_map(|r| probe_of(r).module_dist.get(m).cloned()).unwrap_or_default();
         let ok: Vec<String> = per.iter().filter(|(_, s)| *s == Seen::Ok).map(|(r, _)| r.job.base.clone()).collect();
@@ -105,7 +114,11 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
             // while its package still imports there: the package silently takes its slow path.
             let fallback: Vec<String> = bad
                 .iter()
-                .filter(|(r, s)| !top_level && matches!(s, Seen::Absent | Seen::Failed | Seen::Optional) && package_imports(probe_of(r), &dist))
+                .filter(|(r, s)| {
+                    !top_level
+                        && matches!(s, Seen::Absent | Seen::Failed | Seen::Optional)
+                        && package_imports(probe_of(r), &dist)
+                })
                 .map(|(r, _)| r.job.base.clone())
                 .collect();
             if !fallback.is_empty() {
@@ -113,10 +126,14 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
             }
             // An extension simply not in the tree on a base where its package fails too is
             // covered by the package's own finding.
-            let rest: Vec<&&(&BaseResult, Seen)> =
-                bad.iter().filter(|(r, s)| !fallback.contains(&r.job.base) && (top_level || *s != Seen::Absent)).collect();
-            let crashed: Vec<String> = rest.iter().filter(|(_, s)| *s == Seen::Hard).map(|(r, _)| r.job.base.clone()).collect();
-            let other: Vec<String> = rest.iter().filter(|(_, s)| *s != Seen::Hard).map(|(r, _)| r.job.base.clone()).collect();
+            let rest: Vec<&&(&BaseResult, Seen)> = bad
+                .iter()
+                .filter(|(r, s)| !fallback.contains(&r.job.base) && (top_level || *s != Seen::Absent))
+                .collect();
+            let crashed: Vec<String> =
+                rest.iter().filter(|(_, s)| *s == Seen::Hard).map(|(r, _)| r.job.base.clone()).collect();
+            let other: Vec<String> =
+                rest.iter().filter(|(_, s)| *s != Seen::Hard).map(|(r, _)| r.job.base.clone()).collect();
             if !crashed.is_empty() {
                 add(Class::Crash, &dist, crashed, m, &evidence);
             }
@@ -142,7 +159,11 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
     let mut used_items: BTreeSet<(FindingKind, String)> = BTreeSet::new();
     let mut out = vec![];
     for ((class, dist, failing, _), (mods, mut evidence)) in groups {
-        let what = if mods.len() == 1 { format!("import {}", mods[0]) } else { format!("import of {} modules of {dist} ({})", mods.len(), list(&mods)) };
+        let what = if mods.len() == 1 {
+            format!("import {}", mods[0])
+        } else {
+            format!("import of {} modules of {dist} ({})", mods.len(), list(&mods))
+        };
         if mods.len() > 1 {
             // One line per base: the first module's outcome stands for the group's.
             for v in evidence.values_mut() {
@@ -190,16 +211,29 @@ fn list(mods: &[String]) -> String {
 
 /// The smoke script in the main thread.
 pub fn smoke(observed: &[&BaseResult]) -> Vec<Draft> {
-    let runs: Vec<(String, &CheckOutcome)> = observed.iter().filter_map(|r| probe_of(r).smoke.as_ref().map(|s| (r.job.base.clone(), s))).collect();
+    let runs: Vec<(String, &CheckOutcome)> =
+        observed.iter().filter_map(|r| probe_of(r).smoke.as_ref().map(|s| (r.job.base.clone(), s))).collect();
     let ok: Vec<String> = runs.iter().filter(|(_, o)| o.is_ok()).map(|(b, _)| b.clone()).collect();
     let bad: Vec<String> = runs.iter().filter(|(_, o)| !o.is_ok()).map(|(b, _)| b.clone()).collect();
     let evidence: BTreeMap<String, String> = runs.iter().map(|(b, o)| (b.clone(), outcome_text(o))).collect();
     if bad.is_empty() {
         vec![]
     } else if ok.is_empty() {
-        vec![Draft::new(FindingKind::Fails, "smoke", format!("the smoke test fails wherever it is installed ({})", bad.join(", ")), evidence, bad)]
+        vec![Draft::new(
+            FindingKind::Fails,
+            "smoke",
+            format!("the smoke test fails wherever it is installed ({})", bad.join(", ")),
+            evidence,
+            bad,
+        )]
     } else {
-        vec![Draft::new(FindingKind::SmokeDiffers, "", format!("the smoke test passes on {} but not on {}", ok.join(", "), bad.join(", ")), evidence, bad)]
+        vec![Draft::new(
+            FindingKind::SmokeDiffers,
+            "",
+            format!("the smoke test passes on {} but not on {}", ok.join(", "), bad.join(", ")),
+            evidence,
+            bad,
+        )]
     }
 }
 
@@ -226,11 +260,15 @@ pub fn thread_crash(observed: &[&BaseResult]) -> Vec<Draft> {
         .filter_map(|r| {
             let p = probe_of(r);
             let (main, thread) = (p.smoke.as_ref()?, p.smoke_thread.as_ref()?);
-            Some((r.job.base.clone(), format!("main thread: {}; worker thread ({}): {}", outcome_text(main), stack(p), outcome_text(thread))))
+            Some((
+                r.job.base.clone(),
+                format!("main thread: {}; worker thread ({}): {}", outcome_text(main), stack(p), outcome_text(thread)),
+            ))
         })
         .collect();
     let names: Vec<String> = failing.iter().map(|r| r.job.base.clone()).collect();
-    let summary = format!("the smoke test passes in the main thread but not in a worker thread on {}", names.join(", "));
+    let summary =
+        format!("the smoke test passes in the main thread but not in a worker thread on {}", names.join(", "));
     vec![Draft::new(FindingKind::ThreadCrash, "smoke", summary, evidence, names)]
 }
 
@@ -262,10 +300,12 @@ pub fn crash(observed: &[&BaseResult]) -> Vec<Draft> {
 pub fn foreign_libc(observed: &[&BaseResult]) -> Vec<Draft> {
     let mut out = vec![];
     for r in observed {
-        let foreign: Vec<&str> = probe_of(r).extensions.iter().filter(|e| e.foreign_libc).map(|e| e.path.as_str()).collect();
+        let foreign: Vec<&str> =
+            probe_of(r).extensions.iter().filter(|e| e.foreign_libc).map(|e| e.path.as_str()).collect();
         if !foreign.is_empty() {
             let base = r.job.base.clone();
-            let evidence = BTreeMap::from([(base.clone(), format!("linked against another libc: {}", foreign.join(", ")))]);
+            let evidence =
+                BTreeMap::from([(base.clone(), format!("linked against another libc: {}", foreign.join(", ")))]);
             let summary = format!("{} native file(s) on {base} are linked against another libc", foreign.len());
             out.push(Draft::new(FindingKind::ForeignLibc, base.clone(), summary, evidence, vec![base]));
         }

@@ -9,14 +9,35 @@ const BUILD_TIME_RATIO: f64 = 3.0;
 const SIZE_RATIO: f64 = 2.0;
 
 pub fn build_time(rs: &[&BaseResult]) -> Vec<Draft> {
-    ratio(FindingKind::BuildTime, "build time", BUILD_TIME_RATIO, rs, |r| Some(r.job.build_secs).filter(|s| *s > 5.0), |v| format!("{v:.1} s"))
+    ratio(
+        FindingKind::BuildTime,
+        "build time",
+        BUILD_TIME_RATIO,
+        rs,
+        |r| Some(r.job.build_secs).filter(|s| *s > 5.0),
+        |v| format!("{v:.1} s"),
+    )
 }
 
 pub fn size(rs: &[&BaseResult]) -> Vec<Draft> {
-    ratio(FindingKind::Size, "installed size", SIZE_RATIO, rs, |r| r.job.size_over_base.filter(|s| *s > 1_000_000).map(|s| s as f64), |v| format!("{:.1} MB", v / 1e6))
+    ratio(
+        FindingKind::Size,
+        "installed size",
+        SIZE_RATIO,
+        rs,
+        |r| r.job.size_over_base.filter(|s| *s > 1_000_000).map(|s| s as f64),
+        |v| format!("{:.1} MB", v / 1e6),
+    )
 }
 
-fn ratio(kind: FindingKind, what: &str, threshold: f64, rs: &[&BaseResult], value: impl Fn(&BaseResult) -> Option<f64>, show: impl Fn(f64) -> String) -> Vec<Draft> {
+fn ratio(
+    kind: FindingKind,
+    what: &str,
+    threshold: f64,
+    rs: &[&BaseResult],
+    value: impl Fn(&BaseResult) -> Option<f64>,
+    show: impl Fn(f64) -> String,
+) -> Vec<Draft> {
     let vals: Vec<(&str, f64)> = rs.iter().filter_map(|r| value(r).map(|v| (r.job.base.as_str(), v))).collect();
     if vals.len() < 2 {
         return vec![];
@@ -25,7 +46,13 @@ fn ratio(kind: FindingKind, what: &str, threshold: f64, rs: &[&BaseResult], valu
     let (max_b, max) = vals.iter().copied().fold(("", f64::MIN), |a, x| if x.1 > a.1 { x } else { a });
     if min > 0.0 && max / min >= threshold {
         let evidence = vals.iter().map(|(b, v)| (b.to_string(), show(*v))).collect();
-        return vec![Draft::new(kind, "", format!("{what} on {max_b} is {:.1}x that on {min_b}", max / min), evidence, vec![max_b.to_string()])];
+        return vec![Draft::new(
+            kind,
+            "",
+            format!("{what} on {max_b} is {:.1}x that on {min_b}", max / min),
+            evidence,
+            vec![max_b.to_string()],
+        )];
     }
     vec![]
 }

@@ -57,15 +57,35 @@ pub fn section_findings(
 }
 
 /// A section whose probe did not finish fails its base.
-pub fn incomplete_section_findings(subject: &str, sections: &[ProbeSection], policy: &Policy, required: &BTreeMap<String, bool>) -> Vec<Finding> {
+pub fn incomplete_section_findings(
+    subject: &str,
+    sections: &[ProbeSection],
+    policy: &Policy,
+    required: &BTreeMap<String, bool>,
+) -> Vec<Finding> {
     sections
         .iter()
         .filter(|s| !s.completion.is_complete())
         .map(|s| {
-            let kind = if matches!(s.completion, Completion::TimedOut { .. }) { FindingKind::Timeout } else { FindingKind::Incomplete };
+            let kind = if matches!(s.completion, Completion::TimedOut { .. }) {
+                FindingKind::Timeout
+            } else {
+                FindingKind::Incomplete
+            };
             let evidence = BTreeMap::from([(s.base.clone(), s.completion.describe())]);
-            let summary = format!("the {} probe did not finish on {}: {}", subject.trim_matches(['<', '>']), s.base, s.completion.describe());
-            finalize(subject, Draft::new(kind, s.base.clone(), summary, evidence, vec![s.base.clone()]), policy, required, None)
+            let summary = format!(
+                "the {} probe did not finish on {}: {}",
+                subject.trim_matches(['<', '>']),
+                s.base,
+                s.completion.describe()
+            );
+            finalize(
+                subject,
+                Draft::new(kind, s.base.clone(), summary, evidence, vec![s.base.clone()]),
+                policy,
+                required,
+                None,
+            )
         })
         .collect()
 }
@@ -73,8 +93,14 @@ pub fn incomplete_section_findings(subject: &str, sections: &[ProbeSection], pol
 /// Per dependency: the thread crash depth with it imported, where it differs materially from
 /// the same base's own depth (the base profile already says how the bases differ; this says
 /// what the dependency changes). Informational.
-pub fn dependency_depth_findings(jobs: &[JobRecord], profile: &[ProbeSection], policy: &Policy, required: &BTreeMap<String, bool>) -> Vec<Finding> {
-    let own: BTreeMap<&str, i64> = profile.iter().filter_map(|s| json_thread_depth(s).map(|d| (s.base.as_str(), d))).collect();
+pub fn dependency_depth_findings(
+    jobs: &[JobRecord],
+    profile: &[ProbeSection],
+    policy: &Policy,
+    required: &BTreeMap<String, bool>,
+) -> Vec<Finding> {
+    let own: BTreeMap<&str, i64> =
+        profile.iter().filter_map(|s| json_thread_depth(s).map(|d| (s.base.as_str(), d))).collect();
     let mut by_dep: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
     let mut failing: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for j in jobs {
@@ -87,7 +113,10 @@ pub fn dependency_depth_findings(jobs: &[JobRecord], profile: &[ProbeSection], p
         if change.abs() > MATERIAL_DEPTH_CHANGE {
             by_dep.entry(j.dependency.as_str()).or_default().insert(
                 j.base.clone(),
-                format!("json.dumps in a thread survives depth {depth} with it imported, {base_depth} without ({:+.0}%)", change * 100.0),
+                format!(
+                    "json.dumps in a thread survives depth {depth} with it imported, {base_depth} without ({:+.0}%)",
+                    change * 100.0
+                ),
             );
             failing.entry(j.dependency.as_str()).or_default().push(j.base.clone());
         }
@@ -97,7 +126,13 @@ pub fn dependency_depth_findings(jobs: &[JobRecord], profile: &[ProbeSection], p
         .map(|(dep, evidence)| {
             let bases = failing.remove(dep).unwrap_or_default();
             let summary = format!("importing it changes the thread crash depth on {}", bases.join(", "));
-            finalize(dep, Draft::new(FindingKind::Behaviour, "crash-depth", summary, evidence, bases), policy, required, None)
+            finalize(
+                dep,
+                Draft::new(FindingKind::Behaviour, "crash-depth", summary, evidence, bases),
+                policy,
+                required,
+                None,
+            )
         })
         .collect()
 }

@@ -7,7 +7,12 @@ use crate::matrix::{KnownDifference, Requirement};
 use crate::report::model::{Completion, Distribution, Extension, RunReport, Source, Verdict, WheelProbe};
 
 fn dep() -> Dependency {
-    Dependency { name: "pkg".into(), requirement: Requirement::parse("pkg").unwrap(), smoke: None, known_difference: None }
+    Dependency {
+        name: "pkg".into(),
+        requirement: Requirement::parse("pkg").unwrap(),
+        smoke: None,
+        known_difference: None,
+    }
 }
 
 fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
@@ -50,7 +55,13 @@ fn probe(j: &mut JobRecord) -> &mut WheelProbe {
 }
 
 fn dist(name: &str, version: &str, source: Source) -> Distribution {
-    Distribution { name: name.into(), version: version.into(), source, file: format!("{name}-{version}"), requested: name == "pkg" }
+    Distribution {
+        name: name.into(),
+        version: version.into(),
+        source,
+        file: format!("{name}-{version}"),
+        requested: name == "pkg",
+    }
 }
 
 fn segv() -> CheckOutcome {
@@ -119,7 +130,12 @@ fn an_optional_base_does_not_block() {
 fn a_known_difference_is_reported_but_does_not_block() {
     let mut d = dep();
     d.known_difference = Some(KnownDifference { kinds: vec![FindingKind::InstallDiffers], reason: "no wheel".into() });
-    let (f, v) = decide_with(&Policy::default(), &d, &job("glibc", BuildOutcome::Installed), &job("musl", BuildOutcome::InstallFailed));
+    let (f, v) = decide_with(
+        &Policy::default(),
+        &d,
+        &job("glibc", BuildOutcome::Installed),
+        &job("musl", BuildOutcome::InstallFailed),
+    );
     assert_eq!(f[0].severity, Severity::Info);
     assert_eq!(f[0].known.as_deref(), Some("no wheel"));
     assert_eq!(passes(&v), [true, true]);
@@ -132,7 +148,10 @@ fn source_build_and_version_differences_are_found_in_the_whole_tree() {
     a.distributions = vec![dist("pkg", "2.0", Source::Manylinux), dist("helper", "1.1", Source::Manylinux)];
     b.distributions = vec![dist("pkg", "2.0", Source::Sdist), dist("helper", "1.0", Source::Musllinux)];
     let (f, v) = decide(&a, &b);
-    assert_eq!(kinds(&f), vec![(FindingKind::SourceBuild, Severity::Info), (FindingKind::VersionDiffers, Severity::Info)]);
+    assert_eq!(
+        kinds(&f),
+        vec![(FindingKind::SourceBuild, Severity::Info), (FindingKind::VersionDiffers, Severity::Info)]
+    );
     assert_eq!(f[0].id, "pkg/source-build/pkg");
     assert_eq!(f[1].id, "pkg/version-differs/helper", "no version number in an id");
     assert_eq!(passes(&v), [true, true]);
@@ -152,7 +171,10 @@ fn crashes_and_import_differences_are_found() {
     probe(&mut b).smoke = Some(CheckOutcome::Error { message: "AssertionError".into() });
     let (f, v) = decide(&a, &b);
     // The import crash is one finding, with its explanation; the smoke failure another.
-    assert_eq!(kinds(&f), vec![(FindingKind::Crash, Severity::Blocking), (FindingKind::SmokeDiffers, Severity::Blocking)]);
+    assert_eq!(
+        kinds(&f),
+        vec![(FindingKind::Crash, Severity::Blocking), (FindingKind::SmokeDiffers, Severity::Blocking)]
+    );
     assert_eq!(f[0].id, "pkg/crash/pkg");
     assert_eq!(f[0].evidence["musl"], "crash (SIGSEGV)");
     assert!(f[0].explanation["musl"][0].starts_with("no explanation found"), "{:?}", f[0].explanation);
@@ -193,7 +215,11 @@ fn a_probe_that_died_fails_its_base() {
     p.smoke = None;
     p.smoke_thread = None;
     let (f, v) = decide(&a, &b);
-    assert_eq!(kinds(&f), vec![(FindingKind::Incomplete, Severity::Blocking)], "missing modules are unknown, not absent: {f:?}");
+    assert_eq!(
+        kinds(&f),
+        vec![(FindingKind::Incomplete, Severity::Blocking)],
+        "missing modules are unknown, not absent: {f:?}"
+    );
     assert_eq!(f[0].id, "pkg/incomplete/probe");
     assert!(f[0].evidence["musl"].contains("OOM"));
     assert_eq!(passes(&v), [true, false]);
@@ -227,7 +253,10 @@ fn an_optional_integration_missing_everywhere_is_information() {
     let mut b = job("musl", BuildOutcome::Installed);
     for j in [&mut a, &mut b] {
         let p = probe(j);
-        let missing = CheckOutcome::MissingOptional { module: "adbc_driver_manager".into(), message: "No module named 'adbc_driver_manager'".into() };
+        let missing = CheckOutcome::MissingOptional {
+            module: "adbc_driver_manager".into(),
+            message: "No module named 'adbc_driver_manager'".into(),
+        };
         p.imports.insert("adbc_driver_pkg".into(), missing);
         p.top_level.insert("adbc_driver_pkg".into());
         p.module_dist.insert("adbc_driver_pkg".into(), "pkg".into());
@@ -253,7 +282,10 @@ fn modules_of_one_distribution_failing_the_same_way_are_one_finding_with_its_exp
             p.imports.insert(format!("pkg._ext{i:02}"), CheckOutcome::Ok);
             p.module_dist.insert(format!("pkg._ext{i:02}"), "pkg".into());
         }
-        p.libc = Some(crate::report::model::Libc { family: base.clone(), version: Some(if base == "musl" { "1.2.3" } else { "2.41" }.into()) });
+        p.libc = Some(crate::report::model::Libc {
+            family: base.clone(),
+            version: Some(if base == "musl" { "1.2.3" } else { "2.41" }.into()),
+        });
     }
     let p = probe(&mut b);
     for i in 0..21 {
@@ -284,7 +316,10 @@ fn modules_of_one_distribution_failing_the_same_way_are_one_finding_with_its_exp
 fn a_compiled_module_that_fails_where_the_package_imports_is_a_pure_python_fallback() {
     let a = job("glibc", BuildOutcome::Installed);
     let mut b = job("musl", BuildOutcome::Installed);
-    probe(&mut b).imports.insert("pkg._speedups".into(), CheckOutcome::Error { message: "ImportError: Error loading shared library".into() });
+    probe(&mut b).imports.insert(
+        "pkg._speedups".into(),
+        CheckOutcome::Error { message: "ImportError: Error loading shared library".into() },
+    );
     let (f, v) = decide(&a, &b);
     assert_eq!(kinds(&f), vec![(FindingKind::PurePythonFallback, Severity::Info)]);
     assert_eq!(f[0].id, "pkg/pure-python-fallback/pkg");
@@ -312,13 +347,20 @@ fn a_crash_in_a_worker_thread_only_is_a_blocking_thread_crash() {
     let (f, v) = decide(&a, &b);
     assert_eq!(kinds(&f), vec![(FindingKind::ThreadCrash, Severity::Blocking)]);
     assert_eq!(f[0].failing, ["musl"]);
-    assert!(f[0].evidence["musl"].contains("main thread: ok; worker thread (1024 KiB stack): crash (SIGSEGV)"), "{:?}", f[0].evidence);
+    assert!(
+        f[0].evidence["musl"].contains("main thread: ok; worker thread (1024 KiB stack): crash (SIGSEGV)"),
+        "{:?}",
+        f[0].evidence
+    );
     assert!(f[0].evidence["glibc"].contains("worker thread"));
     assert_eq!(passes(&v), [true, false]);
     assert_consistent(&f, &v);
     // A dependency may opt out, with a reason.
     let mut d = dep();
-    d.known_difference = Some(KnownDifference { kinds: vec![FindingKind::ThreadCrash], reason: "only used from the main thread".into() });
+    d.known_difference = Some(KnownDifference {
+        kinds: vec![FindingKind::ThreadCrash],
+        reason: "only used from the main thread".into(),
+    });
     let (f, v) = decide_with(&Policy::default(), &d, &a, &b);
     assert_eq!(kinds(&f), vec![(FindingKind::ThreadCrash, Severity::Info)]);
     assert_eq!(passes(&v), [true, true]);
@@ -390,7 +432,12 @@ fn the_run_outcome_is_decided_once_from_findings_and_errors() {
 #[test]
 fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
     use crate::report::model::{ContainerOutcome, Observation, ProbeSection};
-    let depth = |d: i64| Observation { status: "ok".into(), value: serde_json::json!({"max_ok_depth": d}), message: None, duration_ms: None };
+    let depth = |d: i64| Observation {
+        status: "ok".into(),
+        value: serde_json::json!({"max_ok_depth": d}),
+        message: None,
+        duration_ms: None,
+    };
     let section = |base: &str, d: i64| ProbeSection {
         base: base.into(),
         libc: None,

@@ -14,9 +14,15 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult], findi
         .map(|r| {
             let base = &r.job.base;
             let about_base = base_subject(base);
-            let naming: Vec<&Finding> = findings.iter().filter(|f| (f.subject == dep.name || f.subject == about_base) && f.failing.contains(base)).collect();
-            let failed_by: Vec<String> =
-                naming.iter().filter(|f| policy.blocking.contains(&f.kind) && f.known.is_none()).map(|f| f.id.clone()).collect();
+            let naming: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| (f.subject == dep.name || f.subject == about_base) && f.failing.contains(base))
+                .collect();
+            let failed_by: Vec<String> = naming
+                .iter()
+                .filter(|f| policy.blocking.contains(&f.kind) && f.known.is_none())
+                .map(|f| f.id.clone())
+                .collect();
             let mut reasons: Vec<String> = naming
                 .iter()
                 .map(|f| match &f.known {
@@ -27,9 +33,17 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult], findi
             // A job the harness could not run has no evidence at all: never a pass.
             let not_run = r.job.outcome == BuildOutcome::InfraError;
             if not_run {
-                reasons.push(format!("not run: {}", first_line(r.job.error.as_deref().unwrap_or("infrastructure error"))));
+                reasons
+                    .push(format!("not run: {}", first_line(r.job.error.as_deref().unwrap_or("infrastructure error"))));
             }
-            Verdict { dependency: dep.name.clone(), base: base.clone(), pass: failed_by.is_empty() && !not_run, required: r.required, reasons, failed_by }
+            Verdict {
+                dependency: dep.name.clone(),
+                base: base.clone(),
+                pass: failed_by.is_empty() && !not_run,
+                required: r.required,
+                reasons,
+                failed_by,
+            }
         })
         .collect()
 }

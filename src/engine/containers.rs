@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig, MountType};
 use bollard::query_parameters::{
-    CommitContainerOptions, DownloadFromContainerOptions, KillContainerOptions, LogsOptions,
-    RemoveContainerOptions, UploadToContainerOptions, WaitContainerOptions,
+    CommitContainerOptions, DownloadFromContainerOptions, KillContainerOptions, LogsOptions, RemoveContainerOptions,
+    UploadToContainerOptions, WaitContainerOptions,
 };
 use futures_util::StreamExt;
 
@@ -213,7 +213,8 @@ impl Engine {
             .map_err(|e| EngineError::api(format!("failed to start a container of {}", spec.image), e))?;
         let mut out = RunOutput::default();
         let read = async {
-            let opts = LogsOptions { follow: true, stdout: true, stderr: true, tail: "all".into(), ..Default::default() };
+            let opts =
+                LogsOptions { follow: true, stdout: true, stderr: true, tail: "all".into(), ..Default::default() };
             let mut logs = self.docker.logs(id, Some(opts));
             let mut total = 0usize;
             while let Some(item) = logs.next().await {
@@ -324,7 +325,10 @@ impl Engine {
                 Ok(b) => {
                     tar_bytes.extend_from_slice(&b);
                     if tar_bytes.len() > limit + 64 * 1024 {
-                        return Err(EngineError::other(format!("failed to read {path}"), format!("larger than {limit} bytes")));
+                        return Err(EngineError::other(
+                            format!("failed to read {path}"),
+                            format!("larger than {limit} bytes"),
+                        ));
                     }
                 }
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
@@ -332,7 +336,8 @@ impl Engine {
             }
         }
         let mut archive = tar::Archive::new(&tar_bytes[..]);
-        let entries = archive.entries().map_err(|e| EngineError::other(format!("failed to read {path}"), e.to_string()))?;
+        let entries =
+            archive.entries().map_err(|e| EngineError::other(format!("failed to read {path}"), e.to_string()))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| EngineError::other(format!("failed to read {path}"), e.to_string()))?;
             if entry.header().entry_type().is_file() {
@@ -347,7 +352,13 @@ impl Engine {
     }
 
     /// Commits a stopped container to `tag`, with the run's labels plus `labels`.
-    pub async fn commit(&self, id: &str, tag: &str, kind: &str, labels: HashMap<String, String>) -> Result<String, EngineError> {
+    pub async fn commit(
+        &self,
+        id: &str,
+        tag: &str,
+        kind: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<String, EngineError> {
         let (repo, t) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
         let opts = CommitContainerOptions {
             container: Some(id.to_string()),

@@ -172,7 +172,9 @@ impl Engine {
         let new = self
             .image(staging)
             .await?
-            .ok_or_else(|| EngineError::other(format!("failed to tag {tag}"), format!("the built image {staging} is gone")))?
+            .ok_or_else(|| {
+                EngineError::other(format!("failed to tag {tag}"), format!("the built image {staging} is gone"))
+            })?
             .id;
         let old = self.image(tag).await?.map(|i| i.id);
         let (repo, t) = tag.rsplit_once(':').unwrap_or((tag, "latest"));

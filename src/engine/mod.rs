@@ -107,7 +107,8 @@ impl Engine {
         } else {
             format!("the default socket {host} (DOCKER_HOST is not set)")
         };
-        let unreachable = |reason: String| EngineError::Unreachable { host: host.clone(), tried: tried.clone(), reason };
+        let unreachable =
+            |reason: String| EngineError::Unreachable { host: host.clone(), tried: tried.clone(), reason };
         let docker = Docker::connect_with_defaults()
             .map_err(|e| unreachable(e.to_string()))?
             .with_timeout(Duration::from_secs(120));
@@ -120,7 +121,10 @@ impl Engine {
         let lease = match crate::lease::Lease::acquire(run_id) {
             Ok(l) => Some(l),
             Err(e) => {
-                tracing::warn!("no lease for run {run_id} in {}: `muslcheck clean` cannot tell it is running: {e}", crate::lease::dir().display());
+                tracing::warn!(
+                    "no lease for run {run_id} in {}: `muslcheck clean` cannot tell it is running: {e}",
+                    crate::lease::dir().display()
+                );
                 None
             }
         };

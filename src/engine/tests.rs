@@ -10,7 +10,9 @@ const MUSL: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-musl";
 const GLIBC: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-glibc";
 
 async fn engine() -> Engine {
-    Engine::connect(&format!("enginetest-{}", uuid::Uuid::new_v4().simple())).await.expect("a running Docker engine (run scripts/test.sh)")
+    Engine::connect(&format!("enginetest-{}", uuid::Uuid::new_v4().simple()))
+        .await
+        .expect("a running Docker engine (run scripts/test.sh)")
 }
 
 fn py(image: &str, code: &str) -> RunSpec {

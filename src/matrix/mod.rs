@@ -96,10 +96,13 @@ pub fn check_index_url(url: &str) -> Result<(), String> {
 
 /// Checks a `name:address` host entry: a DNS name and an IPv4 or IPv6 address.
 pub fn check_extra_host(entry: &str) -> Result<(), String> {
-    let (name, addr) = entry.split_once(':').ok_or_else(|| format!("`{}` is not NAME:ADDRESS", entry.escape_debug()))?;
+    let (name, addr) =
+        entry.split_once(':').ok_or_else(|| format!("`{}` is not NAME:ADDRESS", entry.escape_debug()))?;
     let name_ok = !name.is_empty()
         && name.len() <= 253
-        && name.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     if !name_ok {
         return Err(format!("`{}` is not a host name", name.escape_debug()));
     }
@@ -135,7 +138,12 @@ impl Matrix {
     pub fn load(path: &Path) -> Result<Matrix, Vec<Diagnostic>> {
         let text = crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| {
             let (line, column) = e.position();
-            vec![Diagnostic { file: path.to_path_buf(), line, column, message: format!("failed to read the matrix: {e}") }]
+            vec![Diagnostic {
+                file: path.to_path_buf(),
+                line,
+                column,
+                message: format!("failed to read the matrix: {e}"),
+            }]
         })?;
         Matrix::parse(path, &text)
     }
@@ -189,7 +197,9 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
             _ => return Err(invalid()),
         };
         if unit >= last_unit {
-            return Err(format!("invalid duration `{s}`: each unit once, hours before minutes before seconds (e.g. 1h30m)"));
+            return Err(format!(
+                "invalid duration `{s}`: each unit once, hours before minutes before seconds (e.g. 1h30m)"
+            ));
         }
         last_unit = unit;
         total = n.checked_mul(unit).and_then(|x| x.checked_add(total)).ok_or_else(invalid)?;

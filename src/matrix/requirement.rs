@@ -36,7 +36,10 @@ impl Requirement {
             return Err(format!("requirement is {} bytes long; at most {MAX_REQUIREMENT} are accepted", s.len()));
         }
         if let Some(c) = s.chars().find(|c| c.is_control()) {
-            return Err(format!("requirement contains a control character ({:?}); one requirement per line, no newlines", c));
+            return Err(format!(
+                "requirement contains a control character ({:?}); one requirement per line, no newlines",
+                c
+            ));
         }
         if s.starts_with('-') {
             return Err(format!("`{s}` is a pip option, not a requirement; options such as --index-url are not supported (configure the index in the base image or with PIP_* settings)"));
@@ -58,11 +61,16 @@ impl Requirement {
             .map_err(|_| format!("`{s}` could not be parsed as PEP 508"))?;
         let req = parsed.map_err(|e| format!("not a PEP 508 requirement: {}", first_line(&e.to_string())))?;
         if let Some(VersionOrUrl::Url(u)) = &req.version_or_url {
-            return Err(format!("direct URL requirements are not supported ({}): name a version from the package index", u));
+            return Err(format!(
+                "direct URL requirements are not supported ({}): name a version from the package index",
+                u
+            ));
         }
         let name_len = req.name.to_string().len();
         if name_len > MAX_NAME {
-            return Err(format!("the distribution name is {name_len} characters long; at most {MAX_NAME} are accepted"));
+            return Err(format!(
+                "the distribution name is {name_len} characters long; at most {MAX_NAME} are accepted"
+            ));
         }
         let text = req.to_string();
         if text.contains('\n') || text.contains('\r') {
@@ -152,7 +160,10 @@ mod tests {
         let errs = parse_requirements_file(text).unwrap_err();
         assert_eq!(errs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![4, 6]);
         let ok = parse_requirements_file("numpy>=2\nmsgpack  # fast\n").unwrap();
-        assert_eq!(ok.iter().map(|(l, r)| (*l, r.name.as_str())).collect::<Vec<_>>(), vec![(1, "numpy"), (2, "msgpack")]);
+        assert_eq!(
+            ok.iter().map(|(l, r)| (*l, r.name.as_str())).collect::<Vec<_>>(),
+            vec![(1, "numpy"), (2, "msgpack")]
+        );
     }
 
     #[test]

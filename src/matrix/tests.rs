@@ -178,7 +178,8 @@ fn a_binary_matrix_is_located_at_its_first_bad_byte_and_a_bom_is_accepted() {
     let err = load(d.path(), "bin.toml", b"[[base]]\nname = \"a\"\nimage = \"x\xff\"\n").unwrap_err();
     assert_eq!((err[0].line, err[0].column), (3, 11), "{}", err[0]);
     assert!(err[0].message.contains("not UTF-8"), "{}", err[0]);
-    let m = load(d.path(), "bom.toml", format!("\u{feff}{MINI}[[dependency]]\nrequirement = \"six\"\n").as_bytes()).unwrap();
+    let m = load(d.path(), "bom.toml", format!("\u{feff}{MINI}[[dependency]]\nrequirement = \"six\"\n").as_bytes())
+        .unwrap();
     assert_eq!(m.dependencies[0].name, "six");
 }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::raw::{RawBase, RawDependency, RawMatrix, RawPolicy};
-use super::{line_col, parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement};
+use super::{
+    line_col, parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement,
+};
 use crate::input::shown;
 use crate::kinds::FindingKind;
 
@@ -41,7 +43,10 @@ fn is_image_reference(s: &str) -> bool {
 }
 
 fn is_command(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 255 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')) && !s.starts_with('-')
+    !s.is_empty()
+        && s.len() <= 255
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && !s.starts_with('-')
 }
 
 fn is_system_package(s: &str) -> bool {
@@ -63,7 +68,10 @@ pub(crate) fn validate(path: &Path, text: &str, raw: RawMatrix) -> Result<Matrix
     let mut names = HashSet::new();
     let bases: Vec<Base> = raw.bases.iter().filter_map(|b| base(&mut c, b, &mut names)).collect();
     if !raw.bases.is_empty() && !raw.bases.iter().any(|b| b.get_ref().required.unwrap_or(true)) {
-        c.at(&raw.bases[0], "no base is required: at least one base must have `required = true` for a verdict to mean anything");
+        c.at(
+            &raw.bases[0],
+            "no base is required: at least one base must have `required = true` for a verdict to mean anything",
+        );
     }
     let mut dep_names = HashSet::new();
     let dependencies = raw.dependencies.iter().filter_map(|d| dependency(&mut c, &dir, d, &mut dep_names)).collect();
@@ -155,7 +163,14 @@ fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) ->
     let before = c.diags.len();
     let name = r.name.get_ref().clone();
     if !is_name(&name) {
-        c.at(&r.name, format!("base name `{}` must be letters, digits, `.`, `_` or `-` (at most 64; this one has {})", shown(&name), name.chars().count()));
+        c.at(
+            &r.name,
+            format!(
+                "base name `{}` must be letters, digits, `.`, `_` or `-` (at most 64; this one has {})",
+                shown(&name),
+                name.chars().count()
+            ),
+        );
     } else if !names.insert(name.clone()) {
         c.at(&r.name, format!("duplicate base name `{name}`"));
     }
@@ -195,7 +210,12 @@ fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) ->
     })
 }
 
-fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: &mut HashSet<String>) -> Option<Dependency> {
+fn dependency(
+    c: &mut Collector,
+    dir: &Path,
+    d: &Spanned<RawDependency>,
+    names: &mut HashSet<String>,
+) -> Option<Dependency> {
     let r = d.get_ref();
     let before = c.diags.len();
     let requirement = match Requirement::parse(r.requirement.get_ref()) {
@@ -208,7 +228,14 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
     let name = match (&r.name, &requirement) {
         (Some(n), _) => {
             if !is_name(n.get_ref()) {
-                c.at(n, format!("dependency name `{}` must be letters, digits, `.`, `_` or `-` (at most 64; this one has {})", shown(n.get_ref()), n.get_ref().chars().count()));
+                c.at(
+                    n,
+                    format!(
+                        "dependency name `{}` must be letters, digits, `.`, `_` or `-` (at most 64; this one has {})",
+                        shown(n.get_ref()),
+                        n.get_ref().chars().count()
+                    ),
+                );
             }
             Some((n.get_ref().clone(), n.span().start))
         }
@@ -223,7 +250,8 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
     let smoke = r.smoke.as_ref().and_then(|s| {
         let path: PathBuf = dir.join(s.get_ref());
         let read = inside(dir, &path).and_then(|real| {
-            crate::input::read_text(&real, crate::input::MAX_SCRIPT).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            crate::input::read_text(&real, crate::input::MAX_SCRIPT)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
         });
         match read {
             Ok(src) => Some((path, src)),
@@ -235,11 +263,8 @@ fn dependency(c: &mut Collector, dir: &Path, d: &Spanned<RawDependency>, names: 
     });
     let known_difference = r.known_difference.as_ref().map(|k| {
         let k = k.get_ref();
-        let kinds = k
-            .kinds
-            .iter()
-            .filter_map(|s| s.get_ref().parse::<FindingKind>().map_err(|e| c.at(s, e)).ok())
-            .collect();
+        let kinds =
+            k.kinds.iter().filter_map(|s| s.get_ref().parse::<FindingKind>().map_err(|e| c.at(s, e)).ok()).collect();
         if k.reason.get_ref().trim().is_empty() {
             c.at(&k.reason, "`known_difference.reason` must say why the difference is accepted");
         } else if k.reason.get_ref().chars().count() > 1000 {

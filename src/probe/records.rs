@@ -155,7 +155,9 @@ pub fn completion(container: &ContainerOutcome, stderr: &str, timeout_secs: u64,
         return Completion::Short { planned: end.planned, emitted: end.emitted, received: p.received };
     }
     if let Some(why) = &p.unprotected {
-        return Completion::Protocol { errors: vec![format!("the probe could not protect its output from the code under test: {why}")] };
+        return Completion::Protocol {
+            errors: vec![format!("the probe could not protect its output from the code under test: {why}")],
+        };
     }
     Completion::Complete
 }
@@ -183,7 +185,12 @@ impl Record {
     }
 
     pub fn observation(&self) -> Observation {
-        Observation { status: self.status.as_str().to_string(), value: self.value.clone(), message: self.message.clone(), duration_ms: self.duration_ms }
+        Observation {
+            status: self.status.as_str().to_string(),
+            value: self.value.clone(),
+            message: self.message.clone(),
+            duration_ms: self.duration_ms,
+        }
     }
 }
 
@@ -234,7 +241,10 @@ mod tests {
         );
         assert_eq!(p.records[0].outcome(), CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() });
         assert_eq!(p.records[1].outcome(), CheckOutcome::Error { message: "ImportError: x".into() });
-        assert_eq!(p.records[2].outcome(), CheckOutcome::MissingOptional { module: "z".into(), message: "No module named 'z'".into() });
+        assert_eq!(
+            p.records[2].outcome(),
+            CheckOutcome::MissingOptional { module: "z".into(), message: "No module named 'z'".into() }
+        );
         assert!(matches!(p.records[3].outcome(), CheckOutcome::Error { .. }));
     }
 
@@ -253,11 +263,15 @@ mod tests {
 
     #[test]
     fn completion_needs_the_closing_record_and_every_record_it_counts() {
-        let two = "{\"schema\":1,\"check\":\"a\",\"status\":\"ok\"}\n{\"schema\":1,\"check\":\"b\",\"status\":\"ok\"}\n";
+        let two =
+            "{\"schema\":1,\"check\":\"a\",\"status\":\"ok\"}\n{\"schema\":1,\"check\":\"b\",\"status\":\"ok\"}\n";
         assert_eq!(completion(&done(), "", 60, &parse_output(&format!("{two}{END_2}"))), Completion::Complete);
         // One record lost on the way: the probe counted two.
         let one = "{\"schema\":1,\"check\":\"a\",\"status\":\"ok\"}\n";
-        assert!(matches!(completion(&done(), "", 60, &parse_output(&format!("{one}{END_2}"))), Completion::Short { received: 1, .. }));
+        assert!(matches!(
+            completion(&done(), "", 60, &parse_output(&format!("{one}{END_2}"))),
+            Completion::Short { received: 1, .. }
+        ));
         // The probe itself fell short of its plan.
         let short = two.to_string() + "{\"schema\":1,\"check\":\"probe.end\",\"status\":\"ok\",\"value\":{\"planned\":5,\"emitted\":2,\"protected\":true}}\n";
         assert!(matches!(completion(&done(), "", 60, &parse_output(&short)), Completion::Short { planned: 5, .. }));

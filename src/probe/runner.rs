@@ -39,7 +39,11 @@ pub async fn run(engine: &Engine, p: &ProbeSpec<'_>) -> Result<ProbeRun, EngineE
 /// [`run`], with files (directory, tar) put into the container before it starts: input too
 /// large for a command-line argument (a DNS zone) goes this way. The root filesystem must be
 /// writable for that (the strict sandbox's is not).
-pub async fn run_with_files(engine: &Engine, p: &ProbeSpec<'_>, uploads: Vec<(String, Vec<u8>)>) -> Result<ProbeRun, EngineError> {
+pub async fn run_with_files(
+    engine: &Engine,
+    p: &ProbeSpec<'_>,
+    uploads: Vec<(String, Vec<u8>)>,
+) -> Result<ProbeRun, EngineError> {
     let mut spec = RunSpec::new(
         p.image,
         vec![p.python.to_string(), "-c".into(), super::programs::program(p.probe), p.config.to_string()],

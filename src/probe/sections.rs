@@ -11,7 +11,11 @@ use crate::engine::{Engine, EngineError, Sandbox};
 use crate::report::model::{Libc, Observation, ProbeSection};
 
 /// Observes which libc a base's Python runs on (never inferred from its name).
-pub async fn observe_libc(engine: &Engine, image: &str, python: &str) -> Result<(Option<Libc>, Vec<String>), EngineError> {
+pub async fn observe_libc(
+    engine: &Engine,
+    image: &str,
+    python: &str,
+) -> Result<(Option<Libc>, Vec<String>), EngineError> {
     let run = run(
         engine,
         &ProbeSpec {
@@ -32,7 +36,8 @@ pub async fn observe_libc(engine: &Engine, image: &str, python: &str) -> Result<
 
 /// A section: one observation per check id (ids are unique: the parser refuses repeats).
 fn section(base: &str, run: ProbeRun) -> ProbeSection {
-    let checks: BTreeMap<String, Observation> = run.records.iter().map(|r| (r.check.clone(), r.observation())).collect();
+    let checks: BTreeMap<String, Observation> =
+        run.records.iter().map(|r| (r.check.clone(), r.observation())).collect();
     ProbeSection {
         base: base.to_string(),
         libc: libc_of(&run.records),
@@ -58,12 +63,28 @@ pub fn json_thread_depth(section: &ProbeSection) -> Option<i64> {
 /// The libc behaviour profile (thread stacks, crash depth, loader, locale, ...) of a base's
 /// image, or of a job image to measure with a dependency imported; run in the strict sandbox
 /// pinned to one CPU (so `cpu_count` against affinity is observed).
-pub async fn libc_profile(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value) -> Result<ProbeSection, EngineError> {
+pub async fn libc_profile(
+    engine: &Engine,
+    base: &str,
+    image: &str,
+    python: &str,
+    config: serde_json::Value,
+) -> Result<ProbeSection, EngineError> {
     let mut sandbox = Sandbox::strict();
     sandbox.cpuset = Some("0".into());
     let run = run(
         engine,
-        &ProbeSpec { image, python, probe: programs::PROFILE, config, sandbox, user: Some("1000:1000"), timeout: Duration::from_secs(240), kind: "probe-profile", keep: false },
+        &ProbeSpec {
+            image,
+            python,
+            probe: programs::PROFILE,
+            config,
+            sandbox,
+            user: Some("1000:1000"),
+            timeout: Duration::from_secs(240),
+            kind: "probe-profile",
+            keep: false,
+        },
     )
     .await?;
     Ok(section(base, run))
@@ -91,13 +112,30 @@ pub fn dns_sandbox() -> Sandbox {
 pub const SCENARIO_FILE: &str = "/run/muslcheck/dns-scenario.json";
 
 /// One custom scenario on a base, handed to the lab as a file.
-pub async fn resolver_scenario(engine: &Engine, base: &str, image: &str, python: &str, scenario: &[u8], timeout: Duration) -> Result<ProbeSection, EngineError> {
+pub async fn resolver_scenario(
+    engine: &Engine,
+    base: &str,
+    image: &str,
+    python: &str,
+    scenario: &[u8],
+    timeout: Duration,
+) -> Result<ProbeSection, EngineError> {
     let (dir, name) = SCENARIO_FILE.rsplit_once('/').expect("an absolute path");
     let tar = crate::build::tar_of(&[(&format!("{}/{name}", dir.trim_start_matches('/')), scenario)]);
     let config = serde_json::json!({ "custom_file": SCENARIO_FILE });
     let run = super::runner::run_with_files(
         engine,
-        &ProbeSpec { image, python, probe: programs::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns", keep: false },
+        &ProbeSpec {
+            image,
+            python,
+            probe: programs::DNS,
+            config,
+            sandbox: dns_sandbox(),
+            user: Some("0:0"),
+            timeout,
+            kind: "probe-dns",
+            keep: false,
+        },
         vec![("/".to_string(), tar)],
     )
     .await?;
@@ -105,10 +143,27 @@ pub async fn resolver_scenario(engine: &Engine, base: &str, image: &str, python:
 }
 
 /// The resolver profile (or one custom scenario) of a base.
-pub async fn resolver(engine: &Engine, base: &str, image: &str, python: &str, config: serde_json::Value, timeout: Duration) -> Result<ProbeSection, EngineError> {
+pub async fn resolver(
+    engine: &Engine,
+    base: &str,
+    image: &str,
+    python: &str,
+    config: serde_json::Value,
+    timeout: Duration,
+) -> Result<ProbeSection, EngineError> {
     let run = run(
         engine,
-        &ProbeSpec { image, python, probe: programs::DNS, config, sandbox: dns_sandbox(), user: Some("0:0"), timeout, kind: "probe-dns", keep: false },
+        &ProbeSpec {
+            image,
+            python,
+            probe: programs::DNS,
+            config,
+            sandbox: dns_sandbox(),
+            user: Some("0:0"),
+            timeout,
+            kind: "probe-dns",
+            keep: false,
+        },
     )
     .await?;
     Ok(section(base, run))

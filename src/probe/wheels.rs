@@ -67,7 +67,12 @@ fn value<T: for<'de> Deserialize<'de>>(r: &Record, errors: &mut Vec<String>) -> 
 }
 
 fn smoke_output(v: &SmokeValue) -> Option<String> {
-    let out = [&v.stdout_tail, &v.stderr_tail].iter().filter(|s| !s.trim().is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join("\n");
+    let out = [&v.stdout_tail, &v.stderr_tail]
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     (!out.is_empty()).then(|| crate::build::tail(&out, 2000))
 }
 
@@ -88,7 +93,12 @@ fn native(dist: &str, kind: &str, f: NativeFile) -> Extension {
 /// Interprets the wheel probe's records.
 pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
     let mut errors = run.protocol_errors.clone();
-    let mut w = WheelProbe { libc: libc_of(&run.records), container: run.container.clone(), completion: run.completion.clone(), ..Default::default() };
+    let mut w = WheelProbe {
+        libc: libc_of(&run.records),
+        container: run.container.clone(),
+        completion: run.completion.clone(),
+        ..Default::default()
+    };
     let mut shape_errors = vec![];
     for r in &run.records {
         if let Some(module) = r.check.strip_prefix(checks::IMPORT) {
@@ -103,7 +113,8 @@ pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
                 w.loads.insert(path.to_string(), r.outcome());
             }
         } else if r.check == checks::SMOKE || r.check == checks::SMOKE_THREAD {
-            let v = if r.value.is_null() { Some(SmokeValue::default()) } else { value::<SmokeValue>(r, &mut shape_errors) };
+            let v =
+                if r.value.is_null() { Some(SmokeValue::default()) } else { value::<SmokeValue>(r, &mut shape_errors) };
             let Some(v) = v else { continue };
             if r.check == checks::SMOKE {
                 w.smoke = Some(r.outcome());
@@ -153,19 +164,31 @@ mod tests {
         let parsed = parse_output(out);
         let container = ContainerOutcome { exit_code: Some(0), ..Default::default() };
         let completion = completion(&container, "", 60, &parsed);
-        wheel_probe(&ProbeRun { records: parsed.records, protocol_errors: parsed.protocol_errors, container, completion })
+        wheel_probe(&ProbeRun {
+            records: parsed.records,
+            protocol_errors: parsed.protocol_errors,
+            container,
+            completion,
+        })
     }
 
     #[test]
     fn loads_dists_vendored_linkage_and_both_smokes_are_kept() {
         let w = probe(concat!(
-            r#"{"schema":1,"check":"dist:pkg","status":"ok","value":{"top_level":["pkg"],"extensions":[{"path":"pkg/_c.so","needed":["libc.so.6"],"glibc_linked":true,"foreign_libc":true}],"vendored_linkage":[{"path":"pkg.libs/libz.so","needed":["libc.so.6",null],"glibc_linked":true,"foreign_libc":true}]}}"#, "\n",
-            r#"{"schema":1,"check":"dist:broken","status":"error","message":"KeyError: Name"}"#, "\n",
-            r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"dist":"pkg","kind":"top_level"}}"#, "\n",
-            r#"{"schema":1,"check":"load:pkg/_c.cpython-313-x86_64-linux-gnu.so","status":"crash","value":{"dist":"pkg","kind":"extension","signal":11,"signal_name":"SIGSEGV"}}"#, "\n",
-            r#"{"schema":1,"check":"smoke","status":"ok","value":{"stdout_tail":"fine\n"}}"#, "\n",
-            r#"{"schema":1,"check":"smoke.thread","status":"crash","value":{"signal":11,"signal_name":"SIGSEGV","thread_stack_bytes":1048576}}"#, "\n",
-            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":6,"emitted":6,"protected":true}}"#, "\n",
+            r#"{"schema":1,"check":"dist:pkg","status":"ok","value":{"top_level":["pkg"],"extensions":[{"path":"pkg/_c.so","needed":["libc.so.6"],"glibc_linked":true,"foreign_libc":true}],"vendored_linkage":[{"path":"pkg.libs/libz.so","needed":["libc.so.6",null],"glibc_linked":true,"foreign_libc":true}]}}"#,
+            "\n",
+            r#"{"schema":1,"check":"dist:broken","status":"error","message":"KeyError: Name"}"#,
+            "\n",
+            r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"dist":"pkg","kind":"top_level"}}"#,
+            "\n",
+            r#"{"schema":1,"check":"load:pkg/_c.cpython-313-x86_64-linux-gnu.so","status":"crash","value":{"dist":"pkg","kind":"extension","signal":11,"signal_name":"SIGSEGV"}}"#,
+            "\n",
+            r#"{"schema":1,"check":"smoke","status":"ok","value":{"stdout_tail":"fine\n"}}"#,
+            "\n",
+            r#"{"schema":1,"check":"smoke.thread","status":"crash","value":{"signal":11,"signal_name":"SIGSEGV","thread_stack_bytes":1048576}}"#,
+            "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":6,"emitted":6,"protected":true}}"#,
+            "\n",
         ));
         assert!(w.completion.is_complete(), "{:?}", w.completion);
         assert_eq!(w.extensions.len(), 2);
@@ -182,8 +205,10 @@ mod tests {
     #[test]
     fn a_record_of_the_wrong_shape_breaks_the_protocol() {
         let w = probe(concat!(
-            r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"kind":"top_level"}}"#, "\n",
-            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":1,"emitted":1,"protected":true}}"#, "\n",
+            r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"kind":"top_level"}}"#,
+            "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":1,"emitted":1,"protected":true}}"#,
+            "\n",
         ));
         assert!(w.imports.is_empty());
         assert!(matches!(w.completion, Completion::Protocol { .. }), "{:?}", w.completion);

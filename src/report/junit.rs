@@ -19,7 +19,10 @@ pub fn render(r: &RunReport) -> String {
             let job = r.jobs.iter().find(|j| j.id == id);
             let status = if v.pass && super::not_applicable(r, dep, &v.base) {
                 let mut s = TestCaseStatus::skipped();
-                s.set_message(format!("not applicable: {}", job.and_then(|j| j.error.as_deref()).unwrap_or("the requirement's marker excludes this base")));
+                s.set_message(format!(
+                    "not applicable: {}",
+                    job.and_then(|j| j.error.as_deref()).unwrap_or("the requirement's marker excludes this base")
+                ));
                 s
             } else if v.pass {
                 TestCaseStatus::success()

@@ -52,9 +52,18 @@ pub fn render(r: &RunReport) -> String {
                 .evidence
                 .iter()
                 .map(|(b, e)| format!("{b}: {e}"))
-                .chain(f.explanation.iter().flat_map(|(b, why)| why.iter().map(move |w| format!("**why on {b}**: {w}"))))
+                .chain(
+                    f.explanation.iter().flat_map(|(b, why)| why.iter().map(move |w| format!("**why on {b}**: {w}"))),
+                )
                 .collect();
-            out.push_str(&format!("| {} | {} | {} | {} | {} |\n", cell(&f.subject), f.kind, sev, cell(&f.summary), cell(&ev.join("\n"))));
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                cell(&f.subject),
+                f.kind,
+                sev,
+                cell(&f.summary),
+                cell(&ev.join("\n"))
+            ));
         }
     }
     for e in &r.errors {

@@ -26,7 +26,9 @@ pub fn render(report: &RunReport, format: Format) -> String {
 /// Whether the job of `dependency` on `base` was not applicable (its marker excludes the base):
 /// renderers say so instead of showing a pass with nothing installed.
 pub(crate) fn not_applicable(r: &RunReport, dependency: &str, base: &str) -> bool {
-    r.jobs.iter().any(|j| j.dependency == dependency && j.base == base && j.outcome == model::BuildOutcome::NotApplicable)
+    r.jobs
+        .iter()
+        .any(|j| j.dependency == dependency && j.base == base && j.outcome == model::BuildOutcome::NotApplicable)
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
@@ -45,10 +47,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// Reads a report written by an earlier run; an unknown schema is refused.
 pub fn read(path: &Path) -> Result<RunReport, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a report: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not a report: {e}", path.display()))?;
     match v.get("schema_version").and_then(|s| s.as_u64()) {
-        Some(n) if n == model::SCHEMA_VERSION as u64 => serde_json::from_value(v).map_err(|e| format!("{}: {e}", path.display())),
-        Some(n) => Err(format!("{} has report schema {n}; this muslcheck reads {}", path.display(), model::SCHEMA_VERSION)),
+        Some(n) if n == model::SCHEMA_VERSION as u64 => {
+            serde_json::from_value(v).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Some(n) => {
+            Err(format!("{} has report schema {n}; this muslcheck reads {}", path.display(), model::SCHEMA_VERSION))
+        }
         None => Err(format!("{} is not a muslcheck report (no schema_version)", path.display())),
     }
 }

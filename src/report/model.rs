@@ -174,13 +174,23 @@ pub struct Timings {
 #[serde(rename_all = "kebab-case", tag = "status")]
 pub enum CheckOutcome {
     Ok,
-    Error { message: String },
-    Crash { signal: i64, name: String },
+    Error {
+        message: String,
+    },
+    Crash {
+        signal: i64,
+        name: String,
+    },
     Timeout,
-    Skipped { message: String },
+    Skipped {
+        message: String,
+    },
     /// The import failed only because a module that no installed distribution provides (and
     /// the standard library lacks) is missing: an optional integration nobody asked for.
-    MissingOptional { module: String, message: String },
+    MissingOptional {
+        module: String,
+        message: String,
+    },
 }
 
 impl CheckOutcome {
@@ -233,17 +243,28 @@ pub enum Completion {
     /// Not run yet, or nothing known (the default of an empty record).
     #[default]
     Unknown,
-    TimedOut { secs: u64 },
+    TimedOut {
+        secs: u64,
+    },
     OomKilled,
     OutputCut,
     /// The container ended with a non-zero status.
-    Died { exit_code: Option<i64>, stderr: String },
+    Died {
+        exit_code: Option<i64>,
+        stderr: String,
+    },
     /// No closing record: the probe stopped early.
     NoClosingRecord,
     /// The probe says it emitted fewer records than it planned, or fewer arrived than it sent.
-    Short { planned: u64, emitted: u64, received: u64 },
+    Short {
+        planned: u64,
+        emitted: u64,
+        received: u64,
+    },
     /// The probe's protocol was broken (a record for one check twice, garbage between records).
-    Protocol { errors: Vec<String> },
+    Protocol {
+        errors: Vec<String>,
+    },
 }
 
 impl Completion {
@@ -267,7 +288,9 @@ impl Completion {
             Completion::Short { planned, emitted, received } => {
                 format!("the probe planned {planned} records, emitted {emitted}, {received} arrived")
             }
-            Completion::Protocol { errors } => format!("probe protocol broken: {}", errors.first().map(String::as_str).unwrap_or("")),
+            Completion::Protocol { errors } => {
+                format!("probe protocol broken: {}", errors.first().map(String::as_str).unwrap_or(""))
+            }
         }
     }
 }

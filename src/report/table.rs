@@ -35,29 +35,51 @@ fn clip(s: &str) -> String {
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
     if r.partial {
-        out.push_str(&format!("PARTIAL REPORT: the run did not finish; not run: {}\n\n", if r.not_run.is_empty() { "-".to_string() } else { r.not_run.join(", ") }));
+        out.push_str(&format!(
+            "PARTIAL REPORT: the run did not finish; not run: {}\n\n",
+            if r.not_run.is_empty() { "-".to_string() } else { r.not_run.join(", ") }
+        ));
     }
     let mut t = table();
     t.set_header(vec!["base", "image", "digest", "libc", "required"]);
     for b in &r.bases {
-        add(&mut t, vec![
-            b.name.clone(),
-            b.image.clone(),
-            b.digest.clone().unwrap_or_else(|| format!("(local) {}", b.image_id)),
-            b.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
-            if b.required { "yes" } else { "no" }.into(),
-        ]);
+        add(
+            &mut t,
+            vec![
+                b.name.clone(),
+                b.image.clone(),
+                b.digest.clone().unwrap_or_else(|| format!("(local) {}", b.image_id)),
+                b.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+                if b.required { "yes" } else { "no" }.into(),
+            ],
+        );
     }
     out.push_str(&format!("Bases\n{t}\n"));
 
     if !r.jobs.is_empty() {
         let mut t = table();
-        t.set_header(vec!["job", "outcome", "installed", "imports", "smoke (main / worker thread)", "thread depth", "build", "size over base"]);
+        t.set_header(vec![
+            "job",
+            "outcome",
+            "installed",
+            "imports",
+            "smoke (main / worker thread)",
+            "thread depth",
+            "build",
+            "size over base",
+        ]);
         for j in &r.jobs {
             let installed = j
                 .distributions
                 .iter()
-                .map(|d| format!("{} {} ({})", d.name, d.version, serde_json::to_value(d.source).unwrap().as_str().unwrap_or("")))
+                .map(|d| {
+                    format!(
+                        "{} {} ({})",
+                        d.name,
+                        d.version,
+                        serde_json::to_value(d.source).unwrap().as_str().unwrap_or("")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             let (imports, smoke) = match &j.probe {
@@ -74,33 +96,55 @@ pub fn render(r: &RunReport) -> String {
                         _ => "-".into(),
                     };
                     let imports = format!("{}/{} ok", p.imports.len() - bad, p.imports.len());
-                    let imports = if p.completion.is_complete() { imports } else { format!("{imports}\nPROBE INCOMPLETE: {}", p.completion.describe()) };
+                    let imports = if p.completion.is_complete() {
+                        imports
+                    } else {
+                        format!("{imports}\nPROBE INCOMPLETE: {}", p.completion.describe())
+                    };
                     (imports, smoke)
                 }
                 None => ("-".into(), "-".into()),
             };
             let outcome = match j.outcome {
                 BuildOutcome::Installed => "installed".to_string(),
-                o => format!("{}: {}", serde_json::to_value(o).unwrap().as_str().unwrap_or(""), j.error.as_deref().unwrap_or("").lines().next().unwrap_or("")),
-            };
-            add(&mut t, vec![
-                Cell::new(&j.id),
-                Cell::new(outcome),
-                Cell::new(if installed.is_empty() { "-".into() } else { installed }),
-                Cell::new(imports),
-                Cell::new(smoke),
-                Cell::new(
-                    j.crash_depth
-                        .as_ref()
-                        .map(|o| {
-                            let f = &o.value["failure"];
-                            format!("{} then {}", o.value["max_ok_depth"], f["signal_name"].as_str().or(f["exception"].as_str()).unwrap_or("-"))
-                        })
-                        .unwrap_or_else(|| "-".into()),
+                o => format!(
+                    "{}: {}",
+                    serde_json::to_value(o).unwrap().as_str().unwrap_or(""),
+                    j.error.as_deref().unwrap_or("").lines().next().unwrap_or("")
                 ),
-                Cell::new(format!("{:.1} s{}{}", j.build_secs, if j.cached { " (cached)" } else { "" }, if j.reuse.is_empty() { String::new() } else { format!("\n{}", j.reuse) })),
-                Cell::new(j.size_over_base.map(|s| format!("{:.1} MB", s as f64 / 1e6)).unwrap_or_else(|| "-".into())),
-            ]);
+            };
+            add(
+                &mut t,
+                vec![
+                    Cell::new(&j.id),
+                    Cell::new(outcome),
+                    Cell::new(if installed.is_empty() { "-".into() } else { installed }),
+                    Cell::new(imports),
+                    Cell::new(smoke),
+                    Cell::new(
+                        j.crash_depth
+                            .as_ref()
+                            .map(|o| {
+                                let f = &o.value["failure"];
+                                format!(
+                                    "{} then {}",
+                                    o.value["max_ok_depth"],
+                                    f["signal_name"].as_str().or(f["exception"].as_str()).unwrap_or("-")
+                                )
+                            })
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                    Cell::new(format!(
+                        "{:.1} s{}{}",
+                        j.build_secs,
+                        if j.cached { " (cached)" } else { "" },
+                        if j.reuse.is_empty() { String::new() } else { format!("\n{}", j.reuse) }
+                    )),
+                    Cell::new(
+                        j.size_over_base.map(|s| format!("{:.1} MB", s as f64 / 1e6)).unwrap_or_else(|| "-".into()),
+                    ),
+                ],
+            );
         }
         out.push_str(&format!("\nJobs\n{t}\n"));
     }
@@ -109,19 +153,22 @@ pub fn render(r: &RunReport) -> String {
         let mut t = table();
         t.set_header(vec!["dependency", "base", "verdict", "reasons"]);
         for v in &r.verdicts {
-            add(&mut t, vec![
-                v.dependency.clone(),
-                format!("{}{}", v.base, if v.required { "" } else { " (optional)" }),
-                if !v.pass {
-                    "FAIL"
-                } else if super::not_applicable(r, &v.dependency, &v.base) {
-                    "not applicable"
-                } else {
-                    "pass"
-                }
-                .into(),
-                if v.reasons.is_empty() { "-".into() } else { v.reasons.join("\n") },
-            ]);
+            add(
+                &mut t,
+                vec![
+                    v.dependency.clone(),
+                    format!("{}{}", v.base, if v.required { "" } else { " (optional)" }),
+                    if !v.pass {
+                        "FAIL"
+                    } else if super::not_applicable(r, &v.dependency, &v.base) {
+                        "not applicable"
+                    } else {
+                        "pass"
+                    }
+                    .into(),
+                    if v.reasons.is_empty() { "-".into() } else { v.reasons.join("\n") },
+                ],
+            );
         }
         out.push_str(&format!("\nVerdicts\n{t}\n"));
     }
@@ -140,18 +187,25 @@ pub fn render(r: &RunReport) -> String {
             if let Some(k) = &f.known {
                 summary.push_str(&format!("\n(accepted: {k})"));
             }
-            add(&mut t, vec![
-                f.subject.clone(),
-                f.kind.to_string(),
-                sev,
-                summary,
-                f.evidence
-                    .iter()
-                    .map(|(b, e)| format!("{b}: {e}"))
-                    .chain(f.explanation.iter().flat_map(|(b, why)| why.iter().map(move |w| format!("why on {b}: {w}"))))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ]);
+            add(
+                &mut t,
+                vec![
+                    f.subject.clone(),
+                    f.kind.to_string(),
+                    sev,
+                    summary,
+                    f.evidence
+                        .iter()
+                        .map(|(b, e)| format!("{b}: {e}"))
+                        .chain(
+                            f.explanation
+                                .iter()
+                                .flat_map(|(b, why)| why.iter().map(move |w| format!("why on {b}: {w}"))),
+                        )
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ],
+            );
         }
         out.push_str(&format!("\nFindings\n{t}\n"));
     }
@@ -159,19 +213,28 @@ pub fn render(r: &RunReport) -> String {
         out.push_str(&format!("\nBase profile (observed in each base)\n{}\n", side_by_side(&r.profile)));
     }
     if !r.resolver.is_empty() {
-        out.push_str(&format!("\nResolver profile (getaddrinfo against a scripted DNS server)\n{}\n", side_by_side(&r.resolver)));
+        out.push_str(&format!(
+            "\nResolver profile (getaddrinfo against a scripted DNS server)\n{}\n",
+            side_by_side(&r.resolver)
+        ));
     }
     if !r.repro.is_empty() {
         let mut t = table();
         t.set_header(vec!["base", "runs", "crash rate", "outcomes", "excerpt"]);
         for x in &r.repro {
-            add(&mut t, vec![
-                x.base.clone(),
-                x.runs.len().to_string(),
-                format!("{:.0}%", x.crash_rate * 100.0),
-                x.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
-                x.install_error.clone().or_else(|| x.runs.iter().find(|r| !r.excerpt.is_empty()).map(|r| r.excerpt.clone())).unwrap_or_default(),
-            ]);
+            add(
+                &mut t,
+                vec![
+                    x.base.clone(),
+                    x.runs.len().to_string(),
+                    format!("{:.0}%", x.crash_rate * 100.0),
+                    x.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
+                    x.install_error
+                        .clone()
+                        .or_else(|| x.runs.iter().find(|r| !r.excerpt.is_empty()).map(|r| r.excerpt.clone()))
+                        .unwrap_or_default(),
+                ],
+            );
         }
         out.push_str(&format!("\nReproducer\n{t}\n"));
     }
@@ -179,8 +242,13 @@ pub fn render(r: &RunReport) -> String {
         out.push_str(&format!("\nerror: {e}\n"));
     }
     if r.command == "repro" {
-        let distinct: std::collections::BTreeSet<Vec<&String>> = r.repro.iter().map(|x| x.outcomes.keys().collect()).collect();
-        out.push_str(if distinct.len() > 1 { "\noutcomes differ between bases\n" } else { "\nsame outcomes on every base\n" });
+        let distinct: std::collections::BTreeSet<Vec<&String>> =
+            r.repro.iter().map(|x| x.outcomes.keys().collect()).collect();
+        out.push_str(if distinct.len() > 1 {
+            "\noutcomes differ between bases\n"
+        } else {
+            "\nsame outcomes on every base\n"
+        });
         return out;
     }
     let t = &r.timings;
@@ -203,7 +271,11 @@ pub fn render(r: &RunReport) -> String {
             "\n{} finding(s), {} blocking{} (exit {})\n",
             o.findings,
             o.blocking,
-            if o.errors > 0 { format!("; {} infrastructure error(s): not conclusive", o.errors) } else { String::new() },
+            if o.errors > 0 {
+                format!("; {} infrastructure error(s): not conclusive", o.errors)
+            } else {
+                String::new()
+            },
             o.exit_code
         )),
         None => out.push_str("\nthe run did not finish: no outcome\n"),
@@ -215,7 +287,11 @@ pub fn render(r: &RunReport) -> String {
 pub fn side_by_side(sections: &[ProbeSection]) -> Table {
     let mut t = table();
     let mut header = vec!["check".to_string()];
-    header.extend(sections.iter().map(|s| format!("{} ({})", s.base, s.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()))));
+    header.extend(
+        sections
+            .iter()
+            .map(|s| format!("{} ({})", s.base, s.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()))),
+    );
     t.set_header(header);
     let mut checks: Vec<&String> = sections.iter().flat_map(|s| s.checks.keys()).collect();
     checks.sort();
@@ -223,7 +299,12 @@ pub fn side_by_side(sections: &[ProbeSection]) -> Table {
     for c in checks {
         let mut row = vec![c.clone()];
         for s in sections {
-            row.push(s.checks.get(c).map(|o| summarise(&o.status, &o.value, o.message.as_deref())).unwrap_or_else(|| "-".into()));
+            row.push(
+                s.checks
+                    .get(c)
+                    .map(|o| summarise(&o.status, &o.value, o.message.as_deref()))
+                    .unwrap_or_else(|| "-".into()),
+            );
         }
         add(&mut t, row);
     }

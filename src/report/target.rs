@@ -34,7 +34,9 @@ pub fn write_output(path: &Path, contents: &[u8]) -> Result<(), TargetError> {
         Ok(m) if m.is_dir() => Err(refused("it is a directory".into())),
         // `/dev/stdout` redirected to a file resolves to a regular file through /proc: the
         // caller's open descriptor is what is meant, so write through it.
-        Ok(_) if path.starts_with("/dev") || path.starts_with("/proc") => write_in_place(path, contents, false).map_err(|e| refused(e.to_string())),
+        Ok(_) if path.starts_with("/dev") || path.starts_with("/proc") => {
+            write_in_place(path, contents, false).map_err(|e| refused(e.to_string()))
+        }
         Ok(m) if m.is_file() => {
             // Through any symlinks to the file itself, which is replaced with the same mode.
             let real = std::fs::canonicalize(path).map_err(TargetError::Io)?;

@@ -13,7 +13,9 @@ fn fixture() -> RunReport {
     r.finished_at = Some(1_700_000_100);
     r.partial = false;
     r.tool_version = "0.0.0".into();
-    for (name, family, version, digest) in [("glibc", "glibc", "2.41", "sha256:aaaa"), ("musl", "musl", "1.2.5", "sha256:bbbb")] {
+    for (name, family, version, digest) in
+        [("glibc", "glibc", "2.41", "sha256:aaaa"), ("musl", "musl", "1.2.5", "sha256:bbbb")]
+    {
         r.bases.push(BaseRecord {
             name: name.into(),
             image: format!("127.0.0.1:5000/muslcheck-testbed/python:3.13-{name}"),
@@ -24,7 +26,11 @@ fn fixture() -> RunReport {
             libc: Some(Libc { family: family.into(), version: Some(version.into()) }),
         });
     }
-    let mut probe = WheelProbe { libc: Some(Libc { family: "glibc".into(), version: Some("2.41".into()) }), completion: Completion::Complete, ..Default::default() };
+    let mut probe = WheelProbe {
+        libc: Some(Libc { family: "glibc".into(), version: Some("2.41".into()) }),
+        completion: Completion::Complete,
+        ..Default::default()
+    };
     probe.imports.insert("lz4".into(), CheckOutcome::Ok);
     probe.imports.insert("lz4.frame._frame".into(), CheckOutcome::Ok);
     probe.smoke = Some(CheckOutcome::Skipped { message: "no smoke script".into() });
@@ -40,7 +46,13 @@ fn fixture() -> RunReport {
         image: Some("muslcheck/job:0123".into()),
         image_size: Some(116_000_000),
         size_over_base: Some(16_000_000),
-        distributions: vec![Distribution { name: "lz4".into(), version: "4.4.5".into(), source: Source::Manylinux, file: "lz4-4.4.5-cp313-cp313-manylinux_2_28_x86_64.whl".into(), requested: true }],
+        distributions: vec![Distribution {
+            name: "lz4".into(),
+            version: "4.4.5".into(),
+            source: Source::Manylinux,
+            file: "lz4-4.4.5-cp313-cp313-manylinux_2_28_x86_64.whl".into(),
+            requested: true,
+        }],
         log_tail: "Successfully installed lz4-4.4.5\n".into(),
         error: None,
         probe: Some(probe),
@@ -60,7 +72,13 @@ fn fixture() -> RunReport {
         image: None,
         image_size: None,
         size_over_base: None,
-        distributions: vec![Distribution { name: "lz4".into(), version: "4.4.5".into(), source: Source::Sdist, file: "lz4-4.4.5.tar.gz".into(), requested: false }],
+        distributions: vec![Distribution {
+            name: "lz4".into(),
+            version: "4.4.5".into(),
+            source: Source::Sdist,
+            file: "lz4-4.4.5.tar.gz".into(),
+            requested: false,
+        }],
         log_tail: "error: command 'cc' failed: No such file or directory\nERROR: Failed to build 'lz4'\n".into(),
         error: Some("ERROR: Failed to build installable wheels for some pyproject.toml based projects (lz4)".into()),
         probe: None,
@@ -74,9 +92,13 @@ fn fixture() -> RunReport {
         name: "lz4".into(),
         requirement: crate::matrix::Requirement::parse("lz4==4.4.5").unwrap(),
         smoke: None,
-        known_difference: Some(crate::matrix::KnownDifference { kinds: vec![FindingKind::SourceBuild], reason: "accepted until a musllinux wheel exists".into() }),
+        known_difference: Some(crate::matrix::KnownDifference {
+            kinds: vec![FindingKind::SourceBuild],
+            reason: "accepted until a musllinux wheel exists".into(),
+        }),
     };
-    let results: Vec<crate::compare::BaseResult> = r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true }).collect();
+    let results: Vec<crate::compare::BaseResult> =
+        r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true }).collect();
     let findings = crate::compare::dependency_findings(&dep, &known, &results);
     let verdicts = crate::compare::verdicts(&dep, &known, &results, &findings);
     r.findings = findings;

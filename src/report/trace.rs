@@ -28,7 +28,11 @@ fn trace_of(check: &serde_json::Value) -> String {
         let addrs: Vec<&str> = r["addresses"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).collect();
         format!("answer: {}", addrs.join(", "))
     } else if r["error"].is_object() {
-        format!("error: {} \"{}\"", r["error"]["name"].as_str().unwrap_or("?"), r["error"]["message"].as_str().unwrap_or(""))
+        format!(
+            "error: {} \"{}\"",
+            r["error"]["name"].as_str().unwrap_or("?"),
+            r["error"]["message"].as_str().unwrap_or("")
+        )
     } else {
         format!("no result ({})", check["status"].as_str().unwrap_or("?"))
     };
@@ -41,9 +45,17 @@ pub fn render(sections: &[ProbeSection]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(180);
     let mut header = vec!["scenario".to_string()];
-    header.extend(sections.iter().map(|s| format!("{} ({})", s.base, s.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()))));
+    header.extend(
+        sections
+            .iter()
+            .map(|s| format!("{} ({})", s.base, s.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()))),
+    );
     t.set_header(header);
-    let mut ids: Vec<&String> = sections.iter().flat_map(|s| s.checks.keys()).filter(|k| k.starts_with("dns.") && *k != "dns.sandbox" && *k != "dns.list").collect();
+    let mut ids: Vec<&String> = sections
+        .iter()
+        .flat_map(|s| s.checks.keys())
+        .filter(|k| k.starts_with("dns.") && *k != "dns.sandbox" && *k != "dns.list")
+        .collect();
     ids.sort();
     ids.dedup();
     for id in ids {

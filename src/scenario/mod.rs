@@ -19,21 +19,77 @@ use spans::{child, Spans};
 const ZONE_KEYS: &[&str] = &["records", "servers", "udp_max"];
 const RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl", "servers"];
 const FAULT_RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl"];
-const FAULT_KEYS: &[&str] =
-    &["server", "servers", "name", "names", "type", "types", "transport", "nth", "action", "ms", "then", "window_ms", "keep", "rcode", "records"];
+const FAULT_KEYS: &[&str] = &[
+    "server",
+    "servers",
+    "name",
+    "names",
+    "type",
+    "types",
+    "transport",
+    "nth",
+    "action",
+    "ms",
+    "then",
+    "window_ms",
+    "keep",
+    "rcode",
+    "records",
+];
 const SCENARIO_KEYS: &[&str] = &[
-    "id", "title", "description", "incident", "resolv_conf", "zone", "faults", "name", "type", "family", "port", "socktype", "proto",
-    "flags", "hosts", "nsswitch", "env", "timeout_s",
+    "id",
+    "title",
+    "description",
+    "incident",
+    "resolv_conf",
+    "zone",
+    "faults",
+    "name",
+    "type",
+    "family",
+    "port",
+    "socktype",
+    "proto",
+    "flags",
+    "hosts",
+    "nsswitch",
+    "env",
+    "timeout_s",
 ];
 /// The lab's fault actions (`ACTIONS` in dnslab.py).
-pub(crate) const ACTIONS: &[&str] =
-    &["answer", "delay", "drop", "truncate", "first_per_port", "rcode", "servfail", "nxdomain", "refuse", "refused", "formerr", "notimp", "nodata"];
+pub(crate) const ACTIONS: &[&str] = &[
+    "answer",
+    "delay",
+    "drop",
+    "truncate",
+    "first_per_port",
+    "rcode",
+    "servfail",
+    "nxdomain",
+    "refuse",
+    "refused",
+    "formerr",
+    "notimp",
+    "nodata",
+];
 /// Query types the lab knows by name (`QTYPES`).
-const QTYPES: &[(&str, u64)] =
-    &[("A", 1), ("NS", 2), ("CNAME", 5), ("SOA", 6), ("PTR", 12), ("MX", 15), ("TXT", 16), ("AAAA", 28), ("SRV", 33), ("OPT", 41), ("ANY", 255)];
+const QTYPES: &[(&str, u64)] = &[
+    ("A", 1),
+    ("NS", 2),
+    ("CNAME", 5),
+    ("SOA", 6),
+    ("PTR", 12),
+    ("MX", 15),
+    ("TXT", 16),
+    ("AAAA", 28),
+    ("SRV", 33),
+    ("OPT", 41),
+    ("ANY", 255),
+];
 /// Record types the lab can encode in a reply.
 const RECORD_TYPES: &[u64] = &[1, 2, 5, 6, 12, 15, 16, 28, 33];
-const AI_FLAGS: &[&str] = &["AI_PASSIVE", "AI_CANONNAME", "AI_NUMERICHOST", "AI_NUMERICSERV", "AI_V4MAPPED", "AI_ALL", "AI_ADDRCONFIG"];
+const AI_FLAGS: &[&str] =
+    &["AI_PASSIVE", "AI_CANONNAME", "AI_NUMERICHOST", "AI_NUMERICSERV", "AI_V4MAPPED", "AI_ALL", "AI_ADDRCONFIG"];
 /// The longest a getaddrinfo child may be given, in seconds.
 pub(crate) const MAX_TIMEOUT_S: f64 = 600.0;
 
@@ -84,7 +140,10 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Value, Diagnostic> {
 fn unknown_keys(p: &mut Problems, ptr: &str, v: &Value, allowed: &[&str], what: &str) {
     if let Some(o) = v.as_object() {
         for k in o.keys().filter(|k| !allowed.contains(&k.as_str())) {
-            p.at_key(&child(ptr, k), format!("unknown key `{}` in {what} (expected one of: {})", crate::input::shown(k), allowed.join(", ")));
+            p.at_key(
+                &child(ptr, k),
+                format!("unknown key `{}` in {what} (expected one of: {})", crate::input::shown(k), allowed.join(", ")),
+            );
         }
     }
 }
@@ -111,8 +170,14 @@ fn check_name(s: &str) -> Result<(), String> {
         return Ok(());
     }
     for label in n.split('.') {
-        if label.is_empty() || label.chars().count() > 63 || label.chars().any(|c| c as u32 > 0xFF || c.is_control() || c.is_whitespace()) {
-            return Err(format!("`{}` is not a domain name (labels of 1 to 63 characters, no spaces)", crate::input::shown(s)));
+        if label.is_empty()
+            || label.chars().count() > 63
+            || label.chars().any(|c| c as u32 > 0xFF || c.is_control() || c.is_whitespace())
+        {
+            return Err(format!(
+                "`{}` is not a domain name (labels of 1 to 63 characters, no spaces)",
+                crate::input::shown(s)
+            ));
         }
     }
     Ok(())
@@ -124,7 +189,11 @@ fn type_number(v: &Value) -> Option<u64> {
         return Some(n);
     }
     let t = v.as_str()?.trim().to_ascii_uppercase();
-    QTYPES.iter().find(|(n, _)| *n == t).map(|(_, n)| *n).or_else(|| t.strip_prefix("TYPE").and_then(|d| d.parse().ok()))
+    QTYPES
+        .iter()
+        .find(|(n, _)| *n == t)
+        .map(|(_, n)| *n)
+        .or_else(|| t.strip_prefix("TYPE").and_then(|d| d.parse().ok()))
 }
 
 fn uint(v: &Value, max: u64) -> bool {
@@ -187,20 +256,34 @@ fn check_record(p: &mut Problems, ptr: &str, v: &Value, in_fault: bool) {
     let fields: Vec<&str> = s.split_whitespace().collect();
     let num = |f: &str, max: u64| f.parse::<u64>().is_ok_and(|n| n <= max);
     let err = match rt {
-        1 => s.parse::<std::net::Ipv4Addr>().err().map(|_| format!("`{}` is not an IPv4 address", crate::input::shown(s))),
-        28 => s.parse::<std::net::Ipv6Addr>().err().map(|_| format!("`{}` is not an IPv6 address", crate::input::shown(s))),
+        1 => s
+            .parse::<std::net::Ipv4Addr>()
+            .err()
+            .map(|_| format!("`{}` is not an IPv4 address", crate::input::shown(s))),
+        28 => s
+            .parse::<std::net::Ipv6Addr>()
+            .err()
+            .map(|_| format!("`{}` is not an IPv6 address", crate::input::shown(s))),
         2 | 5 | 12 => check_name(s).err(),
         15 => match fields.as_slice() {
             [pref, exchange] if num(pref, 65535) => check_name(exchange).err(),
-            _ => Some(format!("an MX value is \"PREFERENCE EXCHANGE\" (e.g. \"10 mail.example.\"), not `{}`", crate::input::shown(s))),
+            _ => Some(format!(
+                "an MX value is \"PREFERENCE EXCHANGE\" (e.g. \"10 mail.example.\"), not `{}`",
+                crate::input::shown(s)
+            )),
         },
         33 => match fields.as_slice() {
             [a, b, c, target] if [a, b, c].iter().all(|f| num(f, 65535)) => check_name(target).err(),
             _ => Some(format!("an SRV value is \"PRIORITY WEIGHT PORT TARGET\", not `{}`", crate::input::shown(s))),
         },
         6 => match fields.as_slice() {
-            [m, r, nums @ ..] if nums.len() >= 5 && nums[..5].iter().all(|f| num(f, u32::MAX as u64)) => check_name(m).and(check_name(r)).err(),
-            _ => Some(format!("an SOA value is \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\", not `{}`", crate::input::shown(s))),
+            [m, r, nums @ ..] if nums.len() >= 5 && nums[..5].iter().all(|f| num(f, u32::MAX as u64)) => {
+                check_name(m).and(check_name(r)).err()
+            }
+            _ => Some(format!(
+                "an SOA value is \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\", not `{}`",
+                crate::input::shown(s)
+            )),
         },
         _ => None,
     };
@@ -222,7 +305,14 @@ pub(crate) fn check_zone(p: &mut Problems, ptr: &str, v: &Value, with_faults: bo
     } else {
         for k in o.keys().filter(|k| !ZONE_KEYS.contains(&k.as_str())) {
             let hint = if k == "faults" { "; faults go at the top level of the scenario" } else { "" };
-            p.at_key(&child(ptr, k), format!("unknown key `{}` in the zone (expected one of: {}){hint}", crate::input::shown(k), ZONE_KEYS.join(", ")));
+            p.at_key(
+                &child(ptr, k),
+                format!(
+                    "unknown key `{}` in the zone (expected one of: {}){hint}",
+                    crate::input::shown(k),
+                    ZONE_KEYS.join(", ")
+                ),
+            );
         }
     }
     match o.get("records") {
@@ -286,7 +376,10 @@ pub(crate) fn check_fault(p: &mut Problems, ptr: &str, v: &Value) {
         if let Some(s) = o.get(k).filter(|s| *s != "*" && *s != &serde_json::json!(["*"])) {
             for (i, x) in list_or_one(s) {
                 if !is_ip(x) {
-                    p.at(&format!("{}{i}", child(ptr, k)), format!("`{k}` must be an IP address, a list of them, or \"*\""));
+                    p.at(
+                        &format!("{}{i}", child(ptr, k)),
+                        format!("`{k}` must be an IP address, a list of them, or \"*\""),
+                    );
                 }
             }
         }
@@ -295,7 +388,10 @@ pub(crate) fn check_fault(p: &mut Problems, ptr: &str, v: &Value) {
         if let Some(s) = o.get(k) {
             for (i, x) in list_or_one(s) {
                 if !x.is_string() {
-                    p.at(&format!("{}{i}", child(ptr, k)), format!("`{k}` must be a name pattern (a string) or a list of them"));
+                    p.at(
+                        &format!("{}{i}", child(ptr, k)),
+                        format!("`{k}` must be a name pattern (a string) or a list of them"),
+                    );
                 }
             }
         }
@@ -304,7 +400,10 @@ pub(crate) fn check_fault(p: &mut Problems, ptr: &str, v: &Value) {
         if let Some(t) = o.get(k).filter(|t| *t != "*" && *t != &serde_json::json!(["*"])) {
             for (i, x) in list_or_one(t) {
                 if type_number(x).is_none() {
-                    p.at(&format!("{}{i}", child(ptr, k)), format!("unknown query type {x} (A, AAAA, CNAME, ..., TYPEnn or \"*\")"));
+                    p.at(
+                        &format!("{}{i}", child(ptr, k)),
+                        format!("unknown query type {x} (A, AAAA, CNAME, ..., TYPEnn or \"*\")"),
+                    );
                 }
             }
         }
@@ -312,7 +411,10 @@ pub(crate) fn check_fault(p: &mut Problems, ptr: &str, v: &Value) {
     if let Some(t) = o.get("transport") {
         for (i, x) in list_or_one(t) {
             if !x.as_str().is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "udp" | "tcp" | "*")) {
-                p.at(&format!("{}{i}", child(ptr, "transport")), format!("`transport` must be \"udp\", \"tcp\" or \"*\", not {x}"));
+                p.at(
+                    &format!("{}{i}", child(ptr, "transport")),
+                    format!("`transport` must be \"udp\", \"tcp\" or \"*\", not {x}"),
+                );
             }
         }
     }
@@ -390,7 +492,9 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
         }
     }
     if let Some(f) = o.get("family") {
-        let ok = f.is_u64() || f.as_str().is_some_and(|s| matches!(s.to_ascii_uppercase().as_str(), "AF_INET" | "AF_INET6" | "AF_UNSPEC"));
+        let ok = f.is_u64()
+            || f.as_str()
+                .is_some_and(|s| matches!(s.to_ascii_uppercase().as_str(), "AF_INET" | "AF_INET6" | "AF_UNSPEC"));
         if !ok {
             p.at("/family", format!("`family` must be AF_INET, AF_INET6, AF_UNSPEC or a number, not {f}"));
         }
@@ -419,7 +523,12 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
         let names: Option<Vec<String>> = match f {
             Value::Null => Some(vec![]),
             Value::Number(n) if n.is_u64() => Some(vec![]),
-            Value::String(s) => Some(s.split(|c: char| c == '|' || c == ',' || c.is_whitespace()).filter(|x| !x.is_empty()).map(str::to_string).collect()),
+            Value::String(s) => Some(
+                s.split(|c: char| c == '|' || c == ',' || c.is_whitespace())
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
             Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string)).collect(),
             _ => None,
         };
@@ -427,7 +536,14 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
             None => p.at("/flags", "`flags` must be a list of AI_* names, a string of them, or a number"),
             Some(ns) => {
                 for n in ns.iter().filter(|n| !AI_FLAGS.contains(&n.to_ascii_uppercase().as_str())) {
-                    p.at("/flags", format!("unknown getaddrinfo flag `{}` (one of: {})", crate::input::shown(n), AI_FLAGS.join(", ")));
+                    p.at(
+                        "/flags",
+                        format!(
+                            "unknown getaddrinfo flag `{}` (one of: {})",
+                            crate::input::shown(n),
+                            AI_FLAGS.join(", ")
+                        ),
+                    );
                 }
             }
         }
@@ -446,7 +562,10 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
     }
     if let Some(t) = o.get("timeout_s") {
         if !t.as_f64().is_some_and(|s| s > 0.0 && s <= MAX_TIMEOUT_S) {
-            p.at("/timeout_s", format!("`timeout_s` must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}, not {t}"));
+            p.at(
+                "/timeout_s",
+                format!("`timeout_s` must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}, not {t}"),
+            );
         }
     }
 }

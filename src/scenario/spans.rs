@@ -110,7 +110,9 @@ impl Scanner<'_> {
                 self.string();
             }
             _ => {
-                while self.pos < self.b.len() && !matches!(self.b[self.pos], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                while self.pos < self.b.len()
+                    && !matches!(self.b[self.pos], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                {
                     self.pos += 1;
                 }
             }

@@ -7,7 +7,10 @@ fn zone(text: &str) -> Vec<String> {
     let v = parse(Path::new("z.json"), text).map_err(|d| vec![d.to_string()]).unwrap();
     let mut p = Problems::default();
     check_zone(&mut p, "", &v, true);
-    p.located(Path::new("z.json"), text).iter().map(|d| d.to_string().trim_start_matches("z.json:").to_string()).collect()
+    p.located(Path::new("z.json"), text)
+        .iter()
+        .map(|d| d.to_string().trim_start_matches("z.json:").to_string())
+        .collect()
 }
 
 #[test]
@@ -76,7 +79,13 @@ fn scenarios_are_checked_too() {
     let mut p = Problems::default();
     check_scenario(&mut p, &v, false);
     let msgs = p.messages().join("\n");
-    for m in ["needs `name`", "faults go at the top level", "unknown getaddrinfo flag `AI_NOPE`", "`timeout_s` must be", "unknown key `colour`"] {
+    for m in [
+        "needs `name`",
+        "faults go at the top level",
+        "unknown getaddrinfo flag `AI_NOPE`",
+        "`timeout_s` must be",
+        "unknown key `colour`",
+    ] {
         assert!(msgs.contains(m), "{m}: {msgs}");
     }
     let mut p = Problems::default();

@@ -80,7 +80,15 @@ fn bad_matrices_are_refused_with_file_line_and_column() {
 
 #[test]
 fn bad_requirements_and_arguments_are_refused_before_the_engine() {
-    for req in ["numpy && rm -rf /", "numpy; echo $(id)", "six`id`", "--index-url=http://evil/simple", "pkg @ https://example.com/p.whl", "num py", "six\nRUN id"] {
+    for req in [
+        "numpy && rm -rf /",
+        "numpy; echo $(id)",
+        "six`id`",
+        "--index-url=http://evil/simple",
+        "pkg @ https://example.com/p.whl",
+        "num py",
+        "six\nRUN id",
+    ] {
         offline()
             .args(["gate", "--matrix", "tests/fixtures/small.toml", "--", req])
             .assert()
@@ -88,17 +96,37 @@ fn bad_requirements_and_arguments_are_refused_before_the_engine() {
             .stderr(predicate::str::contains("invalid requirement"));
     }
     let d = tempfile::tempdir().unwrap();
-    let reqs = write(d.path(), "requirements.txt", "six\n--extra-index-url http://evil/simple\nfoo @ https://x/y.whl\n");
+    let reqs =
+        write(d.path(), "requirements.txt", "six\n--extra-index-url http://evil/simple\nfoo @ https://x/y.whl\n");
     offline()
         .args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("requirements.txt:2: `--extra-index-url http://evil/simple` is a pip option"))
         .stderr(predicate::str::contains("requirements.txt:3: direct URL requirements are not supported"));
-    offline().args(["run", "--matrix", "tests/fixtures/small.toml", "--only", "nope"]).assert().code(2).stderr(predicate::str::contains("unknown dependency `nope`"));
-    offline().args(["run", "--matrix", "tests/fixtures/small.toml", "--base", "alpine"]).assert().code(2).stderr(predicate::str::contains("unknown base `alpine`"));
-    offline().args(["run", "--matrix", "no/such/file.toml"]).assert().code(2).stderr(predicate::str::contains("failed to read the matrix"));
-    offline().args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", "/no/such/ca.pem"]).assert().code(2);
-    offline().args(["gate", "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("at least one requirement"));
+    offline()
+        .args(["run", "--matrix", "tests/fixtures/small.toml", "--only", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown dependency `nope`"));
+    offline()
+        .args(["run", "--matrix", "tests/fixtures/small.toml", "--base", "alpine"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown base `alpine`"));
+    offline()
+        .args(["run", "--matrix", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("failed to read the matrix"));
+    offline()
+        .args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", "/no/such/ca.pem"])
+        .assert()
+        .code(2);
+    offline()
+        .args(["gate", "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least one requirement"));
     offline().args(["frobnicate"]).assert().code(2);
 }

@@ -9,7 +9,10 @@ pub const MUSL: &str = "127.0.0.1:5000/muslcheck-testbed/python:3.13-musl";
 
 pub fn bin() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("muslcheck").expect("the muslcheck binary");
-    c.env_remove("MUSLCHECK_CA_BUNDLE").env_remove("MUSLCHECK_MATRIX").env_remove("MUSLCHECK_INDEX_URL").env("NO_COLOR", "1");
+    c.env_remove("MUSLCHECK_CA_BUNDLE")
+        .env_remove("MUSLCHECK_MATRIX")
+        .env_remove("MUSLCHECK_INDEX_URL")
+        .env("NO_COLOR", "1");
     c.env("MUSLCHECK_OBSERVATIONS", observations_dir());
     c
 }
@@ -19,7 +22,10 @@ pub fn bin() -> assert_cmd::Command {
 /// reuse what another observed, as runs do.
 pub fn observations_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| tempfile::Builder::new().prefix("muslcheck-it-observations-").tempdir().expect("a temporary directory")).path()
+    DIR.get_or_init(|| {
+        tempfile::Builder::new().prefix("muslcheck-it-observations-").tempdir().expect("a temporary directory")
+    })
+    .path()
 }
 
 pub fn root() -> PathBuf {
@@ -34,7 +40,9 @@ pub fn ca_bundle() -> String {
 /// The suite's local HTTPS package index (scripts/testbed/index.sh, started by scripts/test.sh):
 /// the arguments that point a command at it, without its CA.
 pub fn local_index_args() -> Vec<String> {
-    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: run scripts/test.sh (it starts the local index)"));
+    let var = |k: &str| {
+        std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: run scripts/test.sh (it starts the local index)"))
+    };
     vec!["--index-url".into(), var("MUSLCHECK_TEST_INDEX_URL"), "--add-host".into(), var("MUSLCHECK_TEST_INDEX_HOST")]
 }
 
@@ -50,8 +58,15 @@ pub fn publish_wheel(name: &str, version: &str, files: &[(&str, &str)], top_leve
 }
 
 /// [`publish_wheel`] with binary files too (`(path in the wheel, file on the host)`).
-pub fn publish_wheel_with(name: &str, version: &str, files: &[(&str, &str)], binary: &[(&str, &Path)], top_level: &[&str]) {
-    let dir = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
+pub fn publish_wheel_with(
+    name: &str,
+    version: &str,
+    files: &[(&str, &str)],
+    binary: &[(&str, &Path)],
+    top_level: &[&str],
+) {
+    let dir =
+        std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
     let spec = serde_json::json!({
         "name": name,
         "version": version,
@@ -81,7 +96,11 @@ pub fn local_index_with_ca() -> Vec<String> {
 
 /// Panics unless a Docker engine answers: these tests never skip.
 pub fn require_engine() {
-    let ok = Command::new("docker").args(["version", "--format", "{{.Server.APIVersion}}"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("docker")
+        .args(["version", "--format", "{{.Server.APIVersion}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     assert!(ok, "no Docker engine answers: run scripts/test.sh (it starts one and builds the test bed)");
 }
 
@@ -123,12 +142,18 @@ pub fn assert_no_leftovers(report: &serde_json::Value) {
     assert!(left.is_empty(), "run {run_id} left {left:?}");
     // The harness creates no volume at all (pip's cache is a host directory), so any labelled
     // volume, whichever run made it, is a leak.
-    let o = Command::new("docker").args(["volume", "ls", "-q", "--filter", "label=io.muslcheck"]).output().expect("docker");
+    let o =
+        Command::new("docker").args(["volume", "ls", "-q", "--filter", "label=io.muslcheck"]).output().expect("docker");
     assert!(o.stdout.is_empty(), "labelled volumes left: {}", String::from_utf8_lossy(&o.stdout));
 }
 
 pub fn job<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["jobs"].as_array().unwrap().iter().find(|j| j["id"] == id).unwrap_or_else(|| panic!("no job {id} in {report:#}"))
+    report["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == id)
+        .unwrap_or_else(|| panic!("no job {id} in {report:#}"))
 }
 
 /// Standard base64, for binary files handed to the wheel maker.

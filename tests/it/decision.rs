@@ -25,7 +25,19 @@ fn a_smoke_test_that_crashes_only_in_a_worker_thread_on_musl_is_a_blocking_threa
     require_engine();
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("junit.xml");
-    gate(dir.path(), &["six==1.17.0", "--smoke", "tests/fixtures/smoke/deep-json.py", "--format", "junit", "--output", junit.to_str().unwrap()]).code(1);
+    gate(
+        dir.path(),
+        &[
+            "six==1.17.0",
+            "--smoke",
+            "tests/fixtures/smoke/deep-json.py",
+            "--format",
+            "junit",
+            "--output",
+            junit.to_str().unwrap(),
+        ],
+    )
+    .code(1);
     let r = report(dir.path());
     // The main thread passes on both bases; the worker thread crashes on musl only.
     for base in ["glibc", "musl"] {
@@ -35,7 +47,11 @@ fn a_smoke_test_that_crashes_only_in_a_worker_thread_on_musl_is_a_blocking_threa
     }
     assert_eq!(job(&r, "six[glibc]")["probe"]["smoke_thread"]["status"], "ok");
     assert_eq!(job(&r, "six[musl]")["probe"]["smoke_thread"]["status"], "crash");
-    let stack = |b: &str| job(&r, &format!("six[{b}]"))["probe"]["thread_stack_bytes"].as_u64().expect("the worker's stack size is reported");
+    let stack = |b: &str| {
+        job(&r, &format!("six[{b}]"))["probe"]["thread_stack_bytes"]
+            .as_u64()
+            .expect("the worker's stack size is reported")
+    };
     assert!(stack("musl") < stack("glibc"), "observed stacks: musl {} glibc {}", stack("musl"), stack("glibc"));
     let tc = findings_of(&r, "thread-crash");
     assert_eq!(tc.len(), 1, "{r:#}");
@@ -46,7 +62,11 @@ fn a_smoke_test_that_crashes_only_in_a_worker_thread_on_musl_is_a_blocking_threa
     // JUnit fails exactly the failing job.
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
-    let case = |name: &str| xml.split("<testcase ").find(|c| c.contains(&format!("name=\"{name}\""))).unwrap_or_else(|| panic!("{name} in {xml}"));
+    let case = |name: &str| {
+        xml.split("<testcase ")
+            .find(|c| c.contains(&format!("name=\"{name}\"")))
+            .unwrap_or_else(|| panic!("{name} in {xml}"))
+    };
     assert!(case("six[musl]").contains("<failure"), "{xml}");
     assert!(!case("six[glibc]").contains("<failure"), "{xml}");
     assert_no_leftovers(&r);
@@ -78,7 +98,17 @@ fn a_probe_killed_mid_run_fails_its_base() {
     std::fs::write(d.path().join("m.toml"), m).unwrap();
     let results = d.path().join("results");
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-        .args(["run", "--matrix", d.path().join("m.toml").to_str().unwrap(), "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .args([
+            "run",
+            "--matrix",
+            d.path().join("m.toml").to_str().unwrap(),
+            "--no-profile",
+            "--no-resolver",
+            "--no-progress",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--results-dir",
+        ])
         .arg(&results)
         .env_remove("MUSLCHECK_CA_BUNDLE")
         .stdout(Stdio::null())
@@ -89,12 +119,24 @@ fn a_probe_killed_mid_run_fails_its_base() {
     let start = Instant::now();
     let probe = loop {
         assert!(start.elapsed() < Duration::from_secs(240), "the run never started a probe");
-        let o = Command::new("docker").args(["ps", "-q", "--filter", "label=io.muslcheck.kind=probe-wheels", "--filter", "status=running"]).output().unwrap();
+        let o = Command::new("docker")
+            .args(["ps", "-q", "--filter", "label=io.muslcheck.kind=probe-wheels", "--filter", "status=running"])
+            .output()
+            .unwrap();
         let ids = String::from_utf8_lossy(&o.stdout).to_string();
         // Only this run's: its report names the run id.
-        if let Ok(r) = std::fs::read_to_string(results.join("report.json")).map(|t| serde_json::from_str::<serde_json::Value>(&t).unwrap()) {
+        if let Ok(r) = std::fs::read_to_string(results.join("report.json"))
+            .map(|t| serde_json::from_str::<serde_json::Value>(&t).unwrap())
+        {
             let mine = Command::new("docker")
-                .args(["ps", "-q", "--filter", &format!("label=io.muslcheck.run={}", r["run_id"].as_str().unwrap()), "--filter", "label=io.muslcheck.kind=probe-wheels"])
+                .args([
+                    "ps",
+                    "-q",
+                    "--filter",
+                    &format!("label=io.muslcheck.run={}", r["run_id"].as_str().unwrap()),
+                    "--filter",
+                    "label=io.muslcheck.kind=probe-wheels",
+                ])
                 .output()
                 .unwrap();
             let mine = String::from_utf8_lossy(&mine.stdout).trim().to_string();
@@ -125,11 +167,15 @@ fn an_optional_integration_whose_dependency_is_not_installed_does_not_fail_the_g
     publish_wheel(
         "mcoptional",
         "1.0",
-        &[("mcoptional/__init__.py", "VALUE = 42\n"), ("mcoptional_adbc/__init__.py", "import mc_driver_manager_not_installed\n")],
+        &[
+            ("mcoptional/__init__.py", "VALUE = 42\n"),
+            ("mcoptional_adbc/__init__.py", "import mc_driver_manager_not_installed\n"),
+        ],
         &["mcoptional", "mcoptional_adbc"],
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = vec!["gate".into(), "mcoptional==1.0".into(), "--matrix".into(), "tests/fixtures/small.toml".into()];
+    let mut args: Vec<String> =
+        vec!["gate".into(), "mcoptional==1.0".into(), "--matrix".into(), "tests/fixtures/small.toml".into()];
     args.extend(local_index_with_ca());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     in_results(dir.path(), &refs).code(0);
@@ -162,7 +208,16 @@ fn a_base_that_cannot_be_prepared_is_one_finding_and_its_jobs_are_not_run() {
     let matrix = unpreparable_matrix(d.path());
     let results = d.path().join("results");
     bin()
-        .args(["run", "--matrix", &matrix, "--no-profile", "--no-resolver", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .args([
+            "run",
+            "--matrix",
+            &matrix,
+            "--no-profile",
+            "--no-resolver",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--results-dir",
+        ])
         .arg(&results)
         .assert()
         .code(1);
@@ -174,7 +229,13 @@ fn a_base_that_cannot_be_prepared_is_one_finding_and_its_jobs_are_not_run() {
     for dep in ["six", "msgpack"] {
         assert_eq!(job(&r, &format!("{dep}[musl]"))["outcome"], "base-failed");
         assert_eq!(job(&r, &format!("{dep}[glibc]"))["outcome"], "installed");
-        let v: Vec<(&str, bool)> = r["verdicts"].as_array().unwrap().iter().filter(|v| v["dependency"] == dep).map(|v| (v["base"].as_str().unwrap(), v["pass"].as_bool().unwrap())).collect();
+        let v: Vec<(&str, bool)> = r["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["dependency"] == dep)
+            .map(|v| (v["base"].as_str().unwrap(), v["pass"].as_bool().unwrap()))
+            .collect();
         assert_eq!(v, [("glibc", true), ("musl", false)], "{r:#}");
     }
     assert_no_leftovers(&r);
@@ -189,7 +250,17 @@ fn repro_treats_requirements_that_do_not_install_as_an_outcome() {
     std::fs::write(&script, "print('fine')\n").unwrap();
     let results = d.path().join("results");
     let out = bin()
-        .args(["repro", script.to_str().unwrap(), "--runs", "1", "--matrix", &matrix, "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .args([
+            "repro",
+            script.to_str().unwrap(),
+            "--runs",
+            "1",
+            "--matrix",
+            &matrix,
+            "--ca-bundle",
+            &ca_bundle(),
+            "--results-dir",
+        ])
         .arg(&results)
         .assert()
         .code(1);

@@ -8,14 +8,20 @@ use crate::common::*;
 /// Runs `muslcheck dns` with the arguments; returns base name -> the scenario's observation.
 fn dns(args: &[&str], expect_code: i32) -> std::collections::BTreeMap<String, Value> {
     let dir = tempfile::tempdir().unwrap();
-    let all: Vec<&str> = ["dns"].iter().chain(args).chain(&["--matrix", "tests/fixtures/small.toml", "--format", "json"]).copied().collect();
+    let all: Vec<&str> = ["dns"]
+        .iter()
+        .chain(args)
+        .chain(&["--matrix", "tests/fixtures/small.toml", "--format", "json"])
+        .copied()
+        .collect();
     in_results(dir.path(), &all).code(expect_code);
     let r = report(dir.path());
     assert_no_leftovers(&r);
     let mut out = std::collections::BTreeMap::new();
     for s in r["resolver"].as_array().unwrap() {
         let checks = s["checks"].as_object().unwrap();
-        let (_, obs) = checks.iter().find(|(k, _)| k.starts_with("dns.") && *k != "dns.sandbox").expect("a scenario check");
+        let (_, obs) =
+            checks.iter().find(|(k, _)| k.starts_with("dns.") && *k != "dns.sandbox").expect("a scenario check");
         assert_eq!(obs["status"], "ok", "{obs}");
         out.insert(s["base"].as_str().unwrap().to_string(), obs["value"].clone());
     }
@@ -52,7 +58,19 @@ fn dropped_aaaa_glibc_retries_both_and_returns_a_musl_resends_aaaa_and_fails() {
     std::fs::write(&resolv, "nameserver 10.96.0.10\noptions timeout:2 attempts:2\n").unwrap();
     let zone = d.path().join("zone.json");
     std::fs::write(&zone, r#"{"records": [{"name": "api.example.com.", "type": "A", "value": "203.0.113.10"}, {"name": "api.example.com.", "type": "AAAA", "value": "2001:db8::10"}]}"#).unwrap();
-    let r = dns(&["--resolv-conf", resolv.to_str().unwrap(), "--zone", zone.to_str().unwrap(), "--name", "api.example.com", "--fault", "type=AAAA,action=drop"], 1);
+    let r = dns(
+        &[
+            "--resolv-conf",
+            resolv.to_str().unwrap(),
+            "--zone",
+            zone.to_str().unwrap(),
+            "--name",
+            "api.example.com",
+            "--fault",
+            "type=AAAA,action=drop",
+        ],
+        1,
+    );
 
     let g = &r["glibc"];
     assert_eq!(g["result"]["addresses"], serde_json::json!(["203.0.113.10"]), "{g}");
@@ -79,12 +97,18 @@ fn servfail_during_the_search_walk_glibc_moves_on_musl_fails() {
     let g = &r["glibc"];
     assert_eq!(g["result"]["ok"], true, "{g}");
     let gnames: Vec<String> = queries(g).into_iter().map(|q| q.4).collect();
-    assert!(gnames.iter().any(|n| n.starts_with("api.example.com.svc.cluster.local")), "glibc goes on to the next search domain: {gnames:?}");
+    assert!(
+        gnames.iter().any(|n| n.starts_with("api.example.com.svc.cluster.local")),
+        "glibc goes on to the next search domain: {gnames:?}"
+    );
 
     let m = &r["musl"];
     assert_eq!(error_name(m), Some("EAI_AGAIN"), "{m}");
     let mnames: Vec<String> = queries(m).into_iter().map(|q| q.4).collect();
-    assert!(mnames.iter().all(|n| n.starts_with("api.example.com.default.svc.cluster.local")), "musl never leaves the first search domain: {mnames:?}");
+    assert!(
+        mnames.iter().all(|n| n.starts_with("api.example.com.default.svc.cluster.local")),
+        "musl never leaves the first search domain: {mnames:?}"
+    );
     assert!(mnames.len() > 2, "musl retries the SERVFAIL: {mnames:?}");
 }
 
@@ -112,8 +136,12 @@ fn a_scenario_that_behaves_the_same_exits_0() {
     // IPv4 only and AI_CANONNAME asked for: then both libcs send one A query and fill the
     // canonical name (without the flag musl fills it and glibc does not: a real difference).
     let sc = d.path().join("same.json");
-    std::fs::write(&sc, r#"{"id": "same", "resolv_conf": "nameserver 10.0.0.2\n", "flags": ["AI_CANONNAME"],
-        "zone": {"records": [{"name": "db.example.", "type": "A", "value": "192.0.2.7"}]}}"#).unwrap();
+    std::fs::write(
+        &sc,
+        r#"{"id": "same", "resolv_conf": "nameserver 10.0.0.2\n", "flags": ["AI_CANONNAME"],
+        "zone": {"records": [{"name": "db.example.", "type": "A", "value": "192.0.2.7"}]}}"#,
+    )
+    .unwrap();
     let r = dns(&["--scenario", sc.to_str().unwrap(), "--name", "db.example", "--type", "a"], 0);
     for v in r.values() {
         assert_eq!(v["result"]["addresses"], serde_json::json!(["192.0.2.7"]), "{v}");
@@ -133,6 +161,12 @@ fn bad_dns_input_is_refused_before_the_engine() {
         vec!["dns", "--resolv-conf", resolv.to_str().unwrap(), "--zone", bad.to_str().unwrap(), "--name", "x"],
         vec!["dns", "--scenario", "probes/dns-scenarios/dropped-aaaa.json", "--fault", "type=AAAA"],
     ] {
-        bin().args(&args).args(["--matrix", "tests/fixtures/small.toml"]).env("DOCKER_HOST", "unix:///nonexistent.sock").current_dir(root()).assert().code(2);
+        bin()
+            .args(&args)
+            .args(["--matrix", "tests/fixtures/small.toml"])
+            .env("DOCKER_HOST", "unix:///nonexistent.sock")
+            .current_dir(root())
+            .assert()
+            .code(2);
     }
 }

@@ -10,7 +10,8 @@ use std::process::Command;
 use crate::common::*;
 
 fn toolchain() -> String {
-    std::env::var("MUSLCHECK_TEST_TOOLCHAIN").expect("MUSLCHECK_TEST_TOOLCHAIN is not set: run scripts/test.sh (the test bed's build stage)")
+    std::env::var("MUSLCHECK_TEST_TOOLCHAIN")
+        .expect("MUSLCHECK_TEST_TOOLCHAIN is not set: run scripts/test.sh (the test bed's build stage)")
 }
 
 /// Builds the shared-object fixtures in `dir` with the test bed's gcc and binutils.
@@ -27,7 +28,22 @@ gcc -shared -fPIC -o needs_missing.so n.c -L. -lmcmissing
 rm libmcmissing.so ./*.c
 chmod 644 ./*.so"#;
     let ok = Command::new("docker")
-        .args(["run", "--rm", "--network", "none", "--label", "io.muslcheck.test=1", "-v", &format!("{}:/out", dir.display()), "-w", "/out", &toolchain(), "bash", "-c", script])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            "io.muslcheck.test=1",
+            "-v",
+            &format!("{}:/out", dir.display()),
+            "-w",
+            "/out",
+            &toolchain(),
+            "bash",
+            "-c",
+            script,
+        ])
         .status()
         .unwrap()
         .success();
@@ -91,10 +107,30 @@ fn synthetic(is64: bool, big: bool) -> Vec<u8> {
 
 /// Runs the ELF probe program on the fixtures in a container of `image`: check -> value.
 fn read_in(image: &str, dir: &Path, files: &[&str]) -> serde_json::Map<String, serde_json::Value> {
-    let program = ["common.py", "elf.py", "elf_files.py"].iter().map(|f| std::fs::read_to_string(root().join("probes").join(f)).unwrap()).collect::<Vec<_>>().join("\n");
+    let program = ["common.py", "elf.py", "elf_files.py"]
+        .iter()
+        .map(|f| std::fs::read_to_string(root().join("probes").join(f)).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
     let config = serde_json::json!({"files": files.iter().map(|f| format!("/fx/{f}")).collect::<Vec<_>>()});
     let out = Command::new("docker")
-        .args(["run", "--rm", "--network", "none", "--user", "1000", "--label", "io.muslcheck.test=1", "-v", &format!("{}:/fx:ro", dir.display()), image, "python3", "-c", &program, &config.to_string()])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--user",
+            "1000",
+            "--label",
+            "io.muslcheck.test=1",
+            "-v",
+            &format!("{}:/fx:ro", dir.display()),
+            image,
+            "python3",
+            "-c",
+            &program,
+            &config.to_string(),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -121,9 +157,21 @@ fn the_elf_reader_sees_what_the_loader_will_need_in_real_and_synthetic_files() {
         let v = read_in(image, d.path(), &files);
         assert_eq!(v["relr.so"]["relr"], true, "{base}: {}", v["relr.so"]);
         assert_eq!(v["glibc234.so"]["relr"], false);
-        assert!(v["glibc234.so"]["version_needs"]["libc.so.6"].as_array().unwrap().contains(&serde_json::json!("GLIBC_2.34")), "{base}: {}", v["glibc234.so"]);
+        assert!(
+            v["glibc234.so"]["version_needs"]["libc.so.6"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("GLIBC_2.34")),
+            "{base}: {}",
+            v["glibc234.so"]
+        );
         // Observed by each base's own loader, not assumed.
-        assert_eq!(v["needs_missing.so"]["missing"], serde_json::json!(["libmcmissing.so"]), "{base}: {}", v["needs_missing.so"]);
+        assert_eq!(
+            v["needs_missing.so"]["missing"],
+            serde_json::json!(["libmcmissing.so"]),
+            "{base}: {}",
+            v["needs_missing.so"]
+        );
         assert_eq!(v["glibc234.so"]["missing"], serde_json::json!([]), "{base}: {}", v["glibc234.so"]);
         assert_eq!((v["le32.so"]["elf_class"].as_u64(), v["le32.so"]["endian"].as_str()), (Some(32), Some("little")));
         assert_eq!((v["be64.so"]["elf_class"].as_u64(), v["be64.so"]["endian"].as_str()), (Some(64), Some("big")));
@@ -148,7 +196,22 @@ printf 'int mcmissing(void); void *PyInit__native(void){ mcmissing(); return 0; 
 gcc -shared -fPIC -o _native.so n.c -L. -lmcmissing
 rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
     let ok = Command::new("docker")
-        .args(["run", "--rm", "--network", "none", "--label", "io.muslcheck.test=1", "-v", &format!("{}:/out", d.path().display()), "-w", "/out", &toolchain(), "bash", "-c", script])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            "io.muslcheck.test=1",
+            "-v",
+            &format!("{}:/out", d.path().display()),
+            "-w",
+            "/out",
+            &toolchain(),
+            "bash",
+            "-c",
+            script,
+        ])
         .status()
         .unwrap()
         .success();
@@ -156,15 +219,29 @@ rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
     let n = uuid::Uuid::new_v4().simple().to_string()[..10].to_string();
     let name = format!("mcneeds{n}");
     let (init, native) = (format!("{name}/__init__.py"), format!("{name}/_native.so"));
-    publish_wheel_with(&name, "1.0", &[(init.as_str(), "from . import _native\n")], &[(native.as_str(), &d.path().join("_native.so"))], &[&name]);
+    publish_wheel_with(
+        &name,
+        "1.0",
+        &[(init.as_str(), "from . import _native\n")],
+        &[(native.as_str(), &d.path().join("_native.so"))],
+        &[&name],
+    );
     let results = d.path().join("results");
-    let mut args: Vec<String> = vec!["gate".into(), format!("{name}==1.0"), "--matrix".into(), "tests/fixtures/small.toml".into(), "--format".into(), "markdown".into()];
+    let mut args: Vec<String> = vec![
+        "gate".into(),
+        format!("{name}==1.0"),
+        "--matrix".into(),
+        "tests/fixtures/small.toml".into(),
+        "--format".into(),
+        "markdown".into(),
+    ];
     args.extend(local_index_with_ca());
     args.extend(["--results-dir".into(), results.display().to_string()]);
     let out = bin().args(&args).current_dir(root()).assert().code(1);
     let md = stdout_of(&out);
     let r = report(&results);
-    let fails: Vec<&serde_json::Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "fails").collect();
+    let fails: Vec<&serde_json::Value> =
+        r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "fails").collect();
     assert_eq!(fails.len(), 1, "one finding for the one cause: {r:#}");
     for base in ["glibc", "musl"] {
         let why = fails[0]["explanation"][base].to_string();

@@ -16,7 +16,18 @@ fn gate(dir: &std::path::Path, reqs: &[&str], extra: &[&str]) -> serde_json::Val
 }
 
 fn reuse_of(r: &serde_json::Value) -> Vec<(String, String, bool)> {
-    r["jobs"].as_array().unwrap().iter().map(|j| (j["id"].as_str().unwrap().to_string(), j["reuse"].as_str().unwrap().to_string(), j["cached"].as_bool().unwrap())).collect()
+    r["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["id"].as_str().unwrap().to_string(),
+                j["reuse"].as_str().unwrap().to_string(),
+                j["cached"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -31,12 +42,20 @@ fn a_new_release_on_the_index_rebuilds_exactly_the_jobs_whose_resolution_moved()
     }
     let d1 = tempfile::tempdir().unwrap();
     let r1 = gate(d1.path(), &[&moving, &stable], &[]);
-    assert!(reuse_of(&r1).iter().all(|(_, why, cached)| !cached && why == "built: not in the cache"), "{:?}", reuse_of(&r1));
+    assert!(
+        reuse_of(&r1).iter().all(|(_, why, cached)| !cached && why == "built: not in the cache"),
+        "{:?}",
+        reuse_of(&r1)
+    );
 
     // Nothing changed upstream: everything reused, after asking the index.
     let d2 = tempfile::tempdir().unwrap();
     let r2 = gate(d2.path(), &[&moving, &stable], &[]);
-    assert!(reuse_of(&r2).iter().all(|(_, why, cached)| *cached && why == "reused: index unchanged"), "{:?}", reuse_of(&r2));
+    assert!(
+        reuse_of(&r2).iter().all(|(_, why, cached)| *cached && why == "reused: index unchanged"),
+        "{:?}",
+        reuse_of(&r2)
+    );
 
     // A new release of one of them.
     let init = format!("{moving}/__init__.py");

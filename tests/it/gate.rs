@@ -6,7 +6,12 @@ use crate::common::*;
 
 fn gate(args: &[&str], dir: &std::path::Path) -> assert_cmd::assert::Assert {
     let ca = ca_bundle();
-    let all: Vec<&str> = ["gate"].iter().chain(args).chain(&["--matrix", "tests/fixtures/small.toml", "--ca-bundle", ca.as_str()]).copied().collect();
+    let all: Vec<&str> = ["gate"]
+        .iter()
+        .chain(args)
+        .chain(&["--matrix", "tests/fixtures/small.toml", "--ca-bundle", ca.as_str()])
+        .copied()
+        .collect();
     in_results(dir, &all)
 }
 
@@ -22,7 +27,12 @@ fn gate_passes_a_pure_package_and_fails_one_that_breaks_on_musl() {
         .stdout(predicate::str::contains("**blocking**"));
     let r = report(dir.path());
     assert_eq!(r["command"], "gate");
-    let v: Vec<(String, bool)> = r["verdicts"].as_array().unwrap().iter().map(|v| (v["base"].as_str().unwrap().to_string(), v["pass"].as_bool().unwrap())).collect();
+    let v: Vec<(String, bool)> = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["base"].as_str().unwrap().to_string(), v["pass"].as_bool().unwrap()))
+        .collect();
     assert_eq!(v, vec![("glibc".to_string(), true), ("musl".to_string(), false)]);
     assert_no_leftovers(&r);
 }

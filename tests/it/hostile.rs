@@ -51,10 +51,29 @@ fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::
 fn output_is_written_through_symlinks_devices_and_fifos_not_over_them() {
     require_engine();
     let d = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let sc = write(d.path(), "same.json", r#"{"id": "same", "resolv_conf": "nameserver 10.0.0.2\n", "name": "db.example", "type": "A", "flags": ["AI_CANONNAME"], "zone": {"records": [{"name": "db.example.", "type": "A", "value": "192.0.2.7"}]}}"#);
+    let sc = write(
+        d.path(),
+        "same.json",
+        r#"{"id": "same", "resolv_conf": "nameserver 10.0.0.2\n", "name": "db.example", "type": "A", "flags": ["AI_CANONNAME"], "zone": {"records": [{"name": "db.example.", "type": "A", "value": "192.0.2.7"}]}}"#,
+    );
     let dns = |out: &Path| {
         let results = d.path().join("results");
-        bin().args(["dns", "--scenario", &sc, "--matrix", "tests/fixtures/small.toml", "--format", "json", "--results-dir"]).arg(&results).arg("-o").arg(out).current_dir(root()).assert()
+        bin()
+            .args([
+                "dns",
+                "--scenario",
+                &sc,
+                "--matrix",
+                "tests/fixtures/small.toml",
+                "--format",
+                "json",
+                "--results-dir",
+            ])
+            .arg(&results)
+            .arg("-o")
+            .arg(out)
+            .current_dir(root())
+            .assert()
     };
     // A symlink is followed: the file it names gets the report, the link stays a link.
     let target = d.path().join("target.json");
@@ -74,7 +93,10 @@ fn output_is_written_through_symlinks_devices_and_fifos_not_over_them() {
     let a = dns(&full).code(2);
     assert!(stderr_of(&a).contains("No space left on device") && stderr_of(&a).contains("full"), "{}", stderr_of(&a));
     use std::os::unix::fs::FileTypeExt;
-    assert!(std::fs::symlink_metadata(&full).unwrap().file_type().is_char_device(), "the device was replaced by a file");
+    assert!(
+        std::fs::symlink_metadata(&full).unwrap().file_type().is_char_device(),
+        "the device was replaced by a file"
+    );
 
     // A FIFO is written in place, to whoever reads it.
     let fifo = d.path().join("fifo");
@@ -110,44 +132,97 @@ fn matrix_smoke_scripts_and_ca_bundles_must_stay_inside_the_matrix_directory() {
     write(d.path(), "secret.txt", "TOPSECRET\n");
     std::os::unix::fs::symlink(d.path().join("secret.txt"), repo.join("innocent.py")).unwrap();
     for smoke in ["/etc/shadow", "/etc/passwd", "../../../../../../../etc/passwd", "../secret.txt", "innocent.py"] {
-        let m = write(&repo, "m.toml", format!("{BASES}\n[[dependency]]\nrequirement = \"six==1.17.0\"\nsmoke = \"{smoke}\"\n"));
+        let m = write(
+            &repo,
+            "m.toml",
+            format!("{BASES}\n[[dependency]]\nrequirement = \"six==1.17.0\"\nsmoke = \"{smoke}\"\n"),
+        );
         let a = offline().args(["run", "--matrix", &m]).assert().code(2);
         let err = stderr_of(&a);
-        assert!(err.contains(&format!("{m}:11:9: `smoke`")) && err.contains("outside the matrix's directory"), "{smoke}: {err}");
+        assert!(
+            err.contains(&format!("{m}:11:9: `smoke`")) && err.contains("outside the matrix's directory"),
+            "{smoke}: {err}"
+        );
         assert!(!err.contains("TOPSECRET") && !err.contains("root:"), "{err}");
     }
     let m = write(&repo, "m.toml", format!("[policy]\nca_bundle = \"/etc/ssl/certs/ca-certificates.crt\"\n\n{BASES}\n[[dependency]]\nrequirement = \"six\"\n"));
-    offline().args(["run", "--matrix", &m]).assert().code(2).stderr(predicate::str::contains(format!("{m}:2:13: `ca_bundle`")));
+    offline()
+        .args(["run", "--matrix", &m])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{m}:2:13: `ca_bundle`")));
     // The same files given on the command line are the user's choice: accepted (the engine,
     // which is nowhere, is the next thing to fail).
     let m = write(&repo, "ok.toml", format!("{BASES}\n[[dependency]]\nrequirement = \"six\"\n"));
     let outside = write(d.path(), "smoke.py", "print('hi')\n");
-    offline().args(["gate", "six", "--matrix", &m, "--smoke", &outside, "--ca-bundle", "/etc/ssl/certs/ca-certificates.crt"]).assert().code(3);
+    offline()
+        .args(["gate", "six", "--matrix", &m, "--smoke", &outside, "--ca-bundle", "/etc/ssl/certs/ca-certificates.crt"])
+        .assert()
+        .code(3);
 }
 
 #[test]
 fn oversized_inputs_are_refused_with_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
     let big_matrix = write(d.path(), "big.toml", format!("{BASES}{}", "# pad\n".repeat(200_000)));
-    offline().args(["run", "--matrix", &big_matrix]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 1 MiB"));
+    offline()
+        .args(["run", "--matrix", &big_matrix])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit of 1 MiB"));
     let reqs = write(d.path(), "req.txt", format!("six\n{}", "# pad\n".repeat(200_000)));
-    offline().args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 1 MiB"));
+    offline()
+        .args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit of 1 MiB"));
     let smoke = write(d.path(), "smoke.py", "#".repeat((64 << 10) + 1));
-    offline().args(["gate", "six", "--smoke", &smoke, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 64 KiB"));
-    offline().args(["repro", &smoke, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 64 KiB"));
+    offline()
+        .args(["gate", "six", "--smoke", &smoke, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit of 64 KiB"));
+    offline()
+        .args(["repro", &smoke, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit of 64 KiB"));
     let ca = write(d.path(), "ca.pem", format!("-----BEGIN CERTIFICATE-----\n{}", "A".repeat(5 << 20)));
-    offline().args(["gate", "six", "--ca-bundle", &ca, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit of 4 MiB"));
+    offline()
+        .args(["gate", "six", "--ca-bundle", &ca, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit of 4 MiB"));
     let zone = write(d.path(), "zone.json", format!("{{\"records\": [], \"pad\": \"{}\"}}", "x".repeat(5 << 20)));
     let resolv = write(d.path(), "resolv.conf", "nameserver 10.0.0.2\n");
     offline()
-        .args(["dns", "--resolv-conf", &resolv, "--zone", &zone, "--name", "x", "--matrix", "tests/fixtures/small.toml"])
+        .args([
+            "dns",
+            "--resolv-conf",
+            &resolv,
+            "--zone",
+            &zone,
+            "--name",
+            "x",
+            "--matrix",
+            "tests/fixtures/small.toml",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("larger than the limit of 4 MiB"));
     let scenario = write(d.path(), "sc.json", " ".repeat((4 << 20) + 1));
-    offline().args(["dns", "--scenario", &scenario, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("larger than the limit"));
+    offline()
+        .args(["dns", "--scenario", &scenario, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit"));
     // An endless input costs the cap, not the machine.
-    offline().args(["run", "--matrix", "/dev/zero"]).timeout(Duration::from_secs(10)).assert().code(2).stderr(predicate::str::contains("larger than the limit"));
+    offline()
+        .args(["run", "--matrix", "/dev/zero"])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("larger than the limit"));
 }
 
 #[test]
@@ -162,7 +237,20 @@ fn a_smoke_script_at_its_limit_still_reaches_the_container() {
     script.push_str("print('smoke ok')\n");
     let smoke = write(d.path(), "smoke.py", &script);
     let results = d.path().join("results");
-    in_results(&results, &["gate", "six==1.17.0", "--smoke", &smoke, "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()]).code(0);
+    in_results(
+        &results,
+        &[
+            "gate",
+            "six==1.17.0",
+            "--smoke",
+            &smoke,
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--ca-bundle",
+            &ca_bundle(),
+        ],
+    )
+    .code(0);
     let r = report(&results);
     for id in ["six[glibc]", "six[musl]"] {
         assert_eq!(job(&r, id)["probe"]["smoke"]["status"], "ok", "{}", job(&r, id));
@@ -175,10 +263,23 @@ fn a_smoke_script_at_its_limit_still_reaches_the_container() {
 
 fn sleepy_run(dir: &Path) -> (std::process::Child, PathBuf) {
     write(dir, "sleep.py", "import time\ntime.sleep(300)\n");
-    let m = write(dir, "m.toml", format!("{BASES}\n[[dependency]]\nrequirement = \"six==1.17.0\"\nsmoke = \"sleep.py\"\n"));
+    let m =
+        write(dir, "m.toml", format!("{BASES}\n[[dependency]]\nrequirement = \"six==1.17.0\"\nsmoke = \"sleep.py\"\n"));
     let results = dir.join("results");
     let child = Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-        .args(["run", "--matrix", &m, "--base", "musl", "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .args([
+            "run",
+            "--matrix",
+            &m,
+            "--base",
+            "musl",
+            "--no-profile",
+            "--no-resolver",
+            "--no-progress",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--results-dir",
+        ])
         .arg(&results)
         .env_remove("MUSLCHECK_CA_BUNDLE")
         .stdout(Stdio::null())
@@ -190,7 +291,14 @@ fn sleepy_run(dir: &Path) -> (std::process::Child, PathBuf) {
 
 fn probe_containers(run_id: &str) -> Vec<String> {
     let o = Command::new("docker")
-        .args(["ps", "-q", "--filter", &format!("label=io.muslcheck.run={run_id}"), "--filter", "label=io.muslcheck.kind=probe-wheels"])
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=io.muslcheck.run={run_id}"),
+            "--filter",
+            "label=io.muslcheck.kind=probe-wheels",
+        ])
         .output()
         .unwrap();
     String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
@@ -200,7 +308,11 @@ fn wait_for_probe(results: &Path) -> String {
     let start = Instant::now();
     loop {
         assert!(start.elapsed() < Duration::from_secs(240), "the run never started a probe");
-        if let Some(id) = std::fs::read_to_string(results.join("report.json")).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|r| r["run_id"].as_str().map(str::to_string)) {
+        if let Some(id) = std::fs::read_to_string(results.join("report.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|r| r["run_id"].as_str().map(str::to_string))
+        {
             if !probe_containers(&id).is_empty() {
                 return id;
             }
@@ -220,7 +332,10 @@ fn clean_leaves_a_live_run_alone_and_a_forced_clean_is_an_infrastructure_error()
     let probes = probe_containers(&run_id);
     let listed = stdout_of(&bin().args(["clean", "--dry-run"]).assert().success());
     assert!(listed.contains(&format!("run {run_id} is still running")), "{listed}");
-    assert!(probes.iter().all(|p| !listed.contains(p.as_str())), "a live run's container is listed for removal: {listed}");
+    assert!(
+        probes.iter().all(|p| !listed.contains(p.as_str())),
+        "a live run's container is listed for removal: {listed}"
+    );
     assert!(!probe_containers(&run_id).is_empty(), "clean removed a live run's probe");
     assert!(child.try_wait().unwrap().is_none(), "the run ended");
     bin().args(["clean", "--run", &run_id, "--force"]).assert().success();
@@ -251,7 +366,17 @@ fn two_gates_of_one_requirement_without_cache_agree_and_leave_no_dangling_image(
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let gate = |dir: &Path| {
         Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-            .args(["gate", "six==1.17.0", "--no-cache", "--matrix", "tests/fixtures/small.toml", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+            .args([
+                "gate",
+                "six==1.17.0",
+                "--no-cache",
+                "--matrix",
+                "tests/fixtures/small.toml",
+                "--no-progress",
+                "--ca-bundle",
+                &ca_bundle(),
+                "--results-dir",
+            ])
             .arg(dir)
             .env_remove("MUSLCHECK_CA_BUNDLE")
             .current_dir(root())
@@ -276,11 +401,18 @@ fn two_gates_of_one_requirement_without_cache_agree_and_leave_no_dangling_image(
     // (whichever run ends last removes it), so wait for the other tests a while, not forever.
     let start = Instant::now();
     loop {
-        let o = Command::new("docker").args(["images", "-q", "-f", "dangling=true", "-f", "label=io.muslcheck"]).output().unwrap();
+        let o = Command::new("docker")
+            .args(["images", "-q", "-f", "dangling=true", "-f", "label=io.muslcheck"])
+            .output()
+            .unwrap();
         if o.stdout.is_empty() {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(180), "untagged images left: {}", String::from_utf8_lossy(&o.stdout));
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "untagged images left: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
         std::thread::sleep(Duration::from_secs(1));
     }
 }
@@ -297,11 +429,19 @@ fn huge_names_are_refused_quickly_everywhere() {
     let a = offline().args(["gate", "--matrix", "tests/fixtures/small.toml", "--", &arg]).assert().code(2);
     assert!(stderr_of(&a).contains("120000 bytes long") && stderr_of(&a).len() < 1000, "{}", stderr_of(&a).len());
     let reqs = write(d.path(), "req.txt", format!("six\n{long}==1\n"));
-    offline().args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("req.txt:2: requirement is"));
+    offline()
+        .args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("req.txt:2: requirement is"));
     let m = write(d.path(), "m.toml", format!("{BASES}\n[[dependency]]\nname = \"{long}\"\nrequirement = \"six\"\n\n[[dependency]]\nrequirement = \"{long}\"\n"));
     let a = offline().args(["run", "--matrix", &m]).assert().code(2);
     let err = stderr_of(&a);
-    assert!(err.contains(":10:8: dependency name") && err.contains(":14:15: `requirement`"), "{}", &err[..err.len().min(2000)]);
+    assert!(
+        err.contains(":10:8: dependency name") && err.contains(":14:15: `requirement`"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
     assert!(err.len() < 2000, "the error echoes the input: {} bytes", err.len());
     assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
 }
@@ -315,7 +455,16 @@ fn a_signal_after_the_run_still_ends_the_process_with_130() {
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let results = d.path().join("results");
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-        .args(["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--no-progress", "--ca-bundle", &ca_bundle(), "-o"])
+        .args([
+            "gate",
+            "six==1.17.0",
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--no-progress",
+            "--ca-bundle",
+            &ca_bundle(),
+            "-o",
+        ])
         .arg(&fifo)
         .arg("--results-dir")
         .arg(&results)
@@ -327,7 +476,10 @@ fn a_signal_after_the_run_still_ends_the_process_with_130() {
         .unwrap();
     let start = Instant::now();
     loop {
-        let done = std::fs::read_to_string(results.join("report.json")).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).is_some_and(|r| !r["finished_at"].is_null());
+        let done = std::fs::read_to_string(results.join("report.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|r| !r["finished_at"].is_null());
         if done {
             break;
         }
@@ -355,7 +507,21 @@ fn install_logs_are_not_written_through_planted_symlinks() {
     std::fs::create_dir_all(results.join("logs")).unwrap();
     let victim = write(d.path(), "victim.txt", "precious\n");
     std::os::unix::fs::symlink(&victim, results.join("logs/six_glibc_.install.log")).unwrap();
-    let a = in_results(&results, &["gate", "six==1.17.0", "--no-cache", "--base", "glibc", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()]).code(3);
+    let a = in_results(
+        &results,
+        &[
+            "gate",
+            "six==1.17.0",
+            "--no-cache",
+            "--base",
+            "glibc",
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--ca-bundle",
+            &ca_bundle(),
+        ],
+    )
+    .code(3);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n", "the log was written through the symlink");
     assert!(stderr_of(&a).contains("failed to write the install log"), "{}", stderr_of(&a));
     let r = report(&results);
@@ -365,7 +531,9 @@ fn install_logs_are_not_written_through_planted_symlinks() {
     let r2 = d.path().join("r2");
     std::fs::create_dir_all(&r2).unwrap();
     std::os::unix::fs::symlink(d.path(), r2.join("logs")).unwrap();
-    in_results(&r2, &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()]).code(2).stderr(predicate::str::contains("is a symlink"));
+    in_results(&r2, &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()])
+        .code(2)
+        .stderr(predicate::str::contains("is a symlink"));
 }
 
 // 8. DNS zones, scenarios and faults are checked in Rust, and a big zone reaches the lab.
@@ -384,21 +552,56 @@ fn bad_zones_scenarios_and_faults_are_refused_with_positions() {
     for (text, expected) in cases {
         let zone = write(d.path(), "zone.json", text);
         offline()
-            .args(["dns", "--resolv-conf", &resolv, "--zone", &zone, "--name", "a", "--matrix", "tests/fixtures/small.toml"])
+            .args([
+                "dns",
+                "--resolv-conf",
+                &resolv,
+                "--zone",
+                &zone,
+                "--name",
+                "a",
+                "--matrix",
+                "tests/fixtures/small.toml",
+            ])
             .assert()
             .code(2)
             .stderr(predicate::str::contains(format!("{zone}{expected}")));
     }
     let zone = write(d.path(), "ok.json", "{\"records\": []}");
-    for (fault, expected) in [("action=explode", "unknown `action`"), ("action=delay,ms=-5", "`ms` must be"), ("action=drop,type=BOGUS", "unknown query type"), ("action=drop,nth=0", "`nth`")] {
+    for (fault, expected) in [
+        ("action=explode", "unknown `action`"),
+        ("action=delay,ms=-5", "`ms` must be"),
+        ("action=drop,type=BOGUS", "unknown query type"),
+        ("action=drop,nth=0", "`nth`"),
+    ] {
         offline()
-            .args(["dns", "--resolv-conf", &resolv, "--zone", &zone, "--name", "a", "--fault", fault, "--matrix", "tests/fixtures/small.toml"])
+            .args([
+                "dns",
+                "--resolv-conf",
+                &resolv,
+                "--zone",
+                &zone,
+                "--name",
+                "a",
+                "--fault",
+                fault,
+                "--matrix",
+                "tests/fixtures/small.toml",
+            ])
             .assert()
             .code(2)
             .stderr(predicate::str::contains(expected));
     }
-    let sc = write(d.path(), "sc.json", "{\"resolv_conf\": \"nameserver 10.0.0.2\\n\", \"name\": \"a\",\n \"zone\": {\"records\": []}, \"flavour\": 1}");
-    offline().args(["dns", "--scenario", &sc, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains(format!("{sc}:2:27: unknown key `flavour`")));
+    let sc = write(
+        d.path(),
+        "sc.json",
+        "{\"resolv_conf\": \"nameserver 10.0.0.2\\n\", \"name\": \"a\",\n \"zone\": {\"records\": []}, \"flavour\": 1}",
+    );
+    offline()
+        .args(["dns", "--scenario", &sc, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{sc}:2:27: unknown key `flavour`")));
 }
 
 #[test]
@@ -415,7 +618,22 @@ fn a_zone_of_megabytes_reaches_the_lab_and_is_answered() {
     let results = d.path().join("results");
     // 0 or 1 is a comparison of the bases (their canonical names may differ); 2 or 3 is not.
     let code = bin()
-        .args(["dns", "--resolv-conf", &resolv, "--zone", &zone, "--name", "api.example.com", "--type", "a", "--matrix", "tests/fixtures/small.toml", "--format", "json", "--results-dir"])
+        .args([
+            "dns",
+            "--resolv-conf",
+            &resolv,
+            "--zone",
+            &zone,
+            "--name",
+            "api.example.com",
+            "--type",
+            "a",
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--format",
+            "json",
+            "--results-dir",
+        ])
         .arg(&results)
         .current_dir(root())
         .output()
@@ -441,10 +659,19 @@ fn a_zone_of_megabytes_reaches_the_lab_and_is_answered() {
 fn a_ca_bundle_that_is_not_text_and_a_results_dir_that_is_a_file_exit_2() {
     let d = tempfile::tempdir().unwrap();
     let ca = write(d.path(), "ca.pem", b"-----BEGIN CERTIFICATE-----\n\xff\xfe\x00binary\n");
-    offline().args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca]).assert().code(2).stderr(predicate::str::contains("not UTF-8"));
+    offline()
+        .args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not UTF-8"));
     let file = write(d.path(), "results", "a file");
     for cmd in [vec!["gate", "six"], vec!["run"], vec!["repro", "tests/fixtures/repro/deep_json_thread.py"]] {
-        offline().args(&cmd).args(["--matrix", "tests/fixtures/small.toml", "--results-dir", &file]).assert().code(2).stderr(predicate::str::contains("is a file, not a directory"));
+        offline()
+            .args(&cmd)
+            .args(["--matrix", "tests/fixtures/small.toml", "--results-dir", &file])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is a file, not a directory"));
     }
 }
 
@@ -454,18 +681,57 @@ fn a_ca_bundle_that_is_not_text_and_a_results_dir_that_is_a_file_exit_2() {
 fn errors_point_at_the_right_place_and_name_what_is_wrong() {
     let d = tempfile::tempdir().unwrap();
     let bin_matrix = write(d.path(), "bin.toml", b"[[base]]\nname = \"a\"\nimage = \"x\xff\"\n");
-    offline().args(["run", "--matrix", &bin_matrix]).assert().code(2).stderr(predicate::str::contains(format!("{bin_matrix}:3:11: failed to read the matrix: not UTF-8")));
+    offline()
+        .args(["run", "--matrix", &bin_matrix])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{bin_matrix}:3:11: failed to read the matrix: not UTF-8")));
     let deep = write(d.path(), "deep.toml", format!("{BASES}{}[{}]\n", "# c\n".repeat(7), vec!["a"; 300].join(".")));
-    offline().args(["run", "--matrix", &deep]).assert().code(2).stderr(predicate::str::contains(format!("{deep}:15:1: recursion limit")));
+    offline()
+        .args(["run", "--matrix", &deep])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{deep}:15:1: recursion limit")));
     let dup = write(d.path(), "dup.toml", "[[base]]\nname = \"a\"\nimage = \"x\"\nname = \"b\"\n");
-    offline().args(["run", "--matrix", &dup]).assert().code(2).stderr(predicate::str::contains(format!("{dup}:4:1: duplicate key `name`")));
+    offline()
+        .args(["run", "--matrix", &dup])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{dup}:4:1: duplicate key `name`")));
     let twice = write(d.path(), "twice.txt", "# deps\nsix\nmsgpack\nSix==1.17.0\n");
-    offline().args(["gate", "-r", &twice, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains(format!("{twice}:4: `six` is named twice (first at {twice}:2)")));
+    offline()
+        .args(["gate", "-r", &twice, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{twice}:4: `six` is named twice (first at {twice}:2)")));
     let latin1 = write(d.path(), "latin1.txt", b"six\nmsgpack\ncaf\xe9==1\n");
-    offline().args(["gate", "-r", &latin1, "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains(format!("{latin1}:3:4: cannot read the requirements file: not UTF-8")));
-    let units = write(d.path(), "units.toml", format!("[policy]\nbuild_timeout = \"1m1m\"\n{BASES}\n[[dependency]]\nrequirement = \"six\"\n"));
-    offline().args(["run", "--matrix", &units]).assert().code(2).stderr(predicate::str::contains(format!("{units}:2:17: `build_timeout`: invalid duration `1m1m`")));
-    offline().args(["repro", "tests/fixtures/repro/deep_json_thread.py", "--timeout", "1m1m", "--matrix", "tests/fixtures/small.toml"]).assert().code(2).stderr(predicate::str::contains("--timeout"));
+    offline()
+        .args(["gate", "-r", &latin1, "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{latin1}:3:4: cannot read the requirements file: not UTF-8")));
+    let units = write(
+        d.path(),
+        "units.toml",
+        format!("[policy]\nbuild_timeout = \"1m1m\"\n{BASES}\n[[dependency]]\nrequirement = \"six\"\n"),
+    );
+    offline()
+        .args(["run", "--matrix", &units])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{units}:2:17: `build_timeout`: invalid duration `1m1m`")));
+    offline()
+        .args([
+            "repro",
+            "tests/fixtures/repro/deep_json_thread.py",
+            "--timeout",
+            "1m1m",
+            "--matrix",
+            "tests/fixtures/small.toml",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--timeout"));
 }
 
 #[test]
@@ -485,7 +751,18 @@ fn a_byte_order_mark_is_accepted_in_matrices_and_requirement_files() {
 fn a_marker_that_excludes_every_base_is_not_applicable_not_a_pass() {
     require_engine();
     let d = tempfile::tempdir().unwrap();
-    let a = in_results(d.path(), &["gate", "six==1.17.0; sys_platform == 'win32'", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()]).code(0);
+    let a = in_results(
+        d.path(),
+        &[
+            "gate",
+            "six==1.17.0; sys_platform == 'win32'",
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--ca-bundle",
+            &ca_bundle(),
+        ],
+    )
+    .code(0);
     let table = stdout_of(&a);
     assert!(table.contains("not applicable") && !table.contains(" pass "), "{table}");
     let r = report(d.path());

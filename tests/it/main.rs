@@ -5,9 +5,9 @@ mod common;
 
 mod cli;
 mod decision;
+mod dns;
 mod elf;
 mod fresh;
-mod dns;
 mod gate;
 mod hostile;
 mod profile;

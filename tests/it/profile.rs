@@ -15,19 +15,46 @@ fn check<'a>(section: &'a Value, id: &str) -> &'a Value {
 fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
-    let text = stdout_of(&in_results(dir.path(), &["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--ca-bundle", &ca_bundle(), "--jobs", "4"]).code(0));
+    let text = stdout_of(
+        &in_results(
+            dir.path(),
+            &[
+                "run",
+                "--matrix",
+                "tests/fixtures/small.toml",
+                "--only",
+                "six",
+                "--ca-bundle",
+                &ca_bundle(),
+                "--jobs",
+                "4",
+            ],
+        )
+        .code(0),
+    );
     assert!(text.contains("Base profile (observed in each base)"), "{text}");
     assert!(text.contains("Resolver profile"), "{text}");
     let r = report(dir.path());
     assert_no_leftovers(&r);
-    let section = |key: &str, base: &str| r[key].as_array().unwrap().iter().find(|s| s["base"] == base).unwrap_or_else(|| panic!("no {key} for {base}")).clone();
+    let section = |key: &str, base: &str| {
+        r[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["base"] == base)
+            .unwrap_or_else(|| panic!("no {key} for {base}"))
+            .clone()
+    };
 
     // Libc behaviour.
     let (g, m) = (section("profile", "glibc"), section("profile", "musl"));
     assert_eq!(g["libc"]["family"], "glibc");
     assert_eq!(m["libc"]["family"], "musl");
     let stack = |s: &Value, id: &str| check(s, id)["value"]["bytes"].as_i64().unwrap();
-    assert!(stack(&m, "thread_stack.python") < stack(&g, "thread_stack.python"), "musl's Python threads have smaller stacks");
+    assert!(
+        stack(&m, "thread_stack.python") < stack(&g, "thread_stack.python"),
+        "musl's Python threads have smaller stacks"
+    );
     assert!(stack(&m, "thread_stack.c") < stack(&m, "thread_stack.python"), "C-created threads on musl get less still");
     let depth = |s: &Value| check(s, "crash_depth.json_thread")["value"].clone();
     let (gd, md) = (depth(&g), depth(&m));
@@ -41,7 +68,13 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     assert_eq!(with("six[musl]")["failure"]["signal_name"], "SIGSEGV", "{}", with("six[musl]"));
     assert_eq!(with("six[musl]")["preimport"], serde_json::json!(["six"]));
     assert!(with("six[glibc]")["max_ok_depth"].as_i64().unwrap() > with("six[musl]")["max_ok_depth"].as_i64().unwrap());
-    let kinds: Vec<&str> = r["findings"].as_array().unwrap().iter().filter(|f| f["subject"] == "<profile>").map(|f| f["summary"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subject"] == "<profile>")
+        .map(|f| f["summary"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"crash_depth.json_thread differs"), "{kinds:?}");
 
     // Resolver, on the traces.
@@ -64,9 +97,17 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     assert!(queries(&m, "dns.D8").is_empty());
     // A truncated UDP answer: both retry over TCP, glibc both types, musl only A.
     let tcp = |s: &Value| -> std::collections::BTreeSet<String> {
-        queries(s, "dns.D7").iter().filter(|q| q["transport"] == "tcp").map(|q| q["type"].as_str().unwrap().to_string()).collect()
+        queries(s, "dns.D7")
+            .iter()
+            .filter(|q| q["transport"] == "tcp")
+            .map(|q| q["type"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(tcp(&g), ["A", "AAAA"].iter().map(|s| s.to_string()).collect());
     assert_eq!(tcp(&m), ["A"].iter().map(|s| s.to_string()).collect());
-    assert!(r["findings"].as_array().unwrap().iter().any(|f| f["subject"] == "<resolver>" && f["summary"] == "dns.D1 differs"));
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["subject"] == "<resolver>" && f["summary"] == "dns.D1 differs"));
 }

@@ -21,7 +21,17 @@ fn slow_matrix(dir: &Path, probe_timeout: &str, sleep_s: u32) -> String {
 
 fn spawn_run(matrix: &str, results: &Path) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-        .args(["run", "--matrix", matrix, "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .args([
+            "run",
+            "--matrix",
+            matrix,
+            "--no-profile",
+            "--no-resolver",
+            "--no-progress",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--results-dir",
+        ])
         .arg(results)
         .env_remove("MUSLCHECK_CA_BUNDLE")
         .stdout(Stdio::null())
@@ -39,7 +49,14 @@ fn wait_for_probe(results: &Path) -> String {
             if let Ok(r) = serde_json::from_str::<serde_json::Value>(&text) {
                 let id = r["run_id"].as_str().unwrap().to_string();
                 let o = Command::new("docker")
-                    .args(["ps", "-q", "--filter", &format!("label=io.muslcheck.run={id}"), "--filter", "label=io.muslcheck.kind=probe-wheels"])
+                    .args([
+                        "ps",
+                        "-q",
+                        "--filter",
+                        &format!("label=io.muslcheck.run={id}"),
+                        "--filter",
+                        "label=io.muslcheck.kind=probe-wheels",
+                    ])
                     .output()
                     .unwrap();
                 if !o.stdout.is_empty() {
@@ -103,7 +120,20 @@ fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
     let results = d.path().join("results");
     let start = Instant::now();
     bin()
-        .args(["run", "--matrix", &matrix, "--only", "six", "--base", "musl", "--no-profile", "--no-resolver", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .args([
+            "run",
+            "--matrix",
+            &matrix,
+            "--only",
+            "six",
+            "--base",
+            "musl",
+            "--no-profile",
+            "--no-resolver",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--results-dir",
+        ])
         .arg(&results)
         .assert()
         .code(1);
@@ -112,7 +142,8 @@ fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
     let j = job(&r, "six[musl]");
     assert_eq!(j["probe"]["container"]["timed_out"], true, "{j}");
     // A probe stopped at its limit fails its base with a `timeout` finding: never a pass.
-    let t: Vec<&serde_json::Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "timeout").collect();
+    let t: Vec<&serde_json::Value> =
+        r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "timeout").collect();
     assert_eq!(t.len(), 1, "{r:#}");
     assert_eq!((t[0]["severity"].as_str(), t[0]["id"].as_str()), (Some("blocking"), Some("six/timeout/probe")));
     let v = &r["verdicts"][0];
@@ -127,7 +158,21 @@ fn two_runs_at_once_do_not_collide() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let run = |dir: &Path| {
         Command::new(assert_cmd::cargo::cargo_bin("muslcheck"))
-            .args(["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--only", "msgpack", "--no-profile", "--no-resolver", "--no-progress", "--ca-bundle", &ca_bundle(), "--results-dir"])
+            .args([
+                "run",
+                "--matrix",
+                "tests/fixtures/small.toml",
+                "--only",
+                "six",
+                "--only",
+                "msgpack",
+                "--no-profile",
+                "--no-resolver",
+                "--no-progress",
+                "--ca-bundle",
+                &ca_bundle(),
+                "--results-dir",
+            ])
             .arg(dir)
             .current_dir(root())
             .stdout(Stdio::null())
@@ -155,7 +200,10 @@ fn the_engine_stopping_mid_run_gives_exit_3_and_a_partial_report() {
     require_engine();
     let (_d, results, mut child, run_id) = start_interruptible_run();
     let stopped = Command::new("pkill").args(["-TERM", "-x", "dockerd"]).status().unwrap();
-    assert!(stopped.success(), "no dockerd process to stop (this test needs the engine that scripts/testbed/engine.sh starts)");
+    assert!(
+        stopped.success(),
+        "no dockerd process to stop (this test needs the engine that scripts/testbed/engine.sh starts)"
+    );
     let start = Instant::now();
     let status = child.wait().unwrap();
     let mut stderr = String::new();
@@ -167,7 +215,8 @@ fn the_engine_stopping_mid_run_gives_exit_3_and_a_partial_report() {
     assert!(start.elapsed() < Duration::from_secs(120), "{:?}", start.elapsed());
     let r = report(&results);
     assert_eq!(r["partial"], true, "{r:#}");
-    let infra: Vec<&serde_json::Value> = r["jobs"].as_array().unwrap().iter().filter(|j| j["outcome"] == "infra-error").collect();
+    let infra: Vec<&serde_json::Value> =
+        r["jobs"].as_array().unwrap().iter().filter(|j| j["outcome"] == "infra-error").collect();
     assert!(!infra.is_empty(), "jobs in flight must be infrastructure errors: {r:#}");
     assert!(r["findings"].as_array().unwrap().is_empty(), "an engine failure is not a finding: {r:#}");
     assert!(r["errors"].to_string().contains("engine"), "{r:#}");

@@ -4,7 +4,12 @@ use crate::common::*;
 
 fn run_small(dir: &std::path::Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     let ca = ca_bundle();
-    let all: Vec<&str> = ["run", "--matrix", "tests/fixtures/small.toml", "--no-profile", "--no-resolver", "--ca-bundle", ca.as_str()].iter().chain(extra).copied().collect();
+    let all: Vec<&str> =
+        ["run", "--matrix", "tests/fixtures/small.toml", "--no-profile", "--no-resolver", "--ca-bundle", ca.as_str()]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
     in_results(dir, &all)
 }
 
@@ -67,7 +72,25 @@ fn a_package_without_a_musllinux_wheel_is_a_blocking_difference_and_the_rest_pas
 fn only_and_formats() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
-    let md = stdout_of(&in_results(dir.path(), &["run", "--matrix", "tests/fixtures/small.toml", "--only", "six", "--no-profile", "--no-resolver", "--format", "markdown", "--ca-bundle", &ca_bundle()]).code(0));
+    let md = stdout_of(
+        &in_results(
+            dir.path(),
+            &[
+                "run",
+                "--matrix",
+                "tests/fixtures/small.toml",
+                "--only",
+                "six",
+                "--no-profile",
+                "--no-resolver",
+                "--format",
+                "markdown",
+                "--ca-bundle",
+                &ca_bundle(),
+            ],
+        )
+        .code(0),
+    );
     assert!(md.starts_with("## muslcheck run: no blocking finding"), "{md}");
     assert!(md.contains("| six | musl | ✅ pass |"), "{md}");
     let r = report(dir.path());

@@ -17,7 +17,10 @@ fn doctor_reports_engine_bases_digests_libc_and_index() {
     assert!(text.contains("API 1."), "{text}");
     assert!(text.contains("package index: https://index.muslcheck.test:"), "{text}");
     for (name, libc) in [("glibc", "glibc 2."), ("musl", "musl 1.2.")] {
-        let line = text.lines().find(|l| l.contains(&format!(" {name} "))).unwrap_or_else(|| panic!("no row for {name}: {text}"));
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {text}"));
         assert!(line.contains("sha256:"), "no digest for {name}: {line}");
         assert!(line.contains(libc), "libc of {name} not observed as {libc}: {line}");
         assert!(line.contains("reachable"), "{line}");
@@ -43,8 +46,11 @@ fn doctor_without_the_ca_bundle_says_the_index_is_unreachable() {
 fn bases_are_pulled_with_registry_digests_and_their_libc_observed() {
     require_engine();
     let dir = tempfile::tempdir().unwrap();
-    in_results(dir.path(), &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()])
-        .code(0);
+    in_results(
+        dir.path(),
+        &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()],
+    )
+    .code(0);
     let r = report(dir.path());
     let bases = r["bases"].as_array().unwrap();
     assert_eq!(bases.len(), 2);
@@ -53,7 +59,10 @@ fn bases_are_pulled_with_registry_digests_and_their_libc_observed() {
         assert!(digest.starts_with("sha256:") && digest.len() == 71, "{b}");
         // The digest is the registry's: the engine lists it for the pulled reference.
         let image = b["image"].as_str().unwrap();
-        let o = std::process::Command::new("docker").args(["image", "inspect", "-f", "{{json .RepoDigests}}", image]).output().unwrap();
+        let o = std::process::Command::new("docker")
+            .args(["image", "inspect", "-f", "{{json .RepoDigests}}", image])
+            .output()
+            .unwrap();
         assert!(String::from_utf8_lossy(&o.stdout).contains(digest), "{image} {digest}");
     }
     let libc = |name: &str| bases.iter().find(|b| b["name"] == name).unwrap()["libc"].clone();
@@ -68,9 +77,17 @@ fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_withou
     require_engine();
     let index = local_index_args();
     let with = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = ["gate", "msgpack==1.1.2", "--smoke", "tests/fixtures/smoke/msgpack.py", "--matrix", "tests/fixtures/small.toml", "--ca-bundle"]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "gate",
+        "msgpack==1.1.2",
+        "--smoke",
+        "tests/fixtures/smoke/msgpack.py",
+        "--matrix",
+        "tests/fixtures/small.toml",
+        "--ca-bundle",
+    ]
+    .map(String::from)
+    .to_vec();
     args.push(local_index_ca());
     args.extend(index.iter().cloned());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -81,13 +98,18 @@ fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_withou
     for id in ["msgpack[glibc]", "msgpack[musl]"] {
         assert_eq!(job(&r, id)["probe"]["smoke"]["status"], "ok", "{}", job(&r, id));
         // The file came from the local index, not from anywhere else.
-        assert!(job(&r, id)["distributions"][0]["file"].as_str().unwrap().starts_with("msgpack-1.1.2-"), "{}", job(&r, id));
+        assert!(
+            job(&r, id)["distributions"][0]["file"].as_str().unwrap().starts_with("msgpack-1.1.2-"),
+            "{}",
+            job(&r, id)
+        );
     }
     assert_no_leftovers(&r);
 
     // Without the CA: not a finding about msgpack but a problem of this machine: exit 3.
     let without = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = ["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml"].map(String::from).to_vec();
+    let mut args: Vec<String> =
+        ["gate", "msgpack==1.1.2", "--no-cache", "--matrix", "tests/fixtures/small.toml"].map(String::from).to_vec();
     args.extend(index);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     in_results(without.path(), &refs).code(3);
