@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds (or reuses) the two test-bed bases and pushes them to the local registry:
+# Builds (or reuses) the test-bed bases and pushes them to the local registry:
 #   127.0.0.1:5000/muslcheck-testbed/python:3.13-glibc   Debian 13, glibc 2.41
 #   127.0.0.1:5000/muslcheck-testbed/python:3.13-musl    musl 1.2.5, CPython built from Debian's sources
+#   127.0.0.1:5000/muslcheck-testbed/python:3.13-musl1.2.3  the same against musl 1.2.3 (Alpine <= 3.17)
 # Each base is tagged locally by a hash of its recipe, so it is rebuilt only when the recipe changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,27 +37,51 @@ else
 fi
 
 toolchain="muslcheck-testbed/musl-build:$musl_recipe"
-if docker image inspect "$musl_local" >/dev/null 2>&1 && docker image inspect "$toolchain" >/dev/null 2>&1; then
-  log "musl base: reusing $musl_local"
-else
-  log "musl base: building $musl_local (CPython from source against musl, ~20 min cold)"
+older_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/older-musl.dockerfile)" | sha256sum | cut -c1-16)
+older_local="$repo:3.13-musl1.2.3-$older_recipe"
+
+# A musl base: build_musl LOCAL_TAG RECIPE [older]. The first one also tags its build stage as
+# the suite's toolchain image.
+build_musl() {
+  local tag=$1 recipe=$2 variant=${3:-}
+  local ctx
   ctx=$(mktemp -d /var/tmp/muslcheck-musl-context.XXXXXX)
-  trap 'rm -rf "$ctx"' EXIT
-  cp "$here/musl/Dockerfile" "$here/musl/cc-musl" "$ctx/"
+  cp "$here/musl/cc-musl" "$ctx/"
+  if [ "$variant" = older ]; then
+    sed "/# @older-musl@/r $here/musl/older-musl.dockerfile" "$here/musl/Dockerfile" >"$ctx/Dockerfile"
+  else
+    cp "$here/musl/Dockerfile" "$ctx/"
+  fi
   "$here/fetch-sources.sh" "$glibc_local" "$ctx/src" python3.13 openssl zlib libffi xz-utils bzip2 sqlite3
+  local sources
   sources=$(paste -sd' ' "$ctx/src/VERSIONS")
-  log "musl base: sources $sources"
+  log "$tag: sources $sources"
   # The build stage gets a tag of its own: the classic builder would leave it untagged (a
   # 2 GB dangling image), and as a tagged image it keeps the layer cache for recipe changes.
   DOCKER_BUILDKIT=0 docker build -q --target build --build-arg GLIBC_BASE="$glibc_local" \
-    -t "$toolchain" "$ctx" >/dev/null
-  DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$musl_recipe" \
-    --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$musl_local" "$ctx" >/dev/null
-  rm -rf "$ctx"; trap - EXIT
+    -t "muslcheck-testbed/musl-build:$recipe" "$ctx" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$recipe" \
+    --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$tag" "$ctx" >/dev/null
+  rm -rf "$ctx"
+}
+
+if docker image inspect "$musl_local" >/dev/null 2>&1 && docker image inspect "$toolchain" >/dev/null 2>&1; then
+  log "musl base: reusing $musl_local"
+else
+  log "musl base: building $musl_local (CPython from source against musl 1.2.5, ~10-20 min cold)"
+  build_musl "$musl_local" "$musl_recipe"
+fi
+if docker image inspect "$older_local" >/dev/null 2>&1; then
+  log "older-musl base: reusing $older_local"
+else
+  log "older-musl base: building $older_local (the same against musl 1.2.3, ~10-20 min cold)"
+  build_musl "$older_local" "$older_recipe" older
+  # Its build stage is of no further use: the toolchain image is the musl 1.2.5 one.
+  docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
 fi
 
-for libc in glibc musl; do
-  src=$([ $libc = glibc ] && echo "$glibc_local" || echo "$musl_local")
+for libc in glibc musl musl1.2.3; do
+  case $libc in glibc) src=$glibc_local ;; musl) src=$musl_local ;; *) src=$older_local ;; esac
   dst="$registry/$repo:3.13-$libc"
   docker tag "$src" "$dst"
   docker push -q "$dst" >/dev/null
@@ -65,7 +90,7 @@ done
 # Images of older recipes are of no further use.
 for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^muslcheck-testbed/(python|musl-build):' || true); do
   case "$img" in
-    "$glibc_local" | "$musl_local" | "$toolchain") ;;
+    "$glibc_local" | "$musl_local" | "$older_local" | "$toolchain") ;;
     *) docker rmi "$img" >/dev/null 2>&1 && log "removed the old test-bed image $img" || true ;;
   esac
 done
