@@ -168,6 +168,8 @@ pub struct BuildInputs<'a> {
     pub prep_tag: &'a str,
     /// Installed together, in one pip run.
     pub requirements: &'a [Requirement],
+    /// Constraints of that run (`-c`).
+    pub constraints: &'a [Requirement],
     pub ca_bundle: Option<&'a std::path::Path>,
     /// The package index pip uses (PIP_INDEX_URL), when not pip's default.
     pub index_url: Option<&'a str>,
@@ -182,21 +184,21 @@ pub struct BuildInputs<'a> {
     pub index: Option<&'a std::sync::Arc<crate::index::IndexClient>>,
 }
 
-/// The requirements file pip reads: one validated requirement a line.
+/// The requirements file pip reads: one validated requirement a line, with its hashes.
 fn requirements_file(reqs: &[Requirement]) -> String {
-    reqs.iter().map(|r| format!("{}\n", r.text)).collect()
+    reqs.iter().map(|r| format!("{}{}\n", r.text, r.hashes.iter().map(|h| format!(" --hash={h}")).collect::<String>())).collect()
 }
 
 /// The job image's tag: a hash of what went into it: the prep image's own content key (its
 /// tag), the requirements and the index they were resolved from. Not the prep image's id, which
 /// changes on every rebuild (its labels name the run that built it).
-pub fn job_tag(prep_tag: &str, reqs: &[Requirement], index_url: Option<&str>) -> String {
-    format!("muslcheck/job:{}", key(&[RECIPE_VERSION, prep_tag, &requirements_file(reqs), index_url.unwrap_or("")]))
+pub fn job_tag(prep_tag: &str, reqs: &[Requirement], constraints: &[Requirement], index_url: Option<&str>) -> String {
+    format!("muslcheck/job:{}", key(&[RECIPE_VERSION, prep_tag, &requirements_file(reqs), index_url.unwrap_or(""), &requirements_file(constraints)]))
 }
 
 /// Installs the requirement on the prep image, or reuses the cached job image.
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
-    let tag = job_tag(inp.prep_tag, inp.requirements, inp.index_url);
+    let tag = job_tag(inp.prep_tag, inp.requirements, inp.constraints, inp.index_url);
     let mut why_built = if inp.no_cache {
         "built: --no-cache".to_string()
     } else if inp.freshness == Freshness::Refresh {
@@ -244,6 +246,15 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         ],
         "build",
     );
+    // A locked requirement (with hashes) puts pip in hash-checking mode for the whole run, as
+    // pip itself would for a file with hashes; constraints go in a file of their own.
+    if inp.requirements.iter().any(|r| !r.hashes.is_empty()) {
+        spec.cmd.push("--require-hashes".into());
+    }
+    if !inp.constraints.is_empty() {
+        spec.cmd.push("-c".into());
+        spec.cmd.push(format!("{STATE_DIR}/constraints.txt"));
+    }
     spec.sandbox = Sandbox::build();
     spec.user = Some("0".into());
     spec.timeout = inp.timeout;
@@ -277,7 +288,8 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         spec.env.push(format!("SSL_CERT_FILE={CA_PATH}"));
     }
     let reqs = requirements_file(inp.requirements);
-    spec.uploads.push((STATE_DIR.into(), tar_of(&[("requirements.txt", reqs.as_bytes())])));
+    let constraints = requirements_file(inp.constraints);
+    spec.uploads.push((STATE_DIR.into(), tar_of(&[("requirements.txt", reqs.as_bytes()), ("constraints.txt", constraints.as_bytes())])));
     let started = Instant::now();
     let out = engine.run(&spec).await?;
     let container = out.container.clone().expect("kept container");
@@ -554,6 +566,11 @@ pub fn disk_full(log: &str) -> Option<String> {
 /// The most telling line of a failed pip run. A TLS failure is named as such: pip itself ends
 /// with "No matching distribution found", which hides it.
 pub fn last_error_line(log: &str) -> String {
+    if let Some(i) = log.find("THESE PACKAGES DO NOT MATCH THE HASHES") {
+        // pip names each package, then "Expected sha256 …" and "Got …" lines.
+        let detail: Vec<&str> = log[i..].lines().skip(1).map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
+        return format!("a hash in the requirements does not match the file the index served: {}", detail.join("; "));
+    }
     if log.contains("CERTIFICATE_VERIFY_FAILED") {
         return "pip could not verify the package index's TLS certificate (CERTIFICATE_VERIFY_FAILED): \
                 give the CA that signs it with --ca-bundle (or MUSLCHECK_CA_BUNDLE, or policy.ca_bundle)"

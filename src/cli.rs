@@ -135,9 +135,16 @@ pub struct GateArgs {
     /// PEP 508 requirements, e.g. 'orjson==3.10.*'.
     #[arg(value_name = "REQUIREMENT")]
     pub requirements: Vec<String>,
-    /// A requirements file (one requirement a line; options and URLs are refused).
+    /// A requirements file as pip reads it (continuations, comments, markers, extras, --hash,
+    /// -r/-c includes), or a pyproject.toml: installed as one set, in one pip run per base.
     #[arg(short = 'r', long = "requirements", value_name = "FILE")]
     pub requirements_file: Option<PathBuf>,
+    /// With -r pyproject.toml: an optional-dependencies group to install too.
+    #[arg(long = "extra", value_name = "NAME")]
+    pub extras: Vec<String>,
+    /// With -r pyproject.toml: a PEP 735 dependency group to install too.
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
     /// A smoke script run after the install (for a single requirement).
     #[arg(long, value_name = "FILE")]
     pub smoke: Option<PathBuf>,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use crate::cli::{ExecArgs, Format, GateArgs, MatrixArgs, OutputArgs, RunArgs};
 use crate::error::{Error, Result};
-use crate::matrix::requirement::parse_requirements_file;
 use crate::matrix::{Dependency, Matrix, Requirement};
 
 /// Where and how a report is written.
@@ -182,7 +181,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
 pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     let out = Output::from_args(&a.output);
     out.check()?;
-    // Each requirement with where it came from (`file:line`), for errors that come later.
+    // Each requirement on the command line is a dependency of its own.
     let mut reqs: Vec<(Requirement, Option<String>)> = Vec::new();
     for r in &a.requirements {
         reqs.push((
@@ -191,49 +190,61 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             None,
         ));
     }
-    if let Some(f) = &a.requirements_file {
-        let text = crate::input::read_text(f, crate::input::MAX_TEXT).map_err(|e| {
-            let (line, column) = e.position();
-            Error::Usage(format!("{}:{line}:{column}: cannot read the requirements file: {e}", f.display()))
-        })?;
-        match parse_requirements_file(&text) {
-            Ok(r) => reqs.extend(r.into_iter().map(|(line, r)| (r, Some(format!("{}:{line}", f.display()))))),
-            Err(errs) => {
-                return Err(Error::Usage(
-                    errs.iter().map(|(line, e)| format!("{}:{line}: {e}", f.display())).collect::<Vec<_>>().join("\n"),
-                ))
-            }
+    // A requirements file (with its includes) or a pyproject.toml is one set, installed
+    // together in one pip run per base, as an image build would.
+    let set = match &a.requirements_file {
+        None if !a.extras.is_empty() || !a.groups.is_empty() => {
+            return Err(Error::Usage("--extra and --group go with -r pyproject.toml".into()))
         }
-    }
-    if reqs.is_empty() {
+        None => None,
+        Some(f) => {
+            let is_pyproject = f.extension().is_some_and(|e| e == "toml");
+            if !is_pyproject && (!a.extras.is_empty() || !a.groups.is_empty()) {
+                return Err(Error::Usage("--extra and --group go with a pyproject.toml, not a requirements file".into()));
+            }
+            let read = if is_pyproject {
+                crate::matrix::reqfile::read_pyproject(f, &a.extras, &a.groups)
+            } else {
+                crate::matrix::reqfile::read(f)
+            };
+            let set = read.map_err(|errs| Error::Usage(errs.join("\n")))?;
+            if set.requirements.is_empty() {
+                return Err(Error::Usage(format!("{}: names no requirement", f.display())));
+            }
+            Some((f.clone(), set))
+        }
+    };
+    if reqs.is_empty() && set.is_none() {
         return Err(Error::Usage("gate needs at least one requirement (arguments or -r FILE)".into()));
     }
     let mut seen = std::collections::HashMap::new();
-    for (r, origin) in &reqs {
-        if let Some(first) = seen.insert(r.name.clone(), origin) {
+    let all = reqs.iter().map(|(r, o)| (r, o.clone())).chain(set.iter().flat_map(|(_, s)| s.requirements.iter().map(|l| (&l.requirement, Some(l.at.clone())))));
+    for (r, origin) in all {
+        if let Some(first) = seen.insert(r.name.clone(), origin.clone()) {
             let at = |o: &Option<String>| o.clone().unwrap_or_else(|| "the command line".into());
             return Err(Error::Usage(format!(
                 "{}`{}` is named twice (first at {})",
                 origin.as_ref().map(|o| format!("{o}: ")).unwrap_or_default(),
                 r.name,
-                at(first)
+                at(&first)
             )));
         }
     }
     let reqs: Vec<Requirement> = reqs.into_iter().map(|(r, _)| r).collect();
+    let units = reqs.len() + usize::from(set.is_some());
     let smoke = match &a.smoke {
         None => None,
         // Given on the command line, so it may live anywhere; but it is capped like any input.
-        Some(p) if reqs.len() == 1 => Some((
+        Some(p) if units == 1 => Some((
             p.clone(),
             crate::input::read_text(p, crate::input::MAX_SCRIPT)
                 .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
         )),
-        Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement".into())),
+        Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into())),
     };
     let mut matrix = load_matrix(&a.matrix)?;
     // A gated requirement takes the matrix's smoke script and known differences for that name.
-    let deps: Vec<Dependency> = reqs
+    let mut deps: Vec<Dependency> = reqs
         .into_iter()
         .map(|requirement| {
             let known = matrix.dependencies.iter().find(|d| d.requirement.name == requirement.name);
@@ -242,9 +253,27 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
                 smoke: smoke.clone().or_else(|| known.and_then(|d| d.smoke.clone())),
                 known_difference: known.and_then(|d| d.known_difference.clone()),
                 requirement,
+                also: vec![],
+                constraints: vec![],
             }
         })
         .collect();
+    if let Some((file, set)) = set {
+        let mut reqs = set.requirements.into_iter().map(|l| l.requirement);
+        let first = reqs.next().expect("a set names a requirement");
+        // The set is named after its file (`requirements`, `prod`, `pyproject`).
+        let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).take(64).collect();
+        let name = if name.is_empty() || deps.iter().any(|d| d.name == name) { "requirements".to_string() } else { name };
+        deps.push(Dependency {
+            name,
+            requirement: first,
+            also: reqs.collect(),
+            constraints: set.constraints.into_iter().map(|l| l.requirement).collect(),
+            smoke,
+            known_difference: None,
+        });
+    }
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     Ok(RunSettings {

@@ -380,7 +380,7 @@ async fn run_job(
         id: id.clone(),
         dependency: job.dependency.name.clone(),
         base: job.base.name.clone(),
-        requirement: job.dependency.requirement.text.clone(),
+        requirement: job.dependency.install_set().iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("; "),
         outcome: BuildOutcome::InfraError,
         cached: false,
         reuse: String::new(),
@@ -408,10 +408,12 @@ async fn run_job(
                 return Ok(());
             }
         };
+        let install = job.dependency.install_set();
         let inputs = BuildInputs {
             base: &job.base,
             prep_tag,
-            requirements: std::slice::from_ref(&job.dependency.requirement),
+            requirements: &install,
+            constraints: &job.dependency.constraints,
             ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
             index_url: s.matrix.policy.index_url.as_deref(),
             extra_hosts: &s.matrix.policy.extra_hosts,

@@ -57,6 +57,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     base,
                     prep_tag: &prep,
                     requirements: &reqs,
+                    constraints: &[],
                     ca_bundle: matrix.policy.ca_bundle.as_deref(),
                     index_url: matrix.policy.index_url.as_deref(),
                     extra_hosts: &matrix.policy.extra_hosts,

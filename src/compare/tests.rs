@@ -10,6 +10,8 @@ fn dep() -> Dependency {
     Dependency {
         name: "pkg".into(),
         requirement: Requirement::parse("pkg").unwrap(),
+        also: vec![],
+        constraints: vec![],
         smoke: None,
         known_difference: None,
     }

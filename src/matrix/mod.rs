@@ -6,6 +6,7 @@
 //! file, line and column, before anything is built.
 
 mod raw;
+pub mod reqfile;
 pub mod requirement;
 mod validate;
 
@@ -60,6 +61,11 @@ pub struct KnownDifference {
 pub struct Dependency {
     pub name: String,
     pub requirement: Requirement,
+    /// More requirements installed with it, in the same pip run (the rest of a requirements
+    /// file gated as one set).
+    pub also: Vec<Requirement>,
+    /// Constraints of the install (`-c` files): versions to respect, not things to install.
+    pub constraints: Vec<Requirement>,
     /// The smoke script's path and source.
     pub smoke: Option<(PathBuf, String)>,
     pub known_difference: Option<KnownDifference>,
@@ -131,6 +137,13 @@ pub struct Matrix {
     pub bases: Vec<Base>,
     pub dependencies: Vec<Dependency>,
     pub policy: Policy,
+}
+
+impl Dependency {
+    /// Everything this dependency installs, in one pip run.
+    pub fn install_set(&self) -> Vec<Requirement> {
+        std::iter::once(self.requirement.clone()).chain(self.also.iter().cloned()).collect()
+    }
 }
 
 impl Matrix {

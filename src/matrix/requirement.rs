@@ -16,6 +16,9 @@ pub struct Requirement {
     pub name: String,
     /// The requirement as pip will see it (normalised by the parser).
     pub text: String,
+    /// `ALGO:HEX` hashes the file pip installs must match (a locked requirement).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hashes: Vec<String>,
 }
 
 impl fmt::Display for Requirement {
@@ -76,7 +79,7 @@ impl Requirement {
         if text.contains('\n') || text.contains('\r') {
             return Err("requirement spans several lines".into());
         }
-        Ok(Requirement { name: req.name.to_string(), text })
+        Ok(Requirement { name: req.name.to_string(), text, hashes: vec![] })
     }
 }
 
@@ -87,39 +90,6 @@ pub const MAX_NAME: usize = 128;
 
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
-}
-
-/// Values with the 1-based line they come from.
-pub type Numbered<T> = Vec<(usize, T)>;
-
-/// Parses a requirements file: one requirement a line, `#` comments, blank lines. Options and
-/// URLs are refused, each error with its line number (1-based). Each requirement comes with its
-/// line number too, so a later error (a name given twice) can point at it.
-pub fn parse_requirements_file(text: &str) -> Result<Numbered<Requirement>, Numbered<String>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = match raw.find(" #").or_else(|| raw.trim_start().starts_with('#').then_some(0)) {
-            Some(idx) => &raw[..idx],
-            None => raw,
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        if line.trim_end().ends_with('\\') {
-            errors.push((i + 1, "line continuations are not supported: one requirement per line".to_string()));
-            continue;
-        }
-        match Requirement::parse(line) {
-            Ok(r) => out.push((i + 1, r)),
-            Err(e) => errors.push((i + 1, e)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
 }
 
 #[cfg(test)]
@@ -152,18 +122,6 @@ mod tests {
         ] {
             assert!(Requirement::parse(bad).is_err(), "accepted {bad:?}");
         }
-    }
-
-    #[test]
-    fn requirements_file_reports_every_bad_line() {
-        let text = "# deps\nnumpy>=2\n\n--extra-index-url http://x\nmsgpack  # fast\nfoo @ https://x/y.whl\n";
-        let errs = parse_requirements_file(text).unwrap_err();
-        assert_eq!(errs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![4, 6]);
-        let ok = parse_requirements_file("numpy>=2\nmsgpack  # fast\n").unwrap();
-        assert_eq!(
-            ok.iter().map(|(l, r)| (*l, r.name.as_str())).collect::<Vec<_>>(),
-            vec![(1, "numpy"), (2, "msgpack")]
-        );
     }
 
     #[test]

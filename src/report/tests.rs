@@ -91,6 +91,8 @@ fn fixture() -> RunReport {
     let dep = crate::matrix::Dependency {
         name: "lz4".into(),
         requirement: crate::matrix::Requirement::parse("lz4==4.4.5").unwrap(),
+        also: vec![],
+        constraints: vec![],
         smoke: None,
         known_difference: Some(crate::matrix::KnownDifference {
             kinds: vec![FindingKind::SourceBuild],

@@ -8,6 +8,7 @@ mod decision;
 mod dns;
 mod elf;
 mod fresh;
+mod inputs;
 mod gate;
 mod hostile;
 mod profile;
