@@ -58,6 +58,9 @@ pub enum Command {
     /// Replay a resolv.conf against a scripted DNS zone on every base: each libc's queries side by side.
     #[command(after_help = EXIT_CODES)]
     Dns(DnsArgs),
+    /// Work on saved reports: compare two (nightly against last night), merge shards.
+    #[command(after_help = EXIT_CODES)]
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -128,6 +131,49 @@ pub struct RunArgs {
     /// Skip the resolver profile of each base.
     #[arg(long)]
     pub no_resolver: bool,
+    /// Run one slice of the dependencies, K of N (1-based), the same on every runner; merge the
+    /// reports with `muslcheck report merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Compare with an earlier report.json: the report gains a `baseline` section, and the exit
+    /// code is 1 only when a new blocking finding appears.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Findings new, resolved, changed and unchanged between two reports, matched by id; exit 1
+    /// when a new blocking finding appears.
+    Diff(DiffArgs),
+    /// Combine the reports of `run --shard K/N` into the report of the whole matrix.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (last night's report.json).
+    pub old: PathBuf,
+    /// The later report.
+    pub new: PathBuf,
+    /// table, markdown or json.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard reports, every one of 1/N .. N/N.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

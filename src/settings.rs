@@ -33,6 +33,12 @@ pub struct RunSettings {
     pub pip_cache: Option<PathBuf>,
     /// The host directory of the observation cache, when there is one.
     pub observations: Option<PathBuf>,
+    /// The slice of the dependencies this run takes (`run --shard`).
+    pub shard: Option<crate::report::merge::Shard>,
+    /// `Matrix::digest` of the matrix before sharding.
+    pub matrix_digest: String,
+    /// The report to compare with (`run --baseline`), read before anything runs.
+    pub baseline: Option<crate::report::model::RunReport>,
 }
 
 impl Output {
@@ -163,18 +169,36 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         )));
     }
     let (jobs, no_cache, keep) = exec(&a.exec)?;
+    // The digest is of the whole matrix as asked (after --only): every shard has the same.
+    let matrix_digest = matrix.digest();
+    let shard = a.shard.as_deref().map(crate::report::merge::Shard::parse).transpose().map_err(Error::Usage)?;
+    if let Some(sh) = shard {
+        let mut names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
+        names.sort();
+        let mine: std::collections::HashSet<String> = names.into_iter().enumerate().filter(|(i, _)| sh.takes(*i)).map(|(_, n)| n).collect();
+        matrix.dependencies.retain(|d| mine.contains(&d.name));
+    }
+    let baseline = match &a.baseline {
+        Some(p) => Some(crate::report::read(p).map_err(|e| Error::Usage(format!("--baseline: {e}")))?),
+        None => None,
+    };
+    // The per-base profiles are the first shard's.
+    let first_shard = shard.is_none_or(|s| s.k == 1);
     Ok(RunSettings {
         command: "run",
         matrix,
+        matrix_digest,
         jobs,
         no_cache,
         freshness: crate::build::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
-        profile: !a.no_profile,
-        resolver: !a.no_resolver,
+        profile: !a.no_profile && first_shard,
+        resolver: !a.no_resolver && first_shard,
         out,
         pip_cache: pip_cache_dir(),
         observations: crate::cache::dir(),
+        shard,
+        baseline,
     })
 }
 
@@ -276,9 +300,11 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     }
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
+    let matrix_digest = matrix.digest();
     Ok(RunSettings {
         command: "gate",
         matrix,
+        matrix_digest,
         jobs,
         no_cache,
         freshness: crate::build::Freshness::from_flags(a.exec.offline, a.exec.refresh),
@@ -288,5 +314,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         out,
         pip_cache: pip_cache_dir(),
         observations: crate::cache::dir(),
+        shard: None,
+        baseline: None,
     })
 }

@@ -6,6 +6,7 @@ mod clean;
 mod dns;
 mod doctor;
 mod pipeline;
+mod reports;
 mod repro;
 
 use std::io::Write;
@@ -44,6 +45,7 @@ pub fn execute(cli: Cli) -> i32 {
             Command::Clean(a) => clean::run(&a).await,
             Command::Repro(a) => repro::run(&a).await,
             Command::Dns(a) => dns::run(&a).await,
+            Command::Report(a) => reports::run(&a),
         }
     });
     // Do not wait for stray blocking tasks (a progress ticker) on the way out.
@@ -68,13 +70,16 @@ pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
     let text = crate::report::render(report, out.format);
     match &out.output {
         Some(path) => write_output(path, text.as_bytes()),
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => r.map_err(|e| Error::io("failed to write the report", e)),
-            }
-        }
+        None => print(&text),
+    }
+}
+
+/// Writes text to standard output; a closed pipe is not an error.
+pub(crate) fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(|e| Error::io("failed to write the report", e)),
     }
 }
 

@@ -58,8 +58,11 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let run_id = new_run_id();
     let engine = Engine::connect(&run_id).await?;
     crate::results::prepare(&s.out.results_dir).map_err(Error::Usage)?;
+    let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
+    report.matrix_digest = s.matrix_digest.clone();
+    report.shard = s.shard;
     let state = Arc::new(State {
-        report: Mutex::new(RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string())),
+        report: Mutex::new(report),
         path: s.out.results_dir.join("report.json"),
     });
     let jobs = plan::jobs(&s.matrix);
@@ -160,7 +163,18 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
     r.partial = infra || !r.not_run.is_empty();
     r.finished_at = Some(crate::report::model::now());
     r.normalise();
-    r.outcome = Some(compare::run_outcome(r));
+    let mut outcome = compare::run_outcome(r);
+    if let Some(base) = &s.baseline {
+        // Against a baseline, only what is new decides: last night's known failures do not
+        // fail tonight's run again.
+        let d = crate::report::diff::diff(base, r);
+        if outcome.exit_code != crate::error::EXIT_INFRA {
+            outcome.exit_code = if d.new_blocking() > 0 { crate::error::EXIT_FINDINGS } else { crate::error::EXIT_OK };
+            outcome.summary = format!("{} new blocking finding(s) since {}; {} resolved, {} changed", d.new_blocking(), d.old_run, d.resolved.len(), d.changed.len());
+        }
+        r.baseline = Some(d);
+    }
+    r.outcome = Some(outcome);
 }
 
 /// Profile values that vary from run to run on one base (timings, throughput) are not

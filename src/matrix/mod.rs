@@ -147,6 +147,19 @@ impl Dependency {
 }
 
 impl Matrix {
+    /// A digest of what is run: bases, dependencies (with their smoke scripts) and policy, but
+    /// not where the file or the CA bundle lie, which differ from one runner to the next.
+    pub fn digest(&self) -> String {
+        let mut v = serde_json::to_value(self).expect("a matrix serialises");
+        if let Some(o) = v.as_object_mut() {
+            o.remove("path");
+            if let Some(p) = o.get_mut("policy").and_then(|p| p.as_object_mut()) {
+                p.remove("ca_bundle");
+            }
+        }
+        crate::plan::key(&[&v.to_string()])
+    }
+
     /// Reads, parses and validates a matrix file. Every problem is returned, each located.
     pub fn load(path: &Path) -> Result<Matrix, Vec<Diagnostic>> {
         let text = crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| {

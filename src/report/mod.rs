@@ -1,7 +1,9 @@
 //! The run report: its model, one renderer per format (pure functions of the model), and
 //! writing it atomically.
 
+pub mod diff;
 pub mod junit;
+pub mod merge;
 pub mod markdown;
 pub mod model;
 pub mod table;

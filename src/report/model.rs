@@ -45,6 +45,16 @@ pub struct RunReport {
     pub outcome: Option<RunOutcome>,
     #[serde(default)]
     pub timings: Timings,
+    /// A digest of the matrix as run (bases, dependencies, policy; not its path): shards of one
+    /// matrix have the same.
+    #[serde(default)]
+    pub matrix_digest: String,
+    /// Set when the run took one shard of the matrix's dependencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::merge::Shard>,
+    /// The comparison with a baseline report (`run --baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<super::diff::ReportDiff>,
 }
 
 /// What a finished run decided, and the counts behind it.
@@ -477,6 +487,9 @@ impl RunReport {
             errors: vec![],
             outcome: None,
             timings: Timings::default(),
+            matrix_digest: String::new(),
+            shard: None,
+            baseline: None,
         }
     }
 

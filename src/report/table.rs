@@ -251,6 +251,9 @@ pub fn render(r: &RunReport) -> String {
         });
         return out;
     }
+    if let Some(d) = &r.baseline {
+        out.push_str(&format!("\nSince the baseline\n{}", super::diff::render_table(d)));
+    }
     let t = &r.timings;
     if t.total > 0.0 {
         let cached = r.jobs.iter().filter(|j| j.cached).count();

@@ -9,6 +9,7 @@ mod dns;
 mod elf;
 mod fresh;
 mod inputs;
+mod nightly;
 mod gate;
 mod hostile;
 mod profile;
