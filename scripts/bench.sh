@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where a matrix run's time goes, in one invocation:
-#   1. cold: no cached image (`muslcheck clean --images`), an empty observation cache and an
-#      empty pip cache;
+#   1. cold: every image rebuilt without the layer cache (`--no-cache`), an empty observation
+#      cache and an empty pip cache (images are replaced, not removed, so runs of others on the
+#      same engine are not disturbed);
 #   2. warm: the same run again, nothing changed;
 #   3. warm after one change: the first dependency's cached jobs removed, as after an upstream
 #      release that moves its resolution (the seed matrix's packages are on PyPI, where nothing
@@ -19,11 +20,10 @@ ca=${MUSLCHECK_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 out=$(mktemp -d /var/tmp/muslcheck-bench.XXXXXX)
 export MUSLCHECK_OBSERVATIONS=$out/observations MUSLCHECK_PIP_CACHE=$out/pip
 now() { date +%s.%N; }
-run() { "$bin" run --matrix "$matrix" --ca-bundle "$ca" --no-progress --results-dir "$out/$1" ${MUSLCHECK_ARGS:-} >"$out/$1.txt" 2>&1 || true; }
+run() { local d=$1; shift; "$bin" run --matrix "$matrix" --ca-bundle "$ca" --no-progress --results-dir "$out/$d" "$@" ${MUSLCHECK_ARGS:-} >"$out/$d.txt" 2>&1 || true; }
 timed() { local s; s=$(now); "$@"; python3 -c "print(round($(now) - $s, 1))"; }
 
-"$bin" clean --images >/dev/null
-cold=$(timed run cold)
+cold=$(timed run cold --no-cache)
 warm=$(timed run warm)
 first=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['jobs'][0]['dependency'])" "$out/warm/report.json")
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('\n'.join(j['image'] for j in r['jobs'] if j['dependency']==sys.argv[2] and j['image']))" \
