@@ -149,6 +149,9 @@ pub struct BuildRecord {
     /// `index`); empty when the index could not be asked.
     #[serde(default)]
     pub index_state: std::collections::BTreeMap<String, String>,
+    /// Why a failed install is kept like a success (see [`deterministic_failure`]).
+    #[serde(default)]
+    pub failure_cause: Option<String>,
 }
 
 /// A build's result as the pipeline uses it.
@@ -186,14 +189,25 @@ pub struct BuildInputs<'a> {
 
 /// The requirements file pip reads: one validated requirement a line, with its hashes.
 fn requirements_file(reqs: &[Requirement]) -> String {
-    reqs.iter().map(|r| format!("{}{}\n", r.text, r.hashes.iter().map(|h| format!(" --hash={h}")).collect::<String>())).collect()
+    reqs.iter()
+        .map(|r| format!("{}{}\n", r.text, r.hashes.iter().map(|h| format!(" --hash={h}")).collect::<String>()))
+        .collect()
 }
 
 /// The job image's tag: a hash of what went into it: the prep image's own content key (its
 /// tag), the requirements and the index they were resolved from. Not the prep image's id, which
 /// changes on every rebuild (its labels name the run that built it).
 pub fn job_tag(prep_tag: &str, reqs: &[Requirement], constraints: &[Requirement], index_url: Option<&str>) -> String {
-    format!("muslcheck/job:{}", key(&[RECIPE_VERSION, prep_tag, &requirements_file(reqs), index_url.unwrap_or(""), &requirements_file(constraints)]))
+    format!(
+        "muslcheck/job:{}",
+        key(&[
+            RECIPE_VERSION,
+            prep_tag,
+            &requirements_file(reqs),
+            index_url.unwrap_or(""),
+            &requirements_file(constraints)
+        ])
+    )
 }
 
 /// Installs the requirement on the prep image, or reuses the cached job image.
@@ -224,7 +238,14 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 }
             }
             match still_holds(&record, inp).await {
-                Ok(reuse) => return Ok(JobBuild { record, image: Some(tag), cached: true, log: String::new(), reuse }),
+                Ok(reuse) => {
+                    let image = (record.outcome == BuildOutcome::Installed).then_some(tag);
+                    let reuse = match &record.failure_cause {
+                        Some(c) => format!("{reuse}; the failure is a fact of its inputs ({c})"),
+                        None => reuse,
+                    };
+                    return Ok(JobBuild { record, image, cached: true, log: String::new(), reuse });
+                }
                 Err(moved) => why_built = format!("rebuilt: {moved}"),
             }
         }
@@ -289,7 +310,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     }
     let reqs = requirements_file(inp.requirements);
     let constraints = requirements_file(inp.constraints);
-    spec.uploads.push((STATE_DIR.into(), tar_of(&[("requirements.txt", reqs.as_bytes()), ("constraints.txt", constraints.as_bytes())])));
+    spec.uploads.push((
+        STATE_DIR.into(),
+        tar_of(&[("requirements.txt", reqs.as_bytes()), ("constraints.txt", constraints.as_bytes())]),
+    ));
     let started = Instant::now();
     let out = engine.run(&spec).await?;
     let container = out.container.clone().expect("kept container");
@@ -329,11 +353,11 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             (BuildOutcome::Installed, Some(why)) => (BuildOutcome::NotApplicable, Some(why)),
             other => (other.0, error),
         };
-        let index_state = if outcome == BuildOutcome::Installed {
-            states(inp, &distributions).await.unwrap_or_default()
-        } else {
-            Default::default()
-        };
+        // A failure whose cause is a fact of the inputs (no compiler in the base, nothing on the
+        // index for it) is kept like a success; any other may be passing, and is observed again.
+        let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
+        let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
+        let index_state = if keep { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
         let record = BuildRecord {
             outcome,
             exit_code: out.exit_code,
@@ -342,10 +366,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             log_tail: tail(&log, LOG_TAIL),
             error,
             index_state,
+            failure_cause: failure_cause.map(str::to_string),
         };
-        // Only successes are cached: a failure may come from the network, a proxy or a missing
-        // CA bundle, and must be observed again next time, not replayed.
-        let image = if outcome != BuildOutcome::Installed {
+        let image = if !keep {
             None
         } else {
             let json = serde_json::to_vec_pretty(&record).expect("serialising a build record");
@@ -357,7 +380,8 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             let staging = engine.staging_tag(&tag);
             engine.commit(&container, &staging, "job", labels).await?;
             engine.promote(&staging, &tag).await?;
-            Some(tag.clone())
+            // A kept failure has no image to probe.
+            (outcome == BuildOutcome::Installed).then(|| tag.clone())
         };
         Ok(JobBuild { record, image, cached: false, log, reuse: why_built })
     }
@@ -556,6 +580,52 @@ pub fn classify(file: &str) -> Source {
     }
 }
 
+/// Why a failed pip run would fail the same way again with the same inputs, by what pip's
+/// output says (never by package name): no compiler for a source build, or nothing on the
+/// index for the requirement. `None` for anything that may pass next time (network, TLS,
+/// time-outs, the disk, the engine).
+pub fn deterministic_failure(log: &str) -> Option<&'static str> {
+    let transient = [
+        "Retrying",
+        "ConnectionError",
+        "SSLError",
+        "Read timed out",
+        "Temporary failure in name resolution",
+        "NewConnectionError",
+        "No space left",
+    ];
+    if transient.iter().any(|t| log.contains(t)) {
+        return None;
+    }
+    let no_compiler = [
+        "Unknown compiler(s)",
+        "command 'cc' failed",
+        "command 'gcc' failed",
+        "command 'c++' failed",
+        "cc: not found",
+        "gcc: not found",
+        "No such file or directory: 'cc'",
+        "C compiler cannot create executables",
+        "can't find Rust compiler",
+    ];
+    // The compiler the interpreter was built with, named by path and absent: "[Errno 2] No
+    // such file or directory: '/opt/musl/bin/cc-musl'".
+    let missing_compiler = log.split("No such file or directory: '").skip(1).any(|rest| {
+        let path = rest.split('\'').next().unwrap_or("");
+        let name = path.rsplit('/').next().unwrap_or(path);
+        ["cc", "gcc", "g++", "c++", "clang", "clang++"].contains(&name)
+            || name.ends_with("-gcc")
+            || name.starts_with("cc-")
+    });
+    if missing_compiler || no_compiler.iter().any(|m| log.contains(m)) {
+        return Some("no compiler in the base for a source build");
+    }
+    if log.contains("No matching distribution found") {
+        return Some("no matching distribution on the index");
+    }
+    None
+}
+
 /// The line saying the disk is full (ENOSPC), if pip's output has one.
 pub fn disk_full(log: &str) -> Option<String> {
     log.lines()
@@ -660,6 +730,27 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].name.as_str(), d[0].version.as_str(), d[0].source), ("lz4", "4.4.5", Source::Sdist));
         assert_eq!((d[1].name.as_str(), d[1].source), ("setuptools", Source::Pure));
+    }
+
+    #[test]
+    fn only_failures_that_are_facts_of_their_inputs_are_deterministic() {
+        let compiler = "Building wheel for lz4 (pyproject.toml)\nerror: command 'cc' failed: No such file or directory\nERROR: Failed to build lz4";
+        assert_eq!(deterministic_failure(compiler), Some("no compiler in the base for a source build"));
+        let meson = "../meson.build:1:0: ERROR: Unknown compiler(s): [['cc'], ['gcc']]\nmetadata-generation-failed";
+        assert!(deterministic_failure(meson).is_some());
+        let sysconfig_cc =
+            "      error: [Errno 2] No such file or directory: '/opt/musl/bin/cc-musl'\n      [end of output]";
+        assert!(deterministic_failure(sysconfig_cc).is_some());
+        assert_eq!(deterministic_failure("error: [Errno 2] No such file or directory: 'setup.cfg'"), None);
+        assert!(deterministic_failure("ERROR: No matching distribution found for nosuchpkg").is_some());
+        let flaky = "WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError'\nERROR: No matching distribution found for six";
+        assert_eq!(deterministic_failure(flaky), None);
+        assert_eq!(
+            deterministic_failure(
+                "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -175,7 +175,8 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
     if let Some(sh) = shard {
         let mut names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
         names.sort();
-        let mine: std::collections::HashSet<String> = names.into_iter().enumerate().filter(|(i, _)| sh.takes(*i)).map(|(_, n)| n).collect();
+        let mine: std::collections::HashSet<String> =
+            names.into_iter().enumerate().filter(|(i, _)| sh.takes(*i)).map(|(_, n)| n).collect();
         matrix.dependencies.retain(|d| mine.contains(&d.name));
     }
     let baseline = match &a.baseline {
@@ -224,7 +225,9 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         Some(f) => {
             let is_pyproject = f.extension().is_some_and(|e| e == "toml");
             if !is_pyproject && (!a.extras.is_empty() || !a.groups.is_empty()) {
-                return Err(Error::Usage("--extra and --group go with a pyproject.toml, not a requirements file".into()));
+                return Err(Error::Usage(
+                    "--extra and --group go with a pyproject.toml, not a requirements file".into(),
+                ));
             }
             let read = if is_pyproject {
                 crate::matrix::reqfile::read_pyproject(f, &a.extras, &a.groups)
@@ -242,7 +245,10 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         return Err(Error::Usage("gate needs at least one requirement (arguments or -r FILE)".into()));
     }
     let mut seen = std::collections::HashMap::new();
-    let all = reqs.iter().map(|(r, o)| (r, o.clone())).chain(set.iter().flat_map(|(_, s)| s.requirements.iter().map(|l| (&l.requirement, Some(l.at.clone())))));
+    let all = reqs
+        .iter()
+        .map(|(r, o)| (r, o.clone()))
+        .chain(set.iter().flat_map(|(_, s)| s.requirements.iter().map(|l| (&l.requirement, Some(l.at.clone())))));
     for (r, origin) in all {
         if let Some(first) = seen.insert(r.name.clone(), origin.clone()) {
             let at = |o: &Option<String>| o.clone().unwrap_or_else(|| "the command line".into());
@@ -264,7 +270,9 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             crate::input::read_text(p, crate::input::MAX_SCRIPT)
                 .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
         )),
-        Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into())),
+        Some(_) => {
+            return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into()))
+        }
     };
     let mut matrix = load_matrix(&a.matrix)?;
     // A gated requirement takes the matrix's smoke script and known differences for that name.
@@ -287,8 +295,13 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         let first = reqs.next().expect("a set names a requirement");
         // The set is named after its file (`requirements`, `prod`, `pyproject`).
         let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).take(64).collect();
-        let name = if name.is_empty() || deps.iter().any(|d| d.name == name) { "requirements".to_string() } else { name };
+        let name: String = stem
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+            .take(64)
+            .collect();
+        let name =
+            if name.is_empty() || deps.iter().any(|d| d.name == name) { "requirements".to_string() } else { name };
         deps.push(Dependency {
             name,
             requirement: first,

@@ -61,10 +61,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
     report.matrix_digest = s.matrix_digest.clone();
     report.shard = s.shard;
-    let state = Arc::new(State {
-        report: Mutex::new(report),
-        path: s.out.results_dir.join("report.json"),
-    });
+    let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
     let jobs = plan::jobs(&s.matrix);
     state.update(|r| r.not_run = jobs.iter().map(Job::id).collect());
     let progress = Progress::new(progress);
@@ -170,7 +167,13 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
         let d = crate::report::diff::diff(base, r);
         if outcome.exit_code != crate::error::EXIT_INFRA {
             outcome.exit_code = if d.new_blocking() > 0 { crate::error::EXIT_FINDINGS } else { crate::error::EXIT_OK };
-            outcome.summary = format!("{} new blocking finding(s) since {}; {} resolved, {} changed", d.new_blocking(), d.old_run, d.resolved.len(), d.changed.len());
+            outcome.summary = format!(
+                "{} new blocking finding(s) since {}; {} resolved, {} changed",
+                d.new_blocking(),
+                d.old_run,
+                d.resolved.len(),
+                d.changed.len()
+            );
         }
         r.baseline = Some(d);
     }

@@ -27,13 +27,23 @@ impl ReportDiff {
 
 /// What is comparable of a finding: everything but what varies run to run.
 fn same(a: &Finding, b: &Finding) -> bool {
-    (a.severity, &a.failing, &a.evidence, &a.summary, &a.known) == (b.severity, &b.failing, &b.evidence, &b.summary, &b.known)
+    (a.severity, &a.failing, &a.evidence, &a.summary, &a.known)
+        == (b.severity, &b.failing, &b.evidence, &b.summary, &b.known)
 }
 
 pub fn diff(old: &RunReport, new: &RunReport) -> ReportDiff {
-    let by_id = |r: &RunReport| r.findings.iter().map(|f| (f.id.clone(), f.clone())).collect::<std::collections::BTreeMap<_, _>>();
+    let by_id = |r: &RunReport| {
+        r.findings.iter().map(|f| (f.id.clone(), f.clone())).collect::<std::collections::BTreeMap<_, _>>()
+    };
     let (o, n) = (by_id(old), by_id(new));
-    let mut d = ReportDiff { old_run: old.run_id.clone(), new_run: new.run_id.clone(), new: vec![], resolved: vec![], changed: vec![], unchanged: vec![] };
+    let mut d = ReportDiff {
+        old_run: old.run_id.clone(),
+        new_run: new.run_id.clone(),
+        new: vec![],
+        resolved: vec![],
+        changed: vec![],
+        unchanged: vec![],
+    };
     for (id, f) in &n {
         match o.get(id) {
             None => d.new.push(f.clone()),
@@ -52,7 +62,9 @@ fn line(f: &Finding) -> String {
 /// Text for a terminal.
 pub fn render_table(d: &ReportDiff) -> String {
     let mut out = format!("{} -> {}\n", d.old_run, d.new_run);
-    for (title, items) in [("new", d.new.iter().map(line).collect::<Vec<_>>()), ("resolved", d.resolved.iter().map(line).collect())] {
+    for (title, items) in
+        [("new", d.new.iter().map(line).collect::<Vec<_>>()), ("resolved", d.resolved.iter().map(line).collect())]
+    {
         out.push_str(&format!("\n{title} ({})\n", items.len()));
         for i in items {
             out.push_str(&format!("  {i}\n"));
@@ -89,7 +101,14 @@ pub fn render_markdown(d: &ReportDiff) -> String {
         out.push_str(&format!("| new | `{}` | {} | {} | {} |\n", cell(&f.id), f.kind, sev(f), cell(&f.summary)));
     }
     for (a, b) in &d.changed {
-        out.push_str(&format!("| changed | `{}` | {} | {} | {} (was: {}) |\n", cell(&b.id), b.kind, sev(b), cell(&b.summary), cell(&a.summary)));
+        out.push_str(&format!(
+            "| changed | `{}` | {} | {} | {} (was: {}) |\n",
+            cell(&b.id),
+            b.kind,
+            sev(b),
+            cell(&b.summary),
+            cell(&a.summary)
+        ));
     }
     for f in &d.resolved {
         out.push_str(&format!("| resolved | `{}` | {} | {} | {} |\n", cell(&f.id), f.kind, sev(f), cell(&f.summary)));
@@ -122,9 +141,17 @@ mod tests {
     fn findings_are_matched_by_id_and_a_version_bump_is_a_change() {
         let mut old = RunReport::new("run", "old", "m.toml");
         let mut new = RunReport::new("run", "new", "m.toml");
-        old.findings = vec![finding("a/version-differs/numpy", Severity::Info, "2.3.4"), finding("b/crash/b", Severity::Blocking, "x"), finding("c/fails/c", Severity::Blocking, "y")];
+        old.findings = vec![
+            finding("a/version-differs/numpy", Severity::Info, "2.3.4"),
+            finding("b/crash/b", Severity::Blocking, "x"),
+            finding("c/fails/c", Severity::Blocking, "y"),
+        ];
         // Reordered, one bumped, one gone, one new.
-        new.findings = vec![finding("d/crash/d", Severity::Blocking, "z"), finding("c/fails/c", Severity::Blocking, "y"), finding("a/version-differs/numpy", Severity::Info, "2.3.5")];
+        new.findings = vec![
+            finding("d/crash/d", Severity::Blocking, "z"),
+            finding("c/fails/c", Severity::Blocking, "y"),
+            finding("a/version-differs/numpy", Severity::Info, "2.3.5"),
+        ];
         let d = diff(&old, &new);
         assert_eq!(d.new.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["d/crash/d"]);
         assert_eq!(d.resolved.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["b/crash/b"]);

@@ -67,7 +67,10 @@ pub fn render(r: &RunReport) -> String {
         }
     }
     if let Some(d) = &r.baseline {
-        out.push_str(&format!("\n### Since the baseline\n\n{}", super::diff::render_markdown(d).split_once("\n\n").map(|(_, rest)| rest).unwrap_or("")));
+        out.push_str(&format!(
+            "\n### Since the baseline\n\n{}",
+            super::diff::render_markdown(d).split_once("\n\n").map(|(_, rest)| rest).unwrap_or("")
+        ));
     }
     for e in &r.errors {
         out.push_str(&format!("\n> error: {}\n", cell(e)));

@@ -20,8 +20,12 @@ pub struct Shard {
 impl Shard {
     /// Parses `K/N` (1 <= K <= N <= 1000).
     pub fn parse(s: &str) -> Result<Shard, String> {
-        let (k, n) = s.split_once('/').ok_or_else(|| format!("--shard `{}` is not K/N (e.g. 1/4)", crate::input::shown(s)))?;
-        let (k, n): (u32, u32) = (k.trim().parse().map_err(|_| format!("--shard `{s}`: K is not a number"))?, n.trim().parse().map_err(|_| format!("--shard `{s}`: N is not a number"))?);
+        let (k, n) =
+            s.split_once('/').ok_or_else(|| format!("--shard `{}` is not K/N (e.g. 1/4)", crate::input::shown(s)))?;
+        let (k, n): (u32, u32) = (
+            k.trim().parse().map_err(|_| format!("--shard `{s}`: K is not a number"))?,
+            n.trim().parse().map_err(|_| format!("--shard `{s}`: N is not a number"))?,
+        );
         if n == 0 || n > 1000 || k == 0 || k > n {
             return Err(format!("--shard `{s}`: needs 1 <= K <= N <= 1000"));
         }
@@ -37,14 +41,23 @@ impl Shard {
 /// Merges shard reports into one, or says why not.
 pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
     let first = reports.first().ok_or("report merge needs at least one report")?.clone();
-    let n = first.shard.map(|s| s.n).ok_or_else(|| format!("report {} is not a shard (it was run without --shard)", first.run_id))?;
+    let n = first
+        .shard
+        .map(|s| s.n)
+        .ok_or_else(|| format!("report {} is not a shard (it was run without --shard)", first.run_id))?;
     let mut seen = std::collections::BTreeMap::new();
     for r in &reports {
         if r.schema_version != first.schema_version {
-            return Err(format!("reports of schema {} and {} cannot be merged", first.schema_version, r.schema_version));
+            return Err(format!(
+                "reports of schema {} and {} cannot be merged",
+                first.schema_version, r.schema_version
+            ));
         }
         if r.matrix_digest != first.matrix_digest {
-            return Err(format!("reports {} and {} are of different matrices (digests {} and {})", first.run_id, r.run_id, first.matrix_digest, r.matrix_digest));
+            return Err(format!(
+                "reports {} and {} are of different matrices (digests {} and {})",
+                first.run_id, r.run_id, first.matrix_digest, r.matrix_digest
+            ));
         }
         let s = r.shard.ok_or_else(|| format!("report {} is not a shard (it was run without --shard)", r.run_id))?;
         if s.n != n {
@@ -56,7 +69,10 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
     }
     let missing: Vec<String> = (1..=n).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{n}")).collect();
     if !missing.is_empty() {
-        return Err(format!("shard(s) {} missing: a merge of the others would not be the whole matrix", missing.join(", ")));
+        return Err(format!(
+            "shard(s) {} missing: a merge of the others would not be the whole matrix",
+            missing.join(", ")
+        ));
     }
     let mut out = first.clone();
     out.run_id = reports.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>().join("+");

@@ -3,8 +3,8 @@
 
 pub mod diff;
 pub mod junit;
-pub mod merge;
 pub mod markdown;
+pub mod merge;
 pub mod model;
 pub mod table;
 pub mod target;

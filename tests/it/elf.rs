@@ -264,7 +264,20 @@ fn numpy_on_an_older_musl_is_one_crash_explained_by_dt_relr() {
     require_engine();
     let d = tempfile::tempdir().unwrap();
     let results = d.path().join("r");
-    let out = in_results(&results, &["gate", "numpy==2.5.5", "--matrix", "tests/fixtures/older-musl.toml", "--ca-bundle", &ca_bundle(), "--format", "markdown"]).code(1);
+    let out = in_results(
+        &results,
+        &[
+            "gate",
+            "numpy==2.5.5",
+            "--matrix",
+            "tests/fixtures/older-musl.toml",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--format",
+            "markdown",
+        ],
+    )
+    .code(1);
     let r = report(&results);
     let f = r["findings"].as_array().unwrap();
     let blocking: Vec<&serde_json::Value> = f.iter().filter(|f| f["severity"] == "blocking").collect();
@@ -272,10 +285,20 @@ fn numpy_on_an_older_musl_is_one_crash_explained_by_dt_relr() {
     assert_eq!(blocking[0]["failing"], serde_json::json!(["musl123"]));
     let why = blocking[0]["explanation"]["musl123"].to_string();
     assert!(why.contains("DT_RELR") && why.contains("musl 1.2.3") && why.contains("from 1.2.4"), "{why}");
-    let base_libc = |b: &str| r["bases"].as_array().unwrap().iter().find(|x| x["name"] == b).unwrap()["libc"]["version"].clone();
+    let base_libc =
+        |b: &str| r["bases"].as_array().unwrap().iter().find(|x| x["name"] == b).unwrap()["libc"]["version"].clone();
     assert_eq!(base_libc("musl123"), "1.2.3", "the version in the explanation is the observed one");
-    let pass: Vec<(String, bool)> = r["verdicts"].as_array().unwrap().iter().map(|v| (v["base"].as_str().unwrap().to_string(), v["pass"].as_bool().unwrap())).collect();
-    assert_eq!(pass, [("glibc".to_string(), true), ("musl".to_string(), true), ("musl123".to_string(), false)], "the same wheel passes on musl 1.2.5");
+    let pass: Vec<(String, bool)> = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["base"].as_str().unwrap().to_string(), v["pass"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        pass,
+        [("glibc".to_string(), true), ("musl".to_string(), true), ("musl123".to_string(), false)],
+        "the same wheel passes on musl 1.2.5"
+    );
     assert!(stdout_of(&out).contains("**why on musl123**"));
     assert_no_leftovers(&r);
 }

@@ -22,19 +22,52 @@ fn shards_merged_give_the_findings_of_the_whole_run() {
     let one = run(&d.path().join("one"), m, &["--shard", "1/2"], 1);
     let two = run(&d.path().join("two"), m, &["--shard", "2/2"], 0);
     // Every dependency in exactly one shard.
-    let deps = |r: &serde_json::Value| r["jobs"].as_array().unwrap().iter().map(|j| j["dependency"].as_str().unwrap().to_string()).collect::<std::collections::BTreeSet<_>>();
+    let deps = |r: &serde_json::Value| {
+        r["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["dependency"].as_str().unwrap().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
     assert!(deps(&one).is_disjoint(&deps(&two)));
-    assert_eq!(deps(&one).union(&deps(&two)).cloned().collect::<Vec<_>>(), deps(&whole).into_iter().collect::<Vec<_>>());
+    assert_eq!(
+        deps(&one).union(&deps(&two)).cloned().collect::<Vec<_>>(),
+        deps(&whole).into_iter().collect::<Vec<_>>()
+    );
     let merged_dir = d.path().join("merged");
     let (a, b) = (d.path().join("one/report.json"), d.path().join("two/report.json"));
-    bin().args(["report", "merge"]).arg(&b).arg(&a).arg("--results-dir").arg(&merged_dir).current_dir(root()).assert().code(1);
+    bin()
+        .args(["report", "merge"])
+        .arg(&b)
+        .arg(&a)
+        .arg("--results-dir")
+        .arg(&merged_dir)
+        .current_dir(root())
+        .assert()
+        .code(1);
     let merged = report(&merged_dir);
     assert_eq!(merged["findings"], whole["findings"], "same findings, same ids");
     assert_eq!(merged["verdicts"], whole["verdicts"]);
     assert_eq!(merged["outcome"]["exit_code"], whole["outcome"]["exit_code"]);
     // A shard missing, or given twice, is refused.
-    bin().args(["report", "merge"]).arg(&a).arg("--results-dir").arg(d.path().join("x")).assert().code(2).stderr(predicates::str::contains("2/2 missing"));
-    bin().args(["report", "merge"]).arg(&a).arg(&a).arg("--results-dir").arg(d.path().join("y")).assert().code(2).stderr(predicates::str::contains("given twice"));
+    bin()
+        .args(["report", "merge"])
+        .arg(&a)
+        .arg("--results-dir")
+        .arg(d.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("2/2 missing"));
+    bin()
+        .args(["report", "merge"])
+        .arg(&a)
+        .arg(&a)
+        .arg("--results-dir")
+        .arg(d.path().join("y"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("given twice"));
     assert_no_leftovers(&merged);
 }
 
@@ -69,10 +102,19 @@ fn a_release_that_breaks_musl_is_the_one_new_finding_against_last_night() {
     let diff = &second["baseline"];
     let new: Vec<&str> = diff["new"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
     assert_eq!(new, [format!("{name}/import-differs/{name}")], "{diff:#}");
-    assert!(diff["resolved"].as_array().unwrap().is_empty() && diff["changed"].as_array().unwrap().is_empty(), "{diff:#}");
+    assert!(
+        diff["resolved"].as_array().unwrap().is_empty() && diff["changed"].as_array().unwrap().is_empty(),
+        "{diff:#}"
+    );
     // The same through `report diff`, in Markdown.
     let second_report = d.path().join("second/report.json");
-    let out = bin().args(["report", "diff"]).arg(&first_report).arg(&second_report).args(["--format", "markdown"]).assert().code(1);
+    let out = bin()
+        .args(["report", "diff"])
+        .arg(&first_report)
+        .arg(&second_report)
+        .args(["--format", "markdown"])
+        .assert()
+        .code(1);
     assert!(stdout_of(&out).contains(&format!("| new | `{name}/import-differs/{name}`")), "{}", stdout_of(&out));
     // Tomorrow, against tonight: the finding is still there, but it is not new.
     let third = night("third", &["--baseline", second_report.to_str().unwrap()], 0);

@@ -65,6 +65,11 @@ fn a_package_without_a_musllinux_wheel_is_a_blocking_difference_and_the_rest_pas
         assert_eq!(job(&r2, id)["probe_cached"], true, "{id} was probed again");
         assert_eq!(job(&r2, id)["probe"], job(&r, id)["probe"]);
     }
+    // lz4 fails on musl for want of a compiler: a fact of its inputs, kept like a success and
+    // not attempted again while the index holds.
+    let lz4 = job(&r2, "lz4[musl]");
+    assert_eq!((lz4["outcome"].as_str(), lz4["cached"].as_bool()), (Some("install-failed"), Some(true)), "{lz4}");
+    assert!(lz4["reuse"].as_str().unwrap().contains("no compiler"), "{lz4}");
     assert_eq!(r2["findings"], r["findings"], "same inputs, same findings");
 }
 
