@@ -184,7 +184,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         None => None,
     };
     // The per-base profiles are the first shard's.
-    let first_shard = shard.is_none_or(|s| s.k == 1);
+    let first_shard = shard.map_or(true, |s| s.k == 1);
     Ok(RunSettings {
         command: "run",
         matrix,

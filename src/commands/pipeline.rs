@@ -253,7 +253,7 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     state.update(|r| r.timings.bases = bases_started.elapsed().as_secs_f64());
 
     // Jobs and per-base profiles, in parallel up to --jobs.
-    let mut units: Vec<Unit> = jobs.iter().map(|j| Unit::Job(j.clone())).collect();
+    let mut units: Vec<Unit> = jobs.iter().map(|j| Unit::Job(Box::new(j.clone()))).collect();
     for b in &s.matrix.bases {
         if s.profile {
             units.push(Unit::Profile(b.clone()));
@@ -301,7 +301,7 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
 }
 
 enum Unit {
-    Job(Job),
+    Job(Box<Job>),
     Profile(Base),
     Resolver(Base),
 }
