@@ -278,6 +278,8 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+    /// One self-contained HTML file.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -21,7 +21,9 @@ fn run_diff(a: &DiffArgs) -> Result<i32> {
         Format::Json => serde_json::to_string_pretty(&d).expect("serialising a diff") + "\n",
         Format::Markdown => diff::render_markdown(&d),
         Format::Table => diff::render_table(&d),
-        Format::Junit => return Err(Error::Usage("report diff renders as table, markdown or json".into())),
+        Format::Junit | Format::Html => {
+            return Err(Error::Usage("report diff renders as table, markdown or json".into()))
+        }
     };
     super::print(&text)?;
     Ok(if d.new_blocking() > 0 { EXIT_FINDINGS } else { EXIT_OK })

@@ -2,6 +2,7 @@
 //! writing it atomically.
 
 pub mod diff;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
@@ -22,6 +23,7 @@ pub fn render(report: &RunReport, format: Format) -> String {
         Format::Table => table::render(report),
         Format::Markdown => markdown::render(report),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report),
     }
 }
 

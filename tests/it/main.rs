@@ -10,6 +10,7 @@ mod elf;
 mod fresh;
 mod gate;
 mod hostile;
+mod html;
 mod inputs;
 mod nightly;
 mod profile;

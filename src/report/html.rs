@@ -1,0 +1,266 @@
+//! One self-contained HTML file (inline style, no script, no external asset: it opens offline
+//! and from a CI artifact): the decision first, then the differences, then per dependency the
+//! resolved trees side by side with wheel provenance, the import and smoke outcomes with
+//! evidence, sizes and build times, and the base sections. A pure function of the report.
+
+use std::fmt::Write;
+
+use super::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, ProbeSection, RunReport, Severity};
+
+/// Escapes text for HTML content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}\
+h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:.5em 0}\
+td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top;text-align:left}th{background:#f4f4f4}\
+.pass{background:#e6f4ea}.fail{background:#fce8e6}.optional{background:#fef7e0}.blocking{color:#b3261e;font-weight:bold}\
+.info{color:#555}.known{color:#7a5c00}code,pre{font-family:ui-monospace,monospace;font-size:.9em}pre{white-space:pre-wrap;margin:0}\
+.summary{font-size:1.2em;padding:.6em 1em;border-radius:4px;display:inline-block}";
+
+fn outcome(o: &CheckOutcome) -> String {
+    match o {
+        CheckOutcome::Error { message } => format!("error: {}", message.lines().last().unwrap_or("")),
+        other => other.label(),
+    }
+}
+
+fn finding_rows(out: &mut String, findings: &[&Finding]) {
+    out.push_str("<table><tr><th>finding</th><th>kind</th><th>severity</th><th>summary</th><th>evidence</th></tr>");
+    for f in findings {
+        let (class, sev) = match (&f.known, f.severity) {
+            (Some(_), _) => ("known", "known".to_string()),
+            (None, Severity::Blocking) => ("blocking", "blocking".to_string()),
+            (None, Severity::Info) => ("info", "info".to_string()),
+        };
+        let mut ev: Vec<String> = f.evidence.iter().map(|(b, e)| format!("<b>{}</b>: {}", esc(b), esc(e))).collect();
+        for (b, why) in &f.explanation {
+            ev.extend(why.iter().map(|w| format!("<i>why on {}</i>: {}", esc(b), esc(w))));
+        }
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"{class}\">{sev}</td><td>{}{}</td><td>{}</td></tr>",
+            esc(&f.id),
+            f.kind,
+            esc(&f.summary),
+            f.known
+                .as_ref()
+                .map(|k| format!("<br><span class=\"known\">accepted: {}</span>", esc(k)))
+                .unwrap_or_default(),
+            ev.join("<br>")
+        );
+    }
+    out.push_str("</table>");
+}
+
+fn dependency(out: &mut String, r: &RunReport, dep: &str) {
+    let jobs: Vec<&JobRecord> =
+        r.bases.iter().filter_map(|b| r.jobs.iter().find(|j| j.dependency == dep && j.base == b.name)).collect();
+    let _ = write!(out, "<h3 id=\"dep-{0}\">{0}</h3><table><tr><th></th>", esc(dep));
+    for j in &jobs {
+        let _ = write!(out, "<th>{}</th>", esc(&j.base));
+    }
+    out.push_str("</tr>");
+    let row = |out: &mut String, title: &str, cell: &dyn Fn(&JobRecord) -> String| {
+        let _ = write!(out, "<tr><th>{title}</th>");
+        for j in &jobs {
+            let _ = write!(out, "<td>{}</td>", cell(j));
+        }
+        out.push_str("</tr>");
+    };
+    row(out, "outcome", &|j| match j.outcome {
+        BuildOutcome::Installed => "installed".into(),
+        o => format!(
+            "{}: {}",
+            serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+            esc(j.error.as_deref().unwrap_or(""))
+        ),
+    });
+    row(out, "installed tree", &|j| {
+        j.distributions
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} <span class=\"info\">({})</span>",
+                    esc(&d.name),
+                    esc(&d.version),
+                    serde_json::to_value(d.source)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>")
+    });
+    row(out, "imports", &|j| match &j.probe {
+        Some(p) => {
+            let bad: Vec<String> = p
+                .imports
+                .iter()
+                .filter(|(_, o)| !o.is_ok())
+                .map(|(m, o)| format!("{}: {}", esc(m), esc(&outcome(o))))
+                .collect();
+            format!(
+                "{}/{} ok{}",
+                p.imports.len() - bad.len(),
+                p.imports.len(),
+                if bad.is_empty() { String::new() } else { format!("<br>{}", bad.join("<br>")) }
+            )
+        }
+        None => "-".into(),
+    });
+    row(out, "smoke (main / worker thread)", &|j| match &j.probe {
+        Some(p) => format!(
+            "{} / {}{}",
+            p.smoke.as_ref().map(|s| esc(&outcome(s))).unwrap_or_else(|| "-".into()),
+            p.smoke_thread.as_ref().map(|s| esc(&outcome(s))).unwrap_or_else(|| "-".into()),
+            p.thread_stack_bytes
+                .map(|b| format!(" <span class=\"info\">({} KiB stack)</span>", b / 1024))
+                .unwrap_or_default()
+        ),
+        None => "-".into(),
+    });
+    row(out, "build, size over base", &|j| {
+        format!(
+            "{:.1} s{}, {}",
+            j.build_secs,
+            if j.cached { " (cached)" } else { "" },
+            j.size_over_base.map(|s| format!("{:.1} MB", s as f64 / 1e6)).unwrap_or_else(|| "-".into())
+        )
+    });
+    out.push_str("</table>");
+}
+
+fn section(out: &mut String, title: &str, sections: &[ProbeSection]) {
+    if sections.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<h2>{title}</h2><table><tr><th>check</th>");
+    for s in sections {
+        let _ = write!(
+            out,
+            "<th>{} ({})</th>",
+            esc(&s.base),
+            s.libc.as_ref().map(|l| esc(&l.to_string())).unwrap_or_else(|| "?".into())
+        );
+    }
+    out.push_str("</tr>");
+    let mut checks: Vec<&String> = sections.iter().flat_map(|s| s.checks.keys()).collect();
+    checks.sort();
+    checks.dedup();
+    for c in checks {
+        let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c));
+        for s in sections {
+            let v = s
+                .checks
+                .get(c)
+                .map(|o| crate::compare::summarise(&o.status, &o.value, o.message.as_deref()))
+                .unwrap_or_else(|| "-".into());
+            let _ = write!(out, "<td><pre>{}</pre></td>", esc(&v));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+}
+
+pub fn render(r: &RunReport) -> String {
+    let mut out = String::new();
+    let headline = r.outcome.as_ref().map(|o| o.summary.clone()).unwrap_or_else(|| "not finished".into());
+    let failed = r.outcome.as_ref().is_some_and(|o| o.exit_code != 0);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>muslcheck {cmd}: {h}</title><style>{STYLE}</style></head><body>\
+         <h1>muslcheck {cmd}</h1><p class=\"summary {cls}\" id=\"summary\">{h}</p><p class=\"info\">run {run}{partial}</p>",
+        cmd = esc(&r.command),
+        h = esc(&headline),
+        cls = if failed { "fail" } else { "pass" },
+        run = esc(&r.run_id),
+        partial = if r.partial { " — partial report: the run did not finish" } else { "" }
+    );
+    // The verdict grid: a row per dependency, a column per base.
+    let mut deps: Vec<&str> = r.verdicts.iter().map(|v| v.dependency.as_str()).collect();
+    deps.dedup();
+    if !deps.is_empty() {
+        out.push_str("<h2>Verdicts</h2><table><tr><th>dependency</th>");
+        for b in &r.bases {
+            let _ = write!(
+                out,
+                "<th>{}<br><span class=\"info\">{}</span></th>",
+                esc(&b.name),
+                b.libc.as_ref().map(|l| esc(&l.to_string())).unwrap_or_default()
+            );
+        }
+        out.push_str("</tr>");
+        for d in &deps {
+            let _ = write!(out, "<tr><td><a href=\"#dep-{0}\">{0}</a></td>", esc(d));
+            for b in &r.bases {
+                match r.verdicts.iter().find(|v| v.dependency == *d && v.base == b.name) {
+                    Some(v) => {
+                        let (cls, word) = match (v.pass, v.required) {
+                            (true, _) => ("pass", "pass"),
+                            (false, true) => ("fail", "FAIL"),
+                            (false, false) => ("optional", "fail (optional)"),
+                        };
+                        let _ = write!(out, "<td class=\"{cls}\" title=\"{}\">{word}</td>", esc(&v.reasons.join("\n")));
+                    }
+                    None => out.push_str("<td>-</td>"),
+                }
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</table>");
+    }
+    let mut findings: Vec<&Finding> = r.findings.iter().collect();
+    findings.sort_by_key(|f| (f.severity != Severity::Blocking || f.known.is_some(), f.id.clone()));
+    if !findings.is_empty() {
+        out.push_str("<h2>Differences</h2>");
+        finding_rows(&mut out, &findings);
+    }
+    if !deps.is_empty() {
+        out.push_str("<h2>Dependencies</h2>");
+        for d in &deps {
+            dependency(&mut out, r, d);
+        }
+    }
+    section(&mut out, "Base profile", &r.profile);
+    section(&mut out, "Resolver profile", &r.resolver);
+    if !r.errors.is_empty() {
+        out.push_str("<h2>Errors</h2><ul>");
+        for e in &r.errors {
+            let _ = write!(out, "<li>{}</li>", esc(e));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_nothing_external_is_referenced() {
+        let mut r = RunReport::new("gate", "1-x", "m.toml");
+        r.errors.push("<script>alert(1)</script> & \"quotes\"".into());
+        let html = render(&r);
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        for external in ["http://", "https://", "src=", "<link"] {
+            assert!(!html.contains(external), "references {external}: {html}");
+        }
+    }
+}

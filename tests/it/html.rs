@@ -1,0 +1,67 @@
+//! The HTML report, opened in a real headless browser (Debian's chromium): it loads from a file
+//! with no network, its DOM has the decision at the top, and a screenshot of it is taken.
+
+use std::process::Command;
+
+use crate::common::*;
+
+fn chromium(args: &[&str], profile: &std::path::Path) -> std::process::Output {
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .expect("chromium on the host (scripts/test.sh installs Debian's chromium)")
+}
+
+#[test]
+fn the_html_report_opens_in_a_headless_browser_with_the_verdicts_first() {
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let html = d.path().join("report.html");
+    in_results(
+        &d.path().join("r"),
+        &[
+            "gate",
+            "lz4==4.4.5",
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--format",
+            "html",
+            "--output",
+            html.to_str().unwrap(),
+        ],
+    )
+    .code(1);
+    let url = format!("file://{}", html.display());
+    let dom = chromium(&["--dump-dom", &url], &d.path().join("profile1"));
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let summary = dom.split("id=\"summary\">").nth(1).and_then(|s| s.split('<').next()).unwrap_or_default();
+    assert_eq!(summary, "1 blocking finding(s)", "{dom}");
+    assert!(dom.find("Verdicts").unwrap() < dom.find("Differences").unwrap(), "the decision comes first");
+    assert!(dom.contains("lz4/install-differs/") && dom.contains(">FAIL<"), "{dom}");
+    let png = d.path().join("report.png");
+    let shot = chromium(
+        &[&format!("--screenshot={}", png.display()), "--window-size=1280,900", &url],
+        &d.path().join("profile2"),
+    );
+    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    let bytes = std::fs::read(&png).expect("a screenshot");
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{} bytes", bytes.len());
+    // Kept for a person to look at, when asked.
+    if let Ok(keep) = std::env::var("MUSLCHECK_TEST_KEEP_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
+}
