@@ -61,6 +61,9 @@ pub enum Command {
     /// Work on saved reports: compare two (nightly against last night), merge shards.
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
+    /// Pin each base's tag to its current registry digest in the matrix, or check the pins.
+    #[command(after_help = EXIT_CODES)]
+    Bases(BasesArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -139,6 +142,20 @@ pub struct RunArgs {
     /// code is 1 only when a new blocking finding appears.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BasesArgs {
+    #[command(subcommand)]
+    pub command: BasesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BasesCommand {
+    /// Write `image = "repo:tag@sha256:…"` for every base, the digest its registry serves now.
+    Pin(MatrixArgs),
+    /// Report, per base, whether its pinned digest is still what the tag points to (exit 1 if not).
+    Check(MatrixArgs),
 }
 
 #[derive(Debug, Args)]

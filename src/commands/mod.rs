@@ -5,6 +5,7 @@ mod bases;
 mod clean;
 mod dns;
 mod doctor;
+mod pins;
 mod pipeline;
 mod reports;
 mod repro;
@@ -46,6 +47,7 @@ pub fn execute(cli: Cli) -> i32 {
             Command::Repro(a) => repro::run(&a).await,
             Command::Dns(a) => dns::run(&a).await,
             Command::Report(a) => reports::run(&a),
+            Command::Bases(a) => pins::run(&a).await,
         }
     });
     // Do not wait for stray blocking tasks (a progress ticker) on the way out.

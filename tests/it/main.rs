@@ -13,6 +13,7 @@ mod hostile;
 mod html;
 mod inputs;
 mod nightly;
+mod pins;
 mod profile;
 mod reliability;
 mod repro;
