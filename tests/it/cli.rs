@@ -131,3 +131,21 @@ fn bad_requirements_and_arguments_are_refused_before_the_engine() {
         .stderr(predicate::str::contains("at least one requirement"));
     offline().args(["frobnicate"]).assert().code(2);
 }
+
+/// Every `muslcheck` command of the README's CI recipes parses: the subcommands and flags exist.
+#[test]
+fn the_readme_ci_recipes_use_commands_and_flags_that_exist() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section =
+        readme.split("## CI recipes").nth(1).and_then(|s| s.split("\n## ").next()).expect("a CI recipes section");
+    let mut checked = 0;
+    for line in section.lines() {
+        let Some(cmd) = line.split("run: ").nth(1).filter(|c| c.starts_with("muslcheck ")) else { continue };
+        // The command itself, without the shell around it, with workflow expressions filled in.
+        let cmd = cmd.split(" || ").next().unwrap().split(" >> ").next().unwrap().replace("${{ matrix.shard }}", "1");
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        bin().args(&args).arg("--help").assert().success();
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} commands found in the recipes");
+}
