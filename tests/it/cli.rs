@@ -149,3 +149,18 @@ fn the_readme_ci_recipes_use_commands_and_flags_that_exist() {
     }
     assert!(checked >= 5, "only {checked} commands found in the recipes");
 }
+
+/// The shipped matrices validate (their smoke scripts exist, inside the matrix directory).
+#[test]
+fn the_shipped_matrices_are_valid() {
+    for m in ["matrix/default.toml", "matrix/local.toml", "matrix/ml.toml"] {
+        // `doctor` validates before it contacts the engine: a bad matrix is exit 2 either way.
+        let out = bin()
+            .args(["doctor", "--matrix", m])
+            .env("DOCKER_HOST", "unix:///nonexistent/muslcheck-test.sock")
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{m}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
