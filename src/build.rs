@@ -186,14 +186,25 @@ pub struct BuildInputs<'a> {
 
 /// The requirements file pip reads: one validated requirement a line, with its hashes.
 fn requirements_file(reqs: &[Requirement]) -> String {
-    reqs.iter().map(|r| format!("{}{}\n", r.text, r.hashes.iter().map(|h| format!(" --hash={h}")).collect::<String>())).collect()
+    reqs.iter()
+        .map(|r| format!("{}{}\n", r.text, r.hashes.iter().map(|h| format!(" --hash={h}")).collect::<String>()))
+        .collect()
 }
 
 /// The job image's tag: a hash of what went into it: the prep image's own content key (its
 /// tag), the requirements and the index they were resolved from. Not the prep image's id, which
 /// changes on every rebuild (its labels name the run that built it).
 pub fn job_tag(prep_tag: &str, reqs: &[Requirement], constraints: &[Requirement], index_url: Option<&str>) -> String {
-    format!("muslcheck/job:{}", key(&[RECIPE_VERSION, prep_tag, &requirements_file(reqs), index_url.unwrap_or(""), &requirements_file(constraints)]))
+    format!(
+        "muslcheck/job:{}",
+        key(&[
+            RECIPE_VERSION,
+            prep_tag,
+            &requirements_file(reqs),
+            index_url.unwrap_or(""),
+            &requirements_file(constraints)
+        ])
+    )
 }
 
 /// Installs the requirement on the prep image, or reuses the cached job image.
@@ -289,7 +300,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     }
     let reqs = requirements_file(inp.requirements);
     let constraints = requirements_file(inp.constraints);
-    spec.uploads.push((STATE_DIR.into(), tar_of(&[("requirements.txt", reqs.as_bytes()), ("constraints.txt", constraints.as_bytes())])));
+    spec.uploads.push((
+        STATE_DIR.into(),
+        tar_of(&[("requirements.txt", reqs.as_bytes()), ("constraints.txt", constraints.as_bytes())]),
+    ));
     let started = Instant::now();
     let out = engine.run(&spec).await?;
     let container = out.container.clone().expect("kept container");
@@ -310,6 +324,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             // Nor is an index whose certificate pip cannot verify: a configuration problem of
             // this machine or network, the same for every dependency.
             (BuildOutcome::InfraError, Some(last_error_line(&log)))
+        } else if let Some(why) = resolution_conflict(&log) {
+            // The requirements contradict each other: an answer about them, not a failure to
+            // fetch or build something.
+            (BuildOutcome::Conflict, Some(why))
         } else {
             (BuildOutcome::InstallFailed, Some(last_error_line(&log)))
         };
@@ -585,6 +603,31 @@ pub fn last_error_line(log: &str) -> String {
         .to_string()
 }
 
+/// pip's explanation when the requirements do not resolve together (ResolutionImpossible):
+/// a first line saying so, then pip's own lines (what cannot be installed together, and the
+/// "conflict is caused by" list), one a line.
+pub fn resolution_conflict(log: &str) -> Option<String> {
+    if !log.contains("ResolutionImpossible") && !log.contains("conflicting dependencies") {
+        return None;
+    }
+    let mut lines = vec!["the requirements do not resolve together (pip: ResolutionImpossible)".to_string()];
+    let mut in_cause = false;
+    for l in log.lines().map(str::trim) {
+        if l.starts_with("ERROR: Cannot install") {
+            lines.push(l.trim_start_matches("ERROR: ").to_string());
+        } else if l.starts_with("The conflict is caused by") {
+            in_cause = true;
+            lines.push(l.to_string());
+        } else if in_cause && l.is_empty() {
+            in_cause = false;
+        } else if in_cause || l.starts_with("Additionally, some packages") {
+            lines.push(l.to_string());
+        }
+    }
+    lines.dedup();
+    Some(lines.join("\n"))
+}
+
 /// The last `n` bytes of `s`, from a line start where possible.
 pub fn tail(s: &str, n: usize) -> String {
     if s.len() <= n {
@@ -660,6 +703,20 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].name.as_str(), d[0].version.as_str(), d[0].source), ("lz4", "4.4.5", Source::Sdist));
         assert_eq!((d[1].name.as_str(), d[1].source), ("setuptools", Source::Pure));
+    }
+
+    #[test]
+    fn a_resolution_conflict_keeps_pips_explanation() {
+        let log = "Collecting mcb\nERROR: Cannot install mca==1.0 and mcb==1.0 because these package versions have conflicting dependencies.\n\nThe conflict is caused by:\n    The user requested mca==1.0\n    mcb 1.0 depends on mca>=2\n\nTo fix this you could try to:\n1. loosen the range\n\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n";
+        let why = resolution_conflict(log).unwrap();
+        let lines: Vec<&str> = why.lines().collect();
+        assert!(lines[0].contains("do not resolve together"), "{why}");
+        assert!(lines[1].starts_with("Cannot install mca==1.0 and mcb==1.0"), "{why}");
+        assert_eq!(
+            &lines[2..],
+            ["The conflict is caused by:", "The user requested mca==1.0", "mcb 1.0 depends on mca>=2"]
+        );
+        assert!(resolution_conflict("ERROR: No matching distribution found for x\n").is_none());
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct RunSettings {
     pub pip_cache: Option<PathBuf>,
     /// The host directory of the observation cache, when there is one.
     pub observations: Option<PathBuf>,
+    /// `gate --lock`: the lock the gated requirements are installed with and compared against.
+    pub lock: Option<crate::lock::LockPlan>,
 }
 
 impl Output {
@@ -175,6 +177,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         out,
         pip_cache: pip_cache_dir(),
         observations: crate::cache::dir(),
+        lock: None,
     })
 }
 
@@ -200,7 +203,9 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         Some(f) => {
             let is_pyproject = f.extension().is_some_and(|e| e == "toml");
             if !is_pyproject && (!a.extras.is_empty() || !a.groups.is_empty()) {
-                return Err(Error::Usage("--extra and --group go with a pyproject.toml, not a requirements file".into()));
+                return Err(Error::Usage(
+                    "--extra and --group go with a pyproject.toml, not a requirements file".into(),
+                ));
             }
             let read = if is_pyproject {
                 crate::matrix::reqfile::read_pyproject(f, &a.extras, &a.groups)
@@ -218,7 +223,10 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         return Err(Error::Usage("gate needs at least one requirement (arguments or -r FILE)".into()));
     }
     let mut seen = std::collections::HashMap::new();
-    let all = reqs.iter().map(|(r, o)| (r, o.clone())).chain(set.iter().flat_map(|(_, s)| s.requirements.iter().map(|l| (&l.requirement, Some(l.at.clone())))));
+    let all = reqs
+        .iter()
+        .map(|(r, o)| (r, o.clone()))
+        .chain(set.iter().flat_map(|(_, s)| s.requirements.iter().map(|l| (&l.requirement, Some(l.at.clone())))));
     for (r, origin) in all {
         if let Some(first) = seen.insert(r.name.clone(), origin.clone()) {
             let at = |o: &Option<String>| o.clone().unwrap_or_else(|| "the command line".into());
@@ -240,7 +248,9 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             crate::input::read_text(p, crate::input::MAX_SCRIPT)
                 .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
         )),
-        Some(_) => return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into())),
+        Some(_) => {
+            return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into()))
+        }
     };
     let mut matrix = load_matrix(&a.matrix)?;
     // A gated requirement takes the matrix's smoke script and known differences for that name.
@@ -263,8 +273,13 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         let first = reqs.next().expect("a set names a requirement");
         // The set is named after its file (`requirements`, `prod`, `pyproject`).
         let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).take(64).collect();
-        let name = if name.is_empty() || deps.iter().any(|d| d.name == name) { "requirements".to_string() } else { name };
+        let name: String = stem
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+            .take(64)
+            .collect();
+        let name =
+            if name.is_empty() || deps.iter().any(|d| d.name == name) { "requirements".to_string() } else { name };
         deps.push(Dependency {
             name,
             requirement: first,
@@ -274,6 +289,15 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             known_difference: None,
         });
     }
+    // Against a lock, the new requirements are one set installed with it.
+    let lock = match &a.lock {
+        None => None,
+        Some(file) => {
+            let (gated, plan) = crate::lock::plan(file, std::mem::take(&mut deps))?;
+            deps.push(gated);
+            Some(plan)
+        }
+    };
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     Ok(RunSettings {
@@ -288,5 +312,6 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         out,
         pip_cache: pip_cache_dir(),
         observations: crate::cache::dir(),
+        lock,
     })
 }

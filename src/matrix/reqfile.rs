@@ -45,7 +45,10 @@ fn logical_lines(file: &Path, text: &str) -> Vec<Line> {
     let mut pending: Option<Line> = None;
     for (i, raw) in text.lines().enumerate() {
         // A comment starts at a `#` at the line's start or after whitespace (as pip reads it).
-        let cut = raw.char_indices().find(|(j, c)| *c == '#' && (*j == 0 || raw[..*j].ends_with([' ', '\t']))).map(|(j, _)| j);
+        let cut = raw
+            .char_indices()
+            .find(|(j, c)| *c == '#' && (*j == 0 || raw[..*j].ends_with([' ', '\t'])))
+            .map(|(j, _)| j);
         let body = &raw[..cut.unwrap_or(raw.len())];
         let (body, continues) = match body.trim_end().strip_suffix('\\') {
             Some(b) if cut.is_none() => (b.to_string(), true),
@@ -86,11 +89,20 @@ fn chain(stack: &[PathBuf]) -> String {
     if stack.len() <= 1 {
         String::new()
     } else {
-        format!(" (included from {})", stack[..stack.len() - 1].iter().rev().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" <- "))
+        format!(
+            " (included from {})",
+            stack[..stack.len() - 1].iter().rev().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" <- ")
+        )
     }
 }
 
-fn read_into(path: &Path, constraints: bool, stack: &mut Vec<PathBuf>, set: &mut RequirementSet, errors: &mut Vec<String>) {
+fn read_into(
+    path: &Path,
+    constraints: bool,
+    stack: &mut Vec<PathBuf>,
+    set: &mut RequirementSet,
+    errors: &mut Vec<String>,
+) {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if stack.contains(&canonical) {
         let mut cycle: Vec<String> = stack.iter().map(|p| p.display().to_string()).collect();
@@ -102,7 +114,11 @@ fn read_into(path: &Path, constraints: bool, stack: &mut Vec<PathBuf>, set: &mut
         Ok(t) => t,
         Err(e) => {
             let (line, column) = e.position();
-            errors.push(format!("{}:{line}:{column}: cannot read the requirements file: {e}{}", path.display(), chain(stack)));
+            errors.push(format!(
+                "{}:{line}:{column}: cannot read the requirements file: {e}{}",
+                path.display(),
+                chain(stack)
+            ));
             return;
         }
     };
@@ -114,12 +130,16 @@ fn read_into(path: &Path, constraints: bool, stack: &mut Vec<PathBuf>, set: &mut
         let err = |e: String| format!("{at}: {e}{}", chain(stack));
         // Includes.
         let include = match words.as_slice() {
-            [opt, file] if ["-r", "--requirement", "-c", "--constraint"].contains(opt) => Some((*opt, file.to_string())),
+            [opt, file] if ["-r", "--requirement", "-c", "--constraint"].contains(opt) => {
+                Some((*opt, file.to_string()))
+            }
             [opt] if opt.starts_with("--requirement=") || opt.starts_with("--constraint=") => {
                 let (o, f) = opt.split_once('=').unwrap();
                 Some((o, f.to_string()))
             }
-            [opt] if (opt.starts_with("-r") || opt.starts_with("-c")) && opt.len() > 2 => Some((&opt[..2], opt[2..].to_string())),
+            [opt] if (opt.starts_with("-r") || opt.starts_with("-c")) && opt.len() > 2 => {
+                Some((&opt[..2], opt[2..].to_string()))
+            }
             _ => None,
         };
         if let Some((opt, file)) = include {
@@ -127,7 +147,9 @@ fn read_into(path: &Path, constraints: bool, stack: &mut Vec<PathBuf>, set: &mut
             read_into(&dir.join(&file), constraints || is_constraint, stack, set, errors);
             continue;
         }
-        if let Some(o) = words.iter().find(|w| INDEX_OPTIONS.iter().any(|i| **w == *i || w.starts_with(&format!("{i}=")))) {
+        if let Some(o) =
+            words.iter().find(|w| INDEX_OPTIONS.iter().any(|i| **w == *i || w.starts_with(&format!("{i}="))))
+        {
             errors.push(err(format!(
                 "`{}` would switch the package index from inside the input; configure it instead with --index-url (or MUSLCHECK_INDEX_URL, or policy.index_url in the matrix)",
                 o.split('=').next().unwrap_or(o)
@@ -135,7 +157,8 @@ fn read_into(path: &Path, constraints: bool, stack: &mut Vec<PathBuf>, set: &mut
             continue;
         }
         // A requirement, then its options: only --hash.
-        let first_option = words.iter().position(|w| w.starts_with("--hash") || (w.starts_with('-') && !w.starts_with("-=")));
+        let first_option =
+            words.iter().position(|w| w.starts_with("--hash") || (w.starts_with('-') && !w.starts_with("-=")));
         let (req_words, options) = words.split_at(first_option.unwrap_or(words.len()));
         if req_words.is_empty() {
             errors.push(err(format!("`{}` is not supported here: only requirements, --hash, -r and -c", words[0])));
@@ -184,9 +207,14 @@ fn read_into(path: &Path, constraints: bool, stack: &mut Vec<PathBuf>, set: &mut
 }
 
 fn check_hash(v: &str) -> Result<String, String> {
-    let (algo, hex) = v.split_once(':').ok_or_else(|| format!("`--hash={}` is not ALGO:HEX (e.g. sha256:…)", crate::input::shown(v)))?;
+    let (algo, hex) = v
+        .split_once(':')
+        .ok_or_else(|| format!("`--hash={}` is not ALGO:HEX (e.g. sha256:…)", crate::input::shown(v)))?;
     let Some((_, len)) = HASH_ALGORITHMS.iter().find(|(a, _)| *a == algo) else {
-        return Err(format!("`--hash` algorithm `{}` is not one pip checks (sha256, sha384, sha512)", crate::input::shown(algo)));
+        return Err(format!(
+            "`--hash` algorithm `{}` is not one pip checks (sha256, sha384, sha512)",
+            crate::input::shown(algo)
+        ));
     };
     if hex.len() != *len || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!("`--hash={algo}:…` needs {len} hexadecimal digits"));
@@ -198,12 +226,16 @@ fn check_hash(v: &str) -> Result<String, String> {
 /// `[project.optional-dependencies]` extras and PEP 735 `[dependency-groups]` (with their
 /// `{include-group = …}` entries).
 pub fn read_pyproject(path: &Path, extras: &[String], groups: &[String]) -> Result<RequirementSet, Vec<String>> {
-    let text = crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
-    let doc: toml::Value = toml::from_str(&text).map_err(|e| vec![format!("{}: not TOML: {}", path.display(), e.message())])?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT)
+        .map_err(|e| vec![format!("{}: cannot read: {e}", path.display())])?;
+    let doc: toml::Value =
+        toml::from_str(&text).map_err(|e| vec![format!("{}: not TOML: {}", path.display(), e.message())])?;
     let at = |what: &str| format!("{} {what}", path.display());
     let mut set = RequirementSet::default();
     let mut errors = vec![];
-    let add = |list: Option<&toml::Value>, what: String, set: &mut RequirementSet, errors: &mut Vec<String>| match list.and_then(|l| l.as_array()) {
+    let add = |list: Option<&toml::Value>, what: String, set: &mut RequirementSet, errors: &mut Vec<String>| match list
+        .and_then(|l| l.as_array())
+    {
         Some(items) => {
             for (i, item) in items.iter().enumerate() {
                 match item.as_str().map(Requirement::parse) {
@@ -221,7 +253,12 @@ pub fn read_pyproject(path: &Path, extras: &[String], groups: &[String]) -> Resu
         add(Some(deps), "[project] dependencies".into(), &mut set, &mut errors);
     }
     for e in extras {
-        add(project.and_then(|p| p.get("optional-dependencies")).and_then(|o| o.get(e)), format!("[project.optional-dependencies] {e}"), &mut set, &mut errors);
+        add(
+            project.and_then(|p| p.get("optional-dependencies")).and_then(|o| o.get(e)),
+            format!("[project.optional-dependencies] {e}"),
+            &mut set,
+            &mut errors,
+        );
     }
     let all_groups = doc.get("dependency-groups");
     let mut pending: Vec<String> = groups.to_vec();
@@ -271,9 +308,20 @@ mod tests {
             &format!("# generated by pip-compile\n-r base.txt\nmsgpack==1.1.2 \\\n    --hash={H1} \\\n    --hash={H2}\n    # via -r requirements.in\nattrs[tests]==25.1.0 ; python_version >= \"3.8\" \\\n    --hash={H2}\n"),
         );
         let set = read(&top).unwrap();
-        let got: Vec<(&str, usize, &str)> = set.requirements.iter().map(|l| (l.requirement.name.as_str(), l.requirement.hashes.len(), l.at.rsplit('/').next().unwrap())).collect();
-        assert_eq!(got, vec![("six", 1, "base.txt:1"), ("msgpack", 2, "requirements.txt:3"), ("attrs", 1, "requirements.txt:7")]);
-        assert!(set.requirements[2].requirement.text.contains("python_full_version >= '3.8'"), "{:?}", set.requirements[2]);
+        let got: Vec<(&str, usize, &str)> = set
+            .requirements
+            .iter()
+            .map(|l| (l.requirement.name.as_str(), l.requirement.hashes.len(), l.at.rsplit('/').next().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("six", 1, "base.txt:1"), ("msgpack", 2, "requirements.txt:3"), ("attrs", 1, "requirements.txt:7")]
+        );
+        assert!(
+            set.requirements[2].requirement.text.contains("python_full_version >= '3.8'"),
+            "{:?}",
+            set.requirements[2]
+        );
     }
 
     #[test]
@@ -281,13 +329,21 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), "c.txt", "six<2\n");
         write(d.path(), "a.txt", "-r b.txt\n-c c.txt\n");
-        write(d.path(), "b.txt", "-r a.txt\nnumpy --hash=md5:00\n--index-url https://evil.example/simple\n-e .\nfoo --no-binary :all:\n");
+        write(
+            d.path(),
+            "b.txt",
+            "-r a.txt\nnumpy --hash=md5:00\n--index-url https://evil.example/simple\n-e .\nfoo --no-binary :all:\n",
+        );
         let top = d.path().join("a.txt");
         let errs = read(&top).unwrap_err();
         let text = errs.join("\n");
         assert!(text.contains("includes itself") && text.contains("a.txt -> "), "{text}");
         assert!(text.contains("b.txt:2: `--hash` algorithm `md5`"), "{text}");
-        assert!(text.contains("b.txt:3: `--index-url` would switch the package index") && text.contains("--index-url (or MUSLCHECK_INDEX_URL"), "{text}");
+        assert!(
+            text.contains("b.txt:3: `--index-url` would switch the package index")
+                && text.contains("--index-url (or MUSLCHECK_INDEX_URL"),
+            "{text}"
+        );
         assert!(text.contains("b.txt:4: `-e` is not supported"), "{text}");
         assert!(text.contains("b.txt:5: `--no-binary` is not supported after a requirement"), "{text}");
         assert!(text.contains("(included from ") && text.contains("a.txt"), "every path is shown: {text}");
@@ -312,6 +368,7 @@ mod tests {
         let mut g = names(read_pyproject(&p, &[], &["test".into()]).unwrap());
         g.sort();
         assert_eq!(g, ["attrs", "packaging", "six"]);
-        assert!(read_pyproject(&p, &["nope".into()], &[]).unwrap_err()[0].contains("optional-dependencies] nope: no such list"));
+        assert!(read_pyproject(&p, &["nope".into()], &[]).unwrap_err()[0]
+            .contains("optional-dependencies] nope: no such list"));
     }
 }

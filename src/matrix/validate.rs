@@ -275,5 +275,12 @@ fn dependency(
     if c.diags.len() != before {
         return None;
     }
-    Some(Dependency { name: name?.0, requirement: requirement?, also: vec![], constraints: vec![], smoke, known_difference })
+    Some(Dependency {
+        name: name?.0,
+        requirement: requirement?,
+        also: vec![],
+        constraints: vec![],
+        smoke,
+        known_difference,
+    })
 }

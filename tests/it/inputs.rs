@@ -11,12 +11,22 @@ use crate::common::*;
 /// The sha256 of the wheelhouse file whose name starts with `prefix`.
 fn hash_of(prefix: &str) -> String {
     let dir = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE: run scripts/test.sh");
-    let f = std::fs::read_dir(dir).unwrap().flatten().find(|f| f.file_name().to_string_lossy().starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix}* on the local index"));
+    let f = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .find(|f| f.file_name().to_string_lossy().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix}* on the local index"));
     hex::encode(Sha256::digest(std::fs::read(f.path()).unwrap()))
 }
 
 fn gate_file(results: &Path, file: &Path, extra: &[&str], code: i32) -> serde_json::Value {
-    let mut args: Vec<String> = vec!["gate".into(), "-r".into(), file.display().to_string(), "--matrix".into(), "tests/fixtures/small.toml".into()];
+    let mut args: Vec<String> = vec![
+        "gate".into(),
+        "-r".into(),
+        file.display().to_string(),
+        "--matrix".into(),
+        "tests/fixtures/small.toml".into(),
+    ];
     args.extend(extra.iter().map(|s| s.to_string()));
     args.extend(local_index_with_ca());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -25,14 +35,29 @@ fn gate_file(results: &Path, file: &Path, extra: &[&str], code: i32) -> serde_js
 }
 
 fn installed(r: &serde_json::Value, id: &str) -> Vec<(String, String, String)> {
-    job(r, id)["distributions"].as_array().unwrap().iter().map(|d| (d["name"].as_str().unwrap().into(), d["version"].as_str().unwrap().into(), d["source"].as_str().unwrap().into())).collect()
+    job(r, id)["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().into(),
+                d["version"].as_str().unwrap().into(),
+                d["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn a_hash_locked_file_with_an_include_gates_like_the_plain_requirements() {
     require_engine();
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("base.txt"), format!("six==1.17.0 \\\n    --hash=sha256:{}\n    # via -r requirements.in\n", hash_of("six-1.17.0-"))).unwrap();
+    std::fs::write(
+        d.path().join("base.txt"),
+        format!("six==1.17.0 \\\n    --hash=sha256:{}\n    # via -r requirements.in\n", hash_of("six-1.17.0-")),
+    )
+    .unwrap();
     let lock = d.path().join("requirements.txt");
     std::fs::write(
         &lock,
@@ -49,7 +74,8 @@ fn a_hash_locked_file_with_an_include_gates_like_the_plain_requirements() {
     let locked = gate_file(&a, &lock, &[], 0);
     let unlocked = gate_file(&b, &plain, &[], 0);
     for base in ["glibc", "musl"] {
-        let (l, u) = (installed(&locked, &format!("requirements[{base}]")), installed(&unlocked, &format!("plain[{base}]")));
+        let (l, u) =
+            (installed(&locked, &format!("requirements[{base}]")), installed(&unlocked, &format!("plain[{base}]")));
         assert_eq!(l, u, "{base}: the lock installs what the plain file does");
         assert_eq!(l.len(), 2, "{l:?}");
     }
