@@ -611,11 +611,17 @@ pub fn resolution_conflict(log: &str) -> Option<String> {
         return None;
     }
     let mut lines = vec!["the requirements do not resolve together (pip: ResolutionImpossible)".to_string()];
+    // pip prints what cannot be installed on stderr and the causes on stdout, which come first
+    // in the log: the summary line goes first here.
+    lines.extend(
+        log.lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix("ERROR: ").filter(|l| l.starts_with("Cannot install")))
+            .map(str::to_string),
+    );
     let mut in_cause = false;
     for l in log.lines().map(str::trim) {
-        if l.starts_with("ERROR: Cannot install") {
-            lines.push(l.trim_start_matches("ERROR: ").to_string());
-        } else if l.starts_with("The conflict is caused by") {
+        if l.starts_with("The conflict is caused by") {
             in_cause = true;
             lines.push(l.to_string());
         } else if in_cause && l.is_empty() {
@@ -707,7 +713,8 @@ mod tests {
 
     #[test]
     fn a_resolution_conflict_keeps_pips_explanation() {
-        let log = "Collecting mcb\nERROR: Cannot install mca==1.0 and mcb==1.0 because these package versions have conflicting dependencies.\n\nThe conflict is caused by:\n    The user requested mca==1.0\n    mcb 1.0 depends on mca>=2\n\nTo fix this you could try to:\n1. loosen the range\n\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n";
+        // Standard output (the causes), then standard error (what cannot be installed).
+        let log = "Collecting mcb\n\nThe conflict is caused by:\n    The user requested mca==1.0\n    mcb 1.0 depends on mca>=2\n\nTo fix this you could try to:\n1. loosen the range\n\nERROR: Cannot install mca==1.0 and mcb==1.0 because these package versions have conflicting dependencies.\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n";
         let why = resolution_conflict(log).unwrap();
         let lines: Vec<&str> = why.lines().collect();
         assert!(lines[0].contains("do not resolve together"), "{why}");

@@ -11,6 +11,7 @@ mod fresh;
 mod gate;
 mod hostile;
 mod inputs;
+mod lock;
 mod profile;
 mod reliability;
 mod repro;
