@@ -68,7 +68,7 @@ pub async fn gather(engine: &Engine, s: &RunSettings, report: &RunReport) -> Ava
     for dep in &s.matrix.dependencies {
         for j in report.jobs.iter().filter(|j| j.dependency == dep.name) {
             if matches!(j.outcome, BuildOutcome::Installed | BuildOutcome::InstallFailed) {
-                let dists = crate::compare::without_wheel(j, dep);
+                let dists = crate::compare::without_wheel(j);
                 if !dists.is_empty() {
                     wanted.entry(j.base.clone()).or_default().extend(dists);
                 }

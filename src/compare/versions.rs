@@ -22,14 +22,25 @@ pub struct Available {
 }
 
 /// The distributions a job could not take a wheel for: those it built (or tried to build)
-/// from an sdist, or, when pip found nothing to install at all, what was asked for.
-pub fn without_wheel(job: &crate::report::model::JobRecord, dep: &Dependency) -> Vec<String> {
+/// from an sdist, or, when pip found nothing to install at all, the one pip names ("No matching
+/// distribution found for …").
+pub fn without_wheel(job: &crate::report::model::JobRecord) -> Vec<String> {
     let sdists: Vec<String> =
         job.distributions.iter().filter(|d| d.source == Source::Sdist).map(|d| d.name.clone()).collect();
-    if !sdists.is_empty() || job.outcome != BuildOutcome::InstallFailed || !job.distributions.is_empty() {
+    if !sdists.is_empty() || job.outcome != BuildOutcome::InstallFailed {
         return sdists;
     }
-    dep.install_set().into_iter().map(|r| r.name).take(16).collect()
+    let said = [job.error.as_deref().unwrap_or(""), job.log_tail.as_str()].join("\n");
+    let mut names: Vec<String> = said
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once("No matching distribution found for ")?.1;
+            crate::matrix::Requirement::parse(rest.trim()).ok().map(|r| r.name)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// A wheel file name's version and the tags it is compatible with (compressed tag sets
@@ -114,9 +125,7 @@ pub fn suggest_versions(findings: &mut [Finding], dep: &Dependency, results: &[B
             FindingKind::InstallDiffers => f
                 .failing
                 .iter()
-                .filter_map(|b| {
-                    results.iter().find(|r| &r.job.base == b).map(|r| (b.clone(), without_wheel(r.job, dep)))
-                })
+                .filter_map(|b| results.iter().find(|r| &r.job.base == b).map(|r| (b.clone(), without_wheel(r.job))))
                 .collect(),
             _ => continue,
         };
@@ -161,6 +170,30 @@ mod tests {
         // The name is compared normalised; another project's wheel never counts.
         assert_eq!(newest_with_wheel("other", &files, &tags).unwrap().0, "3.0");
         assert_eq!(newest_with_wheel("pkg-x", &s(&["pkg_x-1.0-py3-none-any.whl"]), &tags).unwrap().0, "1.0");
+    }
+
+    #[test]
+    fn what_had_no_wheel_is_the_sdist_pip_took_or_the_distribution_it_found_nothing_for() {
+        use crate::report::model::{Distribution, JobRecord};
+        let mut j: JobRecord = serde_json::from_value(serde_json::json!({
+            "id": "x[musl]", "dependency": "x", "base": "musl", "requirement": "x", "outcome": "install-failed",
+            "cached": false, "build_secs": 1.0, "image": null, "image_size": null, "size_over_base": null,
+            "distributions": [], "log_tail": "ERROR: Could not find a version that satisfies the requirement Foo_Bar==2 (from versions: none)\nERROR: No matching distribution found for Foo_Bar==2\n",
+            "error": "ERROR: No matching distribution found for Foo_Bar==2", "probe": null
+        }))
+        .unwrap();
+        assert_eq!(without_wheel(&j), ["foo-bar"]);
+        j.distributions.push(Distribution {
+            name: "lz".into(),
+            version: "4".into(),
+            source: Source::Sdist,
+            file: "lz-4.tar.gz".into(),
+            requested: true,
+        });
+        assert_eq!(without_wheel(&j), ["lz"]);
+        j.distributions[0].source = Source::Pure;
+        j.outcome = BuildOutcome::Installed;
+        assert!(without_wheel(&j).is_empty());
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn against_a_hash_locked_lock_an_addition_installs_and_a_pin_it_contradicts_is_a
 }
 
 #[test]
-fn a_source_build_names_the_newest_version_with_a_wheel_for_the_failing_base() {
+fn a_source_build_or_a_missing_wheel_names_the_newest_version_with_a_wheel_for_the_failing_base() {
     require_engine();
     let n = Names::new();
     let c = n.name("c");
@@ -203,8 +203,26 @@ fn a_source_build_names_the_newest_version_with_a_wheel_for_the_failing_base() {
         serde_json::json!({"name": c, "version": "2.0", "tag": "cp313-cp313-manylinux_2_17_x86_64", "files": files, "top_level": [c]}),
     );
     publish(serde_json::json!({"name": c, "version": "2.0", "sdist": true}));
+    // Nothing at all for musl at the pinned version (but an older wheel), and nothing ever.
+    let (e, g) = (n.name("e"), n.name("g"));
+    let files_e = serde_json::json!({format!("{e}/__init__.py"): "X = 1\n"});
+    publish(
+        serde_json::json!({"name": e, "version": "1.0", "tag": "cp313-cp313-musllinux_1_2_x86_64", "files": files_e}),
+    );
+    publish(
+        serde_json::json!({"name": e, "version": "2.0", "tag": "cp313-cp313-manylinux_2_17_x86_64", "files": files_e}),
+    );
+    let files_g = serde_json::json!({format!("{g}/__init__.py"): "X = 1\n"});
+    publish(
+        serde_json::json!({"name": g, "version": "1.0", "tag": "cp313-cp313-manylinux_2_17_x86_64", "files": files_g}),
+    );
+    let pinned = format!("{e}==2.0");
     let d = tempfile::tempdir().unwrap();
-    let r = gate(&d.path().join("r"), &[&c], 1);
+    let r = gate(&d.path().join("r"), &[&c, &pinned, &g], 1);
+    let why = finding(&r, &format!("{e}/install-differs/"))["explanation"]["musl"].to_string();
+    assert!(why.contains(&format!("the newest version of {e} with a wheel for this base is 1.0")), "{why}");
+    let why = finding(&r, &format!("{g}/install-differs/"))["explanation"]["musl"].to_string();
+    assert!(why.contains(&format!("no version of {g} on the index has a wheel for this base")), "{why}");
     let glibc = job(&r, &format!("{c}[glibc]"));
     assert_eq!(glibc["distributions"][0]["version"], "2.0", "{glibc}");
     assert_eq!(glibc["distributions"][0]["source"], "manylinux", "{glibc}");
