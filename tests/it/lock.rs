@@ -261,6 +261,13 @@ fn a_missing_or_invalid_lock_is_a_usage_error_naming_the_line() {
         .code(2);
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(err.contains("lock.txt:2: "), "{err}");
+    // A lock goes with requirements on the command line, not with another file.
+    bin()
+        .args(["gate", "six", "-r", bad.to_str().unwrap(), "--lock", bad.to_str().unwrap()])
+        .args(["--matrix", "tests/fixtures/small.toml"])
+        .current_dir(root())
+        .assert()
+        .code(2);
     // A lock needs something to gate against it.
     let ok = d.path().join("ok.txt");
     std::fs::write(&ok, "six==1.17.0\n").unwrap();
