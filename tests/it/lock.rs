@@ -146,6 +146,36 @@ fn a_new_requirement_that_needs_an_older_version_moves_the_locks_resolution_on_e
 }
 
 #[test]
+fn a_new_requirement_that_needs_a_newer_version_upgrades_it_and_moves_what_held_it_back() {
+    require_engine();
+    let n = Names::new();
+    let (a, x, b) = (n.name("a"), n.name("x"), n.name("b"));
+    pure(&a, "1.0", &[]);
+    pure(&a, "2.0", &[]);
+    // The lock's newest x holds a back below 2; its older x does not.
+    pure(&x, "1.0", &[]);
+    let below = format!("{a}<2");
+    pure(&x, "2.0", &[&below]);
+    let at_least = format!("{a}>=2");
+    pure(&b, "1.0", &[&at_least]);
+    let d = tempfile::tempdir().unwrap();
+    let lock = d.path().join("service.txt");
+    std::fs::write(&lock, format!("{x}>=1\n")).unwrap();
+    let r = gate(&d.path().join("r"), &[&b, "--lock", lock.to_str().unwrap()], 0);
+    let alone = job(&r, "service[musl]");
+    let version = |j: &serde_json::Value, name: &str| {
+        j["distributions"].as_array().unwrap().iter().find(|d| d["name"] == name).map(|d| d["version"].clone())
+    };
+    assert_eq!(version(alone, &a), Some("1.0".into()), "{alone}");
+    for base in ["glibc", "musl"] {
+        assert_eq!(finding(&r, &format!("{b}/lock-change/{a}"))["evidence"][base], "upgraded 1.0 -> 2.0");
+        assert_eq!(finding(&r, &format!("{b}/lock-change/{x}"))["evidence"][base], "downgraded 2.0 -> 1.0");
+        assert_eq!(finding(&r, &format!("{b}/lock-change/{b}"))["evidence"][base], "added 1.0");
+    }
+    assert_no_leftovers(&r);
+}
+
+#[test]
 fn against_a_hash_locked_lock_an_addition_installs_and_a_pin_it_contradicts_is_a_conflict() {
     require_engine();
     let n = Names::new();
