@@ -88,6 +88,11 @@ pub async fn gather(engine: &Engine, s: &RunSettings, report: &RunReport) -> Ava
     }
     let policy = &s.matrix.policy;
     let dists: Vec<String> = wanted.into_values().flatten().collect::<BTreeSet<_>>().into_iter().collect();
+    // --offline promises not to ask the index; the suggestion then says it was not asked.
+    if s.freshness == crate::build::Freshness::Offline {
+        avail.files = dists.into_iter().map(|d| (d, Err("--offline: the index was not asked".into()))).collect();
+        return avail;
+    }
     let files = match crate::index::IndexClient::new(
         policy.index_url.as_deref(),
         policy.ca_bundle.as_deref(),

@@ -269,6 +269,10 @@ fn a_source_build_or_a_missing_wheel_names_the_newest_version_with_a_wheel_for_t
     let differs = finding(&r, &format!("{c}/install-differs/"));
     assert!(differs["explanation"]["musl"].to_string().contains("is 1.0"), "{differs}");
     assert_no_leftovers(&r);
+    // --offline does not ask the index, and says so instead of suggesting.
+    let r = gate(&d.path().join("offline"), &[&c, "--offline"], 1);
+    let why = finding(&r, &format!("{c}/source-build/{c}"))["explanation"]["musl"].to_string();
+    assert!(why.contains("--offline: the index was not asked"), "{why}");
 }
 
 #[test]
