@@ -334,6 +334,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             // Nor is an index whose certificate pip cannot verify: a configuration problem of
             // this machine or network, the same for every dependency.
             (BuildOutcome::InfraError, Some(last_error_line(&log)))
+        } else if let Some(why) = resolution_conflict(&log) {
+            // The requirements contradict each other: an answer about them, not a failure to
+            // fetch or build something.
+            (BuildOutcome::Conflict, Some(why))
         } else {
             (BuildOutcome::InstallFailed, Some(last_error_line(&log)))
         };
@@ -655,6 +659,37 @@ pub fn last_error_line(log: &str) -> String {
         .to_string()
 }
 
+/// pip's explanation when the requirements do not resolve together (ResolutionImpossible):
+/// a first line saying so, then pip's own lines (what cannot be installed together, and the
+/// "conflict is caused by" list), one a line.
+pub fn resolution_conflict(log: &str) -> Option<String> {
+    if !log.contains("ResolutionImpossible") && !log.contains("conflicting dependencies") {
+        return None;
+    }
+    let mut lines = vec!["the requirements do not resolve together (pip: ResolutionImpossible)".to_string()];
+    // pip prints what cannot be installed on stderr and the causes on stdout, which come first
+    // in the log: the summary line goes first here.
+    lines.extend(
+        log.lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix("ERROR: ").filter(|l| l.starts_with("Cannot install")))
+            .map(str::to_string),
+    );
+    let mut in_cause = false;
+    for l in log.lines().map(str::trim) {
+        if l.starts_with("The conflict is caused by") {
+            in_cause = true;
+            lines.push(l.to_string());
+        } else if in_cause && l.is_empty() {
+            in_cause = false;
+        } else if in_cause || l.starts_with("Additionally, some packages") {
+            lines.push(l.to_string());
+        }
+    }
+    lines.dedup();
+    Some(lines.join("\n"))
+}
+
 /// The last `n` bytes of `s`, from a line start where possible.
 pub fn tail(s: &str, n: usize) -> String {
     if s.len() <= n {
@@ -751,6 +786,21 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn a_resolution_conflict_keeps_pips_explanation() {
+        // Standard output (the causes), then standard error (what cannot be installed).
+        let log = "Collecting mcb\n\nThe conflict is caused by:\n    The user requested mca==1.0\n    mcb 1.0 depends on mca>=2\n\nTo fix this you could try to:\n1. loosen the range\n\nERROR: Cannot install mca==1.0 and mcb==1.0 because these package versions have conflicting dependencies.\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/\n";
+        let why = resolution_conflict(log).unwrap();
+        let lines: Vec<&str> = why.lines().collect();
+        assert!(lines[0].contains("do not resolve together"), "{why}");
+        assert!(lines[1].starts_with("Cannot install mca==1.0 and mcb==1.0"), "{why}");
+        assert_eq!(
+            &lines[2..],
+            ["The conflict is caused by:", "The user requested mca==1.0", "mcb 1.0 depends on mca>=2"]
+        );
+        assert!(resolution_conflict("ERROR: No matching distribution found for x\n").is_none());
     }
 
     #[test]

@@ -211,6 +211,10 @@ pub struct GateArgs {
     /// A smoke script run after the install (for a single requirement).
     #[arg(long, value_name = "FILE")]
     pub smoke: Option<PathBuf>,
+    /// A lock (a requirements file): install the requirements together with it, and report
+    /// what they change in its resolution on each base, compared with the lock alone.
+    #[arg(long, value_name = "FILE", conflicts_with = "requirements_file")]
+    pub lock: Option<PathBuf>,
     #[command(flatten)]
     pub matrix: MatrixArgs,
     #[command(flatten)]

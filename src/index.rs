@@ -125,19 +125,36 @@ impl IndexClient {
         r
     }
 
+    /// The names of the project's files on the index that are not yanked (PEP 691 `files`);
+    /// an empty list when the index does not know the project.
+    pub fn files(&self, project: &str) -> Result<Vec<String>, String> {
+        let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
+        let Some(body) = self.page(&url)? else { return Ok(vec![]) };
+        files_of(&body).map_err(|e| format!("GET {url}: {e}"))
+    }
+
+    /// A project page's body, `None` for a project the index does not know.
+    fn page(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
+        let mut resp = self.agent.get(url).header("Accept", JSON).call().map_err(|e| format!("GET {url}: {e}"))?;
+        match resp.status().as_u16() {
+            404 => Ok(None),
+            200 => resp
+                .body_mut()
+                .with_config()
+                .limit(64 << 20)
+                .read_to_vec()
+                .map(Some)
+                .map_err(|e| format!("GET {url}: {e}")),
+            status => Err(format!("GET {url}: HTTP {status}")),
+        }
+    }
+
     fn fetch_state(&self, project: &str) -> Result<String, String> {
         let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
-        let mut resp = self.agent.get(&url).header("Accept", JSON).call().map_err(|e| format!("GET {url}: {e}"))?;
-        let status = resp.status().as_u16();
-        if status == 404 {
-            return Ok("absent".into());
+        match self.page(&url)? {
+            None => Ok("absent".into()),
+            Some(body) => state_of(&body).map_err(|e| format!("GET {url}: {e}")),
         }
-        if status != 200 {
-            return Err(format!("GET {url}: HTTP {status}"));
-        }
-        let body =
-            resp.body_mut().with_config().limit(64 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))?;
-        state_of(&body).map_err(|e| format!("GET {url}: {e}"))
     }
 }
 
@@ -149,6 +166,14 @@ pub fn state_of(body: &[u8]) -> Result<String, String> {
         return Ok(format!("serial {serial}, {} files, {}", page.files.len(), files_digest(&page.files)));
     }
     Ok(format!("{} files, {}", page.files.len(), files_digest(&page.files)))
+}
+
+/// The files of a project page that are not yanked (PEP 691: `yanked` is `true` or a reason,
+/// and any string, even an empty one, means yanked).
+pub fn files_of(body: &[u8]) -> Result<Vec<String>, String> {
+    let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
+    let yanked = |v: &serde_json::Value| v.as_bool().unwrap_or(false) || v.is_string();
+    Ok(page.files.into_iter().filter(|f| !yanked(&f.yanked)).map(|f| f.filename).collect())
 }
 
 fn files_digest(files: &[FileEntry]) -> String {
@@ -171,5 +196,12 @@ mod tests {
         let serial = br#"{"meta":{"_last-serial":42},"files":[]}"#;
         assert!(state_of(serial).unwrap().starts_with("serial 42"));
         assert!(state_of(b"<html>").is_err());
+    }
+
+    #[test]
+    fn the_file_list_leaves_out_yanked_files() {
+        let page = br#"{"meta":{"api-version":"1.0"},"files":[{"filename":"x-1.0.tar.gz","hashes":{}},{"filename":"x-2.0-py3-none-any.whl","hashes":{},"yanked":"broken"},{"filename":"x-1.1-py3-none-any.whl","hashes":{},"yanked":false}]}"#;
+        assert_eq!(files_of(page).unwrap(), ["x-1.0.tar.gz", "x-1.1-py3-none-any.whl"]);
+        assert!(files_of(b"{").is_err());
     }
 }

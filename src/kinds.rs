@@ -46,9 +46,13 @@ pub enum FindingKind {
     /// A compiled module works on one base and is absent or fails on another while the package
     /// still imports there: it silently runs its pure-Python path.
     PurePythonFallback,
+    /// The requirements do not resolve together on a base (pip's ResolutionImpossible).
+    Conflict,
+    /// Gating against a lock: what the new requirements change in the lock's resolution.
+    LockChange,
 }
 
-pub const ALL_KINDS: [FindingKind; 18] = [
+pub const ALL_KINDS: [FindingKind; 20] = [
     FindingKind::InstallDiffers,
     FindingKind::Fails,
     FindingKind::SourceBuild,
@@ -67,6 +71,8 @@ pub const ALL_KINDS: [FindingKind; 18] = [
     FindingKind::PrepFailed,
     FindingKind::OptionalDependency,
     FindingKind::PurePythonFallback,
+    FindingKind::Conflict,
+    FindingKind::LockChange,
 ];
 
 impl FindingKind {
@@ -90,6 +96,8 @@ impl FindingKind {
             FindingKind::PrepFailed => "prep-failed",
             FindingKind::OptionalDependency => "optional-dependency",
             FindingKind::PurePythonFallback => "pure-python-fallback",
+            FindingKind::Conflict => "conflict",
+            FindingKind::LockChange => "lock-change",
         }
     }
 
@@ -106,6 +114,7 @@ impl FindingKind {
             FindingKind::ThreadCrash,
             FindingKind::Incomplete,
             FindingKind::PrepFailed,
+            FindingKind::Conflict,
         ]
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod index;
 pub(crate) mod input;
 pub mod kinds;
 pub(crate) mod lease;
+pub(crate) mod lock;
 pub mod matrix;
 pub(crate) mod plan;
 pub(crate) mod probe;
@@ -22,5 +23,6 @@ pub(crate) mod results;
 pub(crate) mod scenario;
 pub(crate) mod settings;
 pub(crate) mod signals;
+pub(crate) mod wheelhints;
 
 pub use commands::execute;

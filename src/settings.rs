@@ -39,6 +39,8 @@ pub struct RunSettings {
     pub matrix_digest: String,
     /// The report to compare with (`run --baseline`), read before anything runs.
     pub baseline: Option<crate::report::model::RunReport>,
+    /// `gate --lock`: the lock the gated requirements are installed with and compared against.
+    pub lock: Option<crate::lock::LockPlan>,
 }
 
 impl Output {
@@ -200,6 +202,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         observations: crate::cache::dir(),
         shard,
         baseline,
+        lock: None,
     })
 }
 
@@ -311,6 +314,15 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             known_difference: None,
         });
     }
+    // Against a lock, the new requirements are one set installed with it.
+    let lock = match &a.lock {
+        None => None,
+        Some(file) => {
+            let (gated, plan) = crate::lock::plan(file, std::mem::take(&mut deps))?;
+            deps.push(gated);
+            Some(plan)
+        }
+    };
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     let matrix_digest = matrix.digest();
@@ -329,5 +341,6 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         observations: crate::cache::dir(),
         shard: None,
         baseline: None,
+        lock,
     })
 }

@@ -62,7 +62,8 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     report.matrix_digest = s.matrix_digest.clone();
     report.shard = s.shard;
     let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
-    let jobs = plan::jobs(&s.matrix);
+    let mut jobs = plan::jobs(&s.matrix);
+    jobs.extend(crate::lock::baseline_jobs(s.lock.as_ref(), &s.matrix));
     state.update(|r| r.not_run = jobs.iter().map(Job::id).collect());
     let progress = Progress::new(progress);
     tracing::info!("run {run_id}: {} jobs on {} bases", jobs.len(), s.matrix.bases.len());
@@ -83,8 +84,8 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
             tracing::warn!("cleanup: {f}");
         }
     }
-    match outcome {
-        Ok(()) => {}
+    let available = match outcome {
+        Ok(available) => available,
         Err(e) => {
             state.update(|r| {
                 r.partial = true;
@@ -93,10 +94,10 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
             eprintln!("partial report written to {}", state.path.display());
             return Err(e);
         }
-    }
+    };
     state.update(|r| {
         r.timings.total = started.elapsed().as_secs_f64();
-        finish(r, &s);
+        finish(r, &s, &available);
     });
     let report = state.report.lock().expect("report lock").clone();
     emit(&report, &s.out)?;
@@ -104,7 +105,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
 }
 
 /// Compares what was observed, decides once, and closes the report.
-fn finish(r: &mut RunReport, s: &RunSettings) {
+fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
     let policy = &s.matrix.policy;
     let required: std::collections::BTreeMap<String, bool> =
         s.matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
@@ -132,10 +133,14 @@ fn finish(r: &mut RunReport, s: &RunSettings) {
                     .map(|job| BaseResult { job, required: b.required })
             })
             .collect();
-        let findings = compare::dependency_findings(dep, policy, &results);
+        let mut findings = compare::dependency_findings(dep, policy, &results);
+        compare::suggest_versions(&mut findings, dep, &results, available);
         r.findings.extend(findings);
         let verdicts = compare::verdicts(dep, policy, &results, &r.findings);
         r.verdicts.extend(verdicts);
+    }
+    if let Some(lock) = &s.lock {
+        r.findings.extend(compare::lock_findings(lock, &r.jobs, &s.matrix.bases, policy, &required));
     }
     r.findings.extend(compare::section_findings(
         "<profile>",
@@ -225,7 +230,13 @@ fn strip_keys(v: &serde_json::Value, keys: &[&str]) -> serde_json::Value {
     }
 }
 
-async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job], progress: &Progress) -> Result<()> {
+async fn work(
+    engine: &Engine,
+    s: &RunSettings,
+    state: &Arc<State>,
+    jobs: &[Job],
+    progress: &Progress,
+) -> Result<compare::Available> {
     // Bases: pull (recording digests), observe the libc, prepare the venv layer.
     let mut preps: HashMap<String, std::result::Result<String, String>> = HashMap::new();
     progress.event(Event::Planned(jobs.len() as u64 + s.matrix.bases.len() as u64));
@@ -297,7 +308,10 @@ async fn work(engine: &Engine, s: &RunSettings, state: &Arc<State>, jobs: &[Job]
     while let Some(r) = stream.next().await {
         r?;
     }
-    Ok(())
+    drop(stream);
+    // What the version suggestions need, where a job could not take a wheel.
+    let snapshot = state.report.lock().expect("report lock").clone();
+    Ok(crate::wheelhints::gather(engine, s, &snapshot).await)
 }
 
 enum Unit {
@@ -467,7 +481,8 @@ async fn run_job(
             record.image_size = size;
             record.size_over_base = size.zip(base_size).map(|(a, b)| a - b);
         }
-        if record.outcome == BuildOutcome::Installed {
+        // The lock alone is built to be compared with, not observed.
+        if record.outcome == BuildOutcome::Installed && !crate::lock::is_baseline(s.lock.as_ref(), job) {
             let probe_started = Instant::now();
             let image = built.image.clone().expect("an installed job has an image");
             let config = serde_json::json!({

@@ -38,6 +38,22 @@ pub fn install_differs(rs: &[&BaseResult]) -> Vec<Draft> {
     vec![Draft::new(FindingKind::InstallDiffers, "", summary, install_evidence(rs), bad)]
 }
 
+/// The requirements do not resolve together on a base: pip's explanation for each such base.
+pub fn conflict(rs: &[&BaseResult]) -> Vec<Draft> {
+    let bad = bases(rs, |r| r.job.outcome == BuildOutcome::Conflict);
+    if bad.is_empty() {
+        return vec![];
+    }
+    let summary = format!("the requirements do not resolve together on {}", bad.join(", "));
+    let mut d = Draft::new(FindingKind::Conflict, "", summary, install_evidence(rs), bad);
+    for r in rs.iter().filter(|r| r.job.outcome == BuildOutcome::Conflict) {
+        // The first line says "do not resolve"; pip's own lines follow.
+        let lines: Vec<String> = r.job.error.as_deref().unwrap_or("").lines().skip(1).map(str::to_string).collect();
+        d.explanation.insert(r.job.base.clone(), lines);
+    }
+    vec![d]
+}
+
 /// A build stopped at its time limit: never a pass, on one base or on all.
 pub fn build_timeout(rs: &[&BaseResult]) -> Vec<Draft> {
     let timed = bases(rs, |r| r.job.outcome == BuildOutcome::Timeout);
@@ -48,9 +64,12 @@ pub fn build_timeout(rs: &[&BaseResult]) -> Vec<Draft> {
     vec![Draft::new(FindingKind::Timeout, "build", summary, install_evidence(rs), timed)]
 }
 
-/// Installs nowhere: a failure of the dependency, not a difference.
+/// Installs nowhere: a failure of the dependency, not a difference. Where every base failed
+/// for a resolution conflict, the `conflict` finding is that one cause already.
 pub fn fails_to_install(rs: &[&BaseResult]) -> Vec<Draft> {
-    if rs.iter().any(|r| r.job.outcome == BuildOutcome::Installed) {
+    if rs.iter().any(|r| r.job.outcome == BuildOutcome::Installed)
+        || rs.iter().all(|r| r.job.outcome == BuildOutcome::Conflict)
+    {
         return vec![];
     }
     let bad = bases(rs, |_| true);

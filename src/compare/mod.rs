@@ -8,10 +8,12 @@
 
 mod explain;
 mod install;
+mod lock;
 mod probe;
 mod ratios;
 mod sections;
 mod verdicts;
+mod versions;
 
 use std::collections::BTreeMap;
 
@@ -19,8 +21,10 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::report::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
+pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
 pub use verdicts::{run_outcome, verdicts};
+pub use versions::{suggest_versions, without_wheel, Available};
 
 /// Per-base inputs for one dependency: the job record and whether that base is required.
 pub struct BaseResult<'a> {
@@ -142,6 +146,7 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
     drafts.extend(install::install_differs(&considered));
     drafts.extend(install::build_timeout(&considered));
     drafts.extend(install::fails_to_install(&considered));
+    drafts.extend(install::conflict(&considered));
     drafts.extend(install::source_build(&considered));
     drafts.extend(install::version_differs(&installed));
     let probed: Vec<&BaseResult> = installed.iter().copied().filter(|r| r.job.probe.is_some()).collect();

@@ -108,6 +108,9 @@ pub enum BuildOutcome {
     BaseFailed,
     /// The requirement's environment marker excludes this base: pip installed nothing, as asked.
     NotApplicable,
+    /// The requirements do not resolve together (pip's ResolutionImpossible): the error holds
+    /// pip's explanation, a line each.
+    Conflict,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]

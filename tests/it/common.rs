@@ -65,15 +65,22 @@ pub fn publish_wheel_with(
     binary: &[(&str, &Path)],
     top_level: &[&str],
 ) {
-    let dir =
-        std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
-    let spec = serde_json::json!({
+    publish(serde_json::json!({
         "name": name,
         "version": version,
         "files": files.iter().map(|(p, c)| (p.to_string(), serde_json::json!(c))).collect::<serde_json::Map<_, _>>(),
         "top_level": top_level,
         "binary": binary.iter().map(|(p, f)| (p.to_string(), serde_json::json!(b64(&std::fs::read(f).unwrap())))).collect::<serde_json::Map<_, _>>(),
-    });
+    }));
+}
+
+/// Puts a generated file on the local index from a spec of tests/fixtures/wheels/make_wheel.py
+/// (a wheel with any tag and `Requires-Dist`, or a failing sdist).
+pub fn publish(spec: serde_json::Value) {
+    let dir =
+        std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
+    let name = spec["name"].as_str().unwrap_or("").to_string();
+    let version = spec["version"].as_str().unwrap_or("").to_string();
     let mut child = Command::new("python3")
         .arg(root().join("tests/fixtures/wheels/make_wheel.py"))
         .arg(dir)

@@ -743,7 +743,7 @@ fn a_byte_order_mark_is_accepted_in_matrices_and_requirement_files() {
     let results = d.path().join("results");
     in_results(&results, &["gate", "-r", &reqs, "--matrix", &m, "--ca-bundle", &ca_bundle()]).code(0);
     let r = report(&results);
-    assert_eq!(job(&r, "six[musl]")["outcome"], "installed");
+    assert_eq!(job(&r, "bom[musl]")["outcome"], "installed");
     assert_no_leftovers(&r);
 }
 

@@ -12,6 +12,7 @@ mod gate;
 mod hostile;
 mod html;
 mod inputs;
+mod lock;
 mod nightly;
 mod pins;
 mod profile;
