@@ -388,8 +388,9 @@ fn two_gates_of_one_requirement_without_cache_agree_and_leave_no_dangling_image(
     let (x, y) = (gate(a.path()), gate(b.path()));
     for (child, dir) in [(x, a.path()), (y, b.path())] {
         let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_no_leftovers(&report(dir));
+        let r = report(dir);
+        assert_eq!(out.status.code(), Some(0), "{}\nfindings: {:#}\nerrors: {:#}", String::from_utf8_lossy(&out.stderr), r["findings"], r["errors"]);
+        assert_no_leftovers(&r);
     }
     let (ra, rb) = (report(a.path()), report(b.path()));
     for id in ["six[glibc]", "six[musl]"] {
