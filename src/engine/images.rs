@@ -164,10 +164,8 @@ impl Engine {
         format!("{tag}-staging-{suffix}")
     }
 
-    /// Moves `tag` to the image `staging` names, in one engine call, then drops the staging tag
-    /// and removes the image `tag` held before, unless something still uses it (a container of
-    /// another run, or child images): a rebuild leaves no untagged image behind. Returns the
-    /// image id.
+    /// Moves `tag` to the image `staging` names, in one engine call, then drops the staging tag.
+    /// Returns the image id.
     pub async fn promote(&self, staging: &str, tag: &str) -> Result<String, EngineError> {
         let new = self
             .image(staging)
@@ -176,16 +174,16 @@ impl Engine {
                 EngineError::other(format!("failed to tag {tag}"), format!("the built image {staging} is gone"))
             })?
             .id;
-        let old = self.image(tag).await?.map(|i| i.id);
         let (repo, t) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
         self.docker
             .tag_image(&new, Some(TagImageOptions { repo: Some(repo.to_string()), tag: Some(t.to_string()) }))
             .await
             .map_err(|e| EngineError::api(format!("failed to tag {tag}"), e))?;
         self.untag_or_remove(staging).await;
-        if let Some(old) = old.filter(|o| *o != new) {
-            self.untag_or_remove(&old).await;
-        }
+        // The image the tag held before is not removed here: another run may have resolved the
+        // tag to it a moment ago and be creating a container from it, which the engine does not
+        // protect (the container would then lose its image before its commit). It is left
+        // untagged, and the end of every run removes untagged labelled images nothing uses.
         Ok(new)
     }
 
