@@ -18,16 +18,7 @@ pub const OBSERVATION_VERSION: &str = "muslcheck-observation-1";
 
 /// The cache directory, when there is one.
 pub fn dir() -> Option<PathBuf> {
-    match std::env::var("MUSLCHECK_OBSERVATIONS") {
-        Ok(v) if v == "off" => None,
-        Ok(v) if !v.is_empty() => Some(PathBuf::from(v)),
-        _ => {
-            let base = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            Some(base.join("muslcheck").join("observations"))
-        }
-    }
+    crate::settings::cache_dir("MUSLCHECK_OBSERVATIONS", "observations")
 }
 
 /// A key for an observation: a digest of its inputs, in order.

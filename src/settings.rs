@@ -129,14 +129,20 @@ pub fn pip_cache_dir() -> Option<PathBuf> {
     if std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://")) {
         return None;
     }
-    match std::env::var("MUSLCHECK_PIP_CACHE") {
+    cache_dir("MUSLCHECK_PIP_CACHE", "pip")
+}
+
+/// A cache directory of the harness's: `$VAR` (a directory, or `off`), else
+/// `$XDG_CACHE_HOME/muslcheck/<name>` or `~/.cache/muslcheck/<name>`.
+pub fn cache_dir(var: &str, name: &str) -> Option<PathBuf> {
+    match std::env::var(var) {
         Ok(v) if v == "off" => None,
         Ok(v) if !v.is_empty() => Some(PathBuf::from(v)),
         _ => {
             let base = std::env::var_os("XDG_CACHE_HOME")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            Some(base.join("muslcheck").join("pip"))
+            Some(base.join("muslcheck").join(name))
         }
     }
 }

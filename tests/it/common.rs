@@ -93,6 +93,17 @@ pub fn publish(spec: serde_json::Value) {
     assert!(child.wait_with_output().unwrap().status.success(), "making the wheel {name} {version}");
 }
 
+/// Removes from the local index the files whose names contain `marker` (a test's own suffix).
+pub fn unpublish(marker: &str) {
+    let dir =
+        std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
+    for f in std::fs::read_dir(dir).unwrap().flatten() {
+        if f.file_name().to_string_lossy().contains(marker) {
+            let _ = std::fs::remove_file(f.path());
+        }
+    }
+}
+
 /// The arguments that point a command at the local index and trust its CA.
 pub fn local_index_with_ca() -> Vec<String> {
     let mut a = local_index_args();

@@ -249,11 +249,7 @@ rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
     }
     assert!(md.contains("**why on musl**"), "{md}");
     assert_no_leftovers(&r);
-    for f in std::fs::read_dir(std::env::var("MUSLCHECK_TEST_WHEELHOUSE").unwrap()).unwrap().flatten() {
-        if f.file_name().to_string_lossy().contains(&n) {
-            let _ = std::fs::remove_file(f.path());
-        }
-    }
+    unpublish(&n);
 }
 
 /// numpy's musllinux wheel vendors libraries with DT_RELR relocations: on musl 1.2.3 every

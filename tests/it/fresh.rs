@@ -76,10 +76,5 @@ fn a_new_release_on_the_index_rebuilds_exactly_the_jobs_whose_resolution_moved()
     assert!(reuse_of(&r4).iter().all(|(_, why, cached)| *cached && why.contains("--offline")), "{:?}", reuse_of(&r4));
     assert_no_leftovers(&r4);
 
-    let dir = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").unwrap();
-    for f in std::fs::read_dir(&dir).unwrap().flatten() {
-        if f.file_name().to_string_lossy().contains(&n) {
-            let _ = std::fs::remove_file(f.path());
-        }
-    }
+    unpublish(&n);
 }

@@ -389,7 +389,14 @@ fn two_gates_of_one_requirement_without_cache_agree_and_leave_no_dangling_image(
     for (child, dir) in [(x, a.path()), (y, b.path())] {
         let out = child.wait_with_output().unwrap();
         let r = report(dir);
-        assert_eq!(out.status.code(), Some(0), "{}\nfindings: {:#}\nerrors: {:#}", String::from_utf8_lossy(&out.stderr), r["findings"], r["errors"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}\nfindings: {:#}\nerrors: {:#}",
+            String::from_utf8_lossy(&out.stderr),
+            r["findings"],
+            r["errors"]
+        );
         assert_no_leftovers(&r);
     }
     let (ra, rb) = (report(a.path()), report(b.path()));

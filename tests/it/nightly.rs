@@ -120,9 +120,5 @@ fn a_release_that_breaks_musl_is_the_one_new_finding_against_last_night() {
     let third = night("third", &["--baseline", second_report.to_str().unwrap()], 0);
     assert_eq!(third["baseline"]["unchanged"].as_array().unwrap().len(), 1, "{:#}", third["baseline"]);
     assert_no_leftovers(&third);
-    for f in std::fs::read_dir(std::env::var("MUSLCHECK_TEST_WHEELHOUSE").unwrap()).unwrap().flatten() {
-        if f.file_name().to_string_lossy().contains(&n) {
-            let _ = std::fs::remove_file(f.path());
-        }
-    }
+    unpublish(&n);
 }
