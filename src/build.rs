@@ -250,8 +250,10 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             }
         }
     }
+    // Containers are made from a hold of this run's: see `Engine::hold`.
+    let prep = engine.hold(inp.prep_tag).await?;
     let mut spec = RunSpec::new(
-        inp.prep_tag,
+        &prep,
         vec![
             VENV_PYTHON.into(),
             "-m".into(),
@@ -448,7 +450,8 @@ fn not_applicable(reqs: &[Requirement], installed: &[Distribution], log: &str) -
 
 /// Reads build.json out of a cached job image.
 async fn read_record(engine: &Engine, tag: &str) -> Result<Option<BuildRecord>, EngineError> {
-    let id = engine.create_idle(tag, "read").await?;
+    let held = engine.hold(tag).await?;
+    let id = engine.create_idle(&held, "read").await?;
     let bytes = engine.read_file(&id, &format!("{STATE_DIR}/build.json"), 4 << 20).await;
     engine.remove_container(&id).await;
     Ok(bytes?.and_then(|b| serde_json::from_slice(&b).ok()))

@@ -484,7 +484,8 @@ async fn run_job(
         // The lock alone is built to be compared with, not observed.
         if record.outcome == BuildOutcome::Installed && !crate::lock::is_baseline(s.lock.as_ref(), job) {
             let probe_started = Instant::now();
-            let image = built.image.clone().expect("an installed job has an image");
+            // Probed from a hold of this run's on the job image: see `Engine::hold`.
+            let image = engine.hold(built.image.as_deref().expect("an installed job has an image")).await?;
             let config = serde_json::json!({
                 "smoke": job.dependency.smoke.as_ref().map(|(_, src)| src.clone()),
             });

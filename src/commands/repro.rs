@@ -87,6 +87,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     }
                 }
             };
+            let image = engine.hold(&image).await?;
             let mut runs = vec![];
             for i in 0..a.runs {
                 eprintln!("{}: run {}/{}", base.name, i + 1, a.runs);

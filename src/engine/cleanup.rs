@@ -178,6 +178,8 @@ impl Engine {
             }
             Err(e) => CleanupReport { failed: vec![e.to_string()], ..Default::default() },
         };
+        // This run's containers are gone: its holds go too (kept containers keep theirs).
+        self.release_holds().await;
         // An image replaced while a container of some run still used it lost its tag but could
         // not be removed then. Whichever run ends last removes it: untagged labelled images are
         // garbage whoever made them, and one still in use is refused, not forced.

@@ -187,6 +187,37 @@ impl Engine {
         Ok(new)
     }
 
+    /// A tag of this run's own on the image `reference` names now, to create containers from.
+    /// Another run may move `reference` and leave the old image untagged, and a run that ends
+    /// removes untagged images nothing uses; the engine does not count a container still being
+    /// created as a user, so a container must be made from an image that stays tagged until
+    /// it is registered. The hold is that tag: released at the end of the run.
+    pub async fn hold(&self, reference: &str) -> Result<String, EngineError> {
+        let suffix: String = self.run_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+        let (repo, tag) = match reference.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r, t),
+            _ => (reference, "latest"),
+        };
+        // Tags are at most 128 characters: keep the end of a long one (the content key).
+        let start = tag.len().saturating_sub(100);
+        let hold = format!("{}-hold-{suffix}", &tag[start..]);
+        self.docker
+            .tag_image(reference, Some(TagImageOptions { repo: Some(repo.to_string()), tag: Some(hold.clone()) }))
+            .await
+            .map_err(|e| EngineError::api(format!("failed to hold {reference}"), e))?;
+        let full = format!("{repo}:{hold}");
+        self.holds.lock().expect("holds").insert(full.clone());
+        Ok(full)
+    }
+
+    /// Drops this run's holds (an image whose last tag it was, and that nothing uses, goes).
+    pub async fn release_holds(&self) {
+        let holds: Vec<String> = self.holds.lock().expect("holds").drain().collect();
+        for h in holds {
+            self.untag_or_remove(&h).await;
+        }
+    }
+
     /// Removes a tag (the image stays while another tag names it), or an untagged image that
     /// nothing uses. Refusals (in use, has children) are expected and only logged.
     pub async fn untag_or_remove(&self, reference: &str) {

@@ -92,6 +92,8 @@ pub struct Engine {
     host: String,
     run_id: String,
     live: Arc<Mutex<HashSet<String>>>,
+    /// Tags of this run's own on the images it uses (see [`Engine::hold`]).
+    holds: Arc<Mutex<HashSet<String>>>,
     /// Held for as long as the engine (and so the run) lives: `clean` leaves the containers
     /// of a run with a held lease alone (see `lease`).
     _lease: Arc<Option<crate::lease::Lease>>,
@@ -128,7 +130,14 @@ impl Engine {
                 None
             }
         };
-        Ok(Engine { docker, host, run_id: run_id.to_string(), live: Arc::default(), _lease: Arc::new(lease) })
+        Ok(Engine {
+            docker,
+            host,
+            run_id: run_id.to_string(),
+            live: Arc::default(),
+            holds: Arc::default(),
+            _lease: Arc::new(lease),
+        })
     }
 
     /// The labels every object of this run carries, plus `kind`.
