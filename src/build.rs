@@ -86,33 +86,57 @@ pub async fn ensure_prep(
             return Ok(tag);
         }
     }
-    let context = tar_of(&[("Dockerfile", dockerfile.as_bytes())]);
-    // Built under a tag of this run's, then moved: a concurrent run never sees half a build.
-    let staging = engine.staging_tag(&tag);
-    let out = engine
-        .build(
-            context,
-            &staging,
-            "prep",
-            timeout,
-            no_cache,
-            |line| tracing::debug!(target: "muslcheck::build", "{}: {line}", base.name),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if out.ok {
+    let _ = &dockerfile;
+    // Prepared in a container and committed, not by the image builder: the builder's
+    // intermediate images are untagged and unprotected, so a concurrent removal elsewhere
+    // (pruning the parents of an image) could take one from under a build in progress.
+    let mut spec = RunSpec::new(base_image_id, prep_command(base), "prep");
+    spec.sandbox = Sandbox::build();
+    spec.user = Some("0".into());
+    spec.timeout = timeout;
+    spec.max_output = 16 << 20;
+    spec.keep = true;
+    let out = engine.run(&spec).await.map_err(|e| e.to_string())?;
+    let container = out.container.clone().expect("kept container");
+    let result = async {
+        if out.timed_out {
+            return Err(format!("preparing base {} timed out after {} s", base.name, timeout.as_secs()));
+        }
+        if out.exit_code != Some(0) {
+            let log = format!("{}{}", out.stdout, out.stderr);
+            return Err(format!(
+                "failed to prepare base {}: {}\n{}",
+                base.name,
+                last_error_line(&log),
+                tail(&log, 2000)
+            ));
+        }
+        // Committed under a tag of this run's, then moved: a concurrent run never sees half a prep.
+        let staging = engine.staging_tag(&tag);
+        engine.commit(&container, &staging, "prep", HashMap::new()).await.map_err(|e| e.to_string())?;
         engine.promote(&staging, &tag).await.map_err(|e| e.to_string())?;
-        Ok(tag)
-    } else if out.timed_out {
-        Err(format!("preparing base {} timed out after {} s", base.name, timeout.as_secs()))
-    } else {
-        Err(format!(
-            "failed to prepare base {}: {}\n{}",
-            base.name,
-            out.error.unwrap_or_default(),
-            tail(&out.log, 2000)
-        ))
+        Ok(tag.clone())
     }
+    .await;
+    engine.remove_container(&container).await;
+    result
+}
+
+/// The prep step as one command: the base's packages (exec form where no shell is needed;
+/// names were validated by the matrix loader and reach the shell as arguments, never as text),
+/// then the virtualenv.
+pub fn prep_command(base: &Base) -> Vec<String> {
+    let venv = vec![base.python.clone(), "-m".into(), "venv".into(), VENV.into()];
+    let script = match base.family {
+        Family::Apk if !base.packages.is_empty() => "apk add --no-cache \"$@\" && exec \"$0\" -m venv /opt/muslcheck/venv",
+        Family::Apt if !base.packages.is_empty() => {
+            "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \"$@\" && rm -rf /var/lib/apt/lists/* && exec \"$0\" -m venv /opt/muslcheck/venv"
+        }
+        _ => return venv,
+    };
+    let mut cmd = vec!["/bin/sh".to_string(), "-c".into(), script.into(), base.python.clone()];
+    cmd.extend(base.packages.iter().cloned());
+    cmd
 }
 
 /// How a cached job is reused.

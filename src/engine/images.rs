@@ -1,9 +1,6 @@
-//! Images: inspect, pull (recording the digest), build from a tar context, remove.
+//! Images: inspect, pull (recording the digest), tag (stage, promote, hold), remove.
 
-use std::time::Duration;
-
-use bollard::models::BuildInfo;
-use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, RemoveImageOptions, TagImageOptions};
+use bollard::query_parameters::{CreateImageOptions, RemoveImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
@@ -42,17 +39,6 @@ pub(crate) fn repository_of(reference: &str) -> &str {
         _ => no_digest,
     }
 }
-
-/// The result of a build: outcome as a value, and the log (bounded).
-#[derive(Debug, Clone)]
-pub struct BuildOutput {
-    pub ok: bool,
-    pub timed_out: bool,
-    pub error: Option<String>,
-    pub log: String,
-}
-
-const MAX_BUILD_LOG: usize = 256 * 1024;
 
 impl Engine {
     /// Inspects a local image; `Ok(None)` when the engine has no such image.
@@ -95,66 +81,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    /// Builds `context` (an uncompressed tar with a `Dockerfile`) with the classic builder and
-    /// tags it. A failing step or a time-out is an outcome in [`BuildOutput`]; dropping the
-    /// stream on time-out makes the engine cancel the build.
-    pub async fn build(
-        &self,
-        context: Vec<u8>,
-        tag: &str,
-        kind: &str,
-        timeout: Duration,
-        no_cache: bool,
-        mut on_line: impl FnMut(&str) + Send,
-    ) -> Result<BuildOutput, EngineError> {
-        let opts = BuildImageOptions {
-            dockerfile: "Dockerfile".into(),
-            t: Some(tag.to_string()),
-            rm: true,
-            forcerm: true,
-            nocache: no_cache,
-            labels: Some(self.labels(kind)),
-            ..Default::default()
-        };
-        let mut log = String::new();
-        let mut pending = String::new();
-        let mut error = None;
-        let stream = self.docker.build_image(opts, None, Some(bollard::body_full(context.into())));
-        let drive = async {
-            futures_util::pin_mut!(stream);
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(BuildInfo { stream: Some(s), .. }) => {
-                        // Chunks do not align with lines: buffer and split.
-                        pending.push_str(&s);
-                        while let Some(i) = pending.find('\n') {
-                            let line: String = pending.drain(..=i).collect();
-                            on_line(line.trim_end());
-                            push_bounded(&mut log, &line);
-                        }
-                    }
-                    Ok(BuildInfo { error_detail: Some(d), .. }) => {
-                        error = Some(d.message.unwrap_or_default());
-                    }
-                    Ok(_) => {}
-                    Err(bollard::errors::Error::DockerStreamError { error: e }) => error = Some(e),
-                    Err(bollard::errors::Error::DockerResponseServerError { message, .. }) => error = Some(message),
-                    Err(e) => return Err(EngineError::api(format!("failed to build {tag}"), e)),
-                }
-            }
-            Ok(())
-        };
-        let timed_out = match tokio::time::timeout(timeout, drive).await {
-            Ok(r) => {
-                r?;
-                false
-            }
-            Err(_) => true,
-        };
-        push_bounded(&mut log, &pending);
-        Ok(BuildOutput { ok: !timed_out && error.is_none(), timed_out, error, log })
     }
 
     /// A tag private to this run for building or committing an image before it takes its
@@ -238,18 +164,6 @@ impl Engine {
     }
 }
 
-/// Appends to a log kept to its last `MAX_BUILD_LOG` bytes (the end of a log says why it failed).
-fn push_bounded(log: &mut String, s: &str) {
-    log.push_str(s);
-    if log.len() > MAX_BUILD_LOG {
-        let mut cut = log.len() - MAX_BUILD_LOG;
-        while !log.is_char_boundary(cut) {
-            cut += 1;
-        }
-        log.drain(..cut);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,15 +174,5 @@ mod tests {
         assert_eq!(repository_of("127.0.0.1:5000/a/b"), "127.0.0.1:5000/a/b");
         assert_eq!(repository_of("python:3.13-slim"), "python");
         assert_eq!(repository_of("a/b@sha256:00"), "a/b");
-    }
-
-    #[test]
-    fn bounded_log_keeps_the_end() {
-        let mut log = String::new();
-        for i in 0..100_000 {
-            push_bounded(&mut log, &format!("line {i}\n"));
-        }
-        assert!(log.len() <= MAX_BUILD_LOG);
-        assert!(log.ends_with("line 99999\n"));
     }
 }
