@@ -243,18 +243,22 @@ impl Engine {
         // Wait for the stop; a non-zero exit is reported by bollard as an error: it is a value.
         let mut wait = self.docker.wait_container(id, None::<WaitContainerOptions>);
         let waited = tokio::time::timeout(Duration::from_secs(30), wait.next()).await;
-        match waited {
-            Ok(Some(Ok(r))) => out.exit_code = Some(r.status_code),
-            Ok(Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. }))) => out.exit_code = Some(code),
-            Ok(Some(Err(e))) => return Err(EngineError::api("failed to wait for a container", e)),
-            Ok(None) | Err(_) => {}
-        }
         let vanished = || {
             EngineError::other(
                 format!("failed to run a container of {}", spec.image),
                 "the container was removed while it ran, by something outside this run (`docker rm -f`, `muslcheck clean --force`)",
             )
         };
+        match waited {
+            Ok(Some(Ok(r))) => out.exit_code = Some(r.status_code),
+            Ok(Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. }))) => out.exit_code = Some(code),
+            // Gone before the wait began: removed from outside, like a vanished state below.
+            Ok(Some(Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }))) => {
+                return Err(vanished())
+            }
+            Ok(Some(Err(e))) => return Err(EngineError::api("failed to wait for a container", e)),
+            Ok(None) | Err(_) => {}
+        }
         let state = self.container_state(id).await?.ok_or_else(vanished)?;
         out.oom_killed = state.oom_killed.unwrap_or(false);
         if out.exit_code.is_none() {
