@@ -79,14 +79,12 @@ pub async fn ensure_prep(
     timeout: Duration,
     no_cache: bool,
 ) -> Result<String, String> {
-    let dockerfile = prep_dockerfile(base, base_image_id);
     let tag = prep_tag(base, base_image_id);
     if !no_cache {
         if let Ok(Some(_)) = engine.image(&tag).await {
             return Ok(tag);
         }
     }
-    let _ = &dockerfile;
     // Prepared in a container and committed, not by the image builder: the builder's
     // intermediate images are untagged and unprotected, so a concurrent removal elsewhere
     // (pruning the parents of an image) could take one from under a build in progress.

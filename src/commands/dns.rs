@@ -175,8 +175,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     for (b, s) in report.bases.iter_mut().zip(&report.resolver) {
         b.libc = s.libc.clone();
     }
-    let required: std::collections::BTreeMap<String, bool> =
-        matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
+    let required = matrix.required();
     let policy = &matrix.policy;
     report.findings = crate::compare::section_findings(
         "<resolver>",

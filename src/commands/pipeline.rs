@@ -107,8 +107,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
 /// Compares what was observed, decides once, and closes the report.
 fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
     let policy = &s.matrix.policy;
-    let required: std::collections::BTreeMap<String, bool> =
-        s.matrix.bases.iter().map(|b| (b.name.clone(), b.required)).collect();
+    let required = s.matrix.required();
     r.findings.clear();
     r.verdicts.clear();
     // A base that could not be prepared is one finding, not one per dependency.
@@ -407,26 +406,8 @@ async fn run_job(
     let id = job.id();
     progress.event(Event::Started { id: id.clone(), what: "installing".into() });
     let started = Instant::now();
-    let mut record = JobRecord {
-        id: id.clone(),
-        dependency: job.dependency.name.clone(),
-        base: job.base.name.clone(),
-        requirement: job.dependency.install_set().iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("; "),
-        outcome: BuildOutcome::InfraError,
-        cached: false,
-        reuse: String::new(),
-        build_secs: 0.0,
-        image: None,
-        image_size: None,
-        size_over_base: None,
-        distributions: vec![],
-        log_tail: String::new(),
-        error: None,
-        probe: None,
-        crash_depth: None,
-        probe_cached: false,
-        probe_secs: 0.0,
-    };
+    let requirement = job.dependency.install_set().iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("; ");
+    let mut record = JobRecord::new(&job.dependency.name, &job.base.name, &requirement, BuildOutcome::InfraError);
     // A log that cannot be written is reported, never dropped silently.
     let mut log_error = None;
     let result: std::result::Result<(), EngineError> = async {

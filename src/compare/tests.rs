@@ -19,23 +19,8 @@ fn dep() -> Dependency {
 
 fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
     JobRecord {
-        id: format!("pkg[{base}]"),
-        dependency: "pkg".into(),
-        base: base.into(),
-        requirement: "pkg".into(),
-        outcome,
-        cached: false,
-        reuse: String::new(),
         build_secs: 10.0,
-        image: None,
-        image_size: None,
-        size_over_base: None,
-        distributions: vec![],
-        log_tail: String::new(),
         error: (outcome != BuildOutcome::Installed).then(|| "ERROR: Failed to build 'pkg'".to_string()),
-        crash_depth: None,
-        probe_cached: false,
-        probe_secs: 0.0,
         probe: (outcome == BuildOutcome::Installed).then(|| {
             let mut p = WheelProbe { completion: Completion::Complete, ..Default::default() };
             for (m, top) in [("pkg", true), ("pkg._speedups", false)] {
@@ -49,6 +34,7 @@ fn job(base: &str, outcome: BuildOutcome) -> JobRecord {
             p.smoke_thread = Some(CheckOutcome::Ok);
             p
         }),
+        ..JobRecord::new("pkg", base, "pkg", outcome)
     }
 }
 

@@ -180,6 +180,11 @@ impl Matrix {
         validate::validate(path, text, raw)
     }
 
+    /// Base name -> whether it is required: what decides a finding's severity.
+    pub fn required(&self) -> std::collections::BTreeMap<String, bool> {
+        self.bases.iter().map(|b| (b.name.clone(), b.required)).collect()
+    }
+
     pub fn base(&self, name: &str) -> Option<&Base> {
         self.bases.iter().find(|b| b.name == name)
     }

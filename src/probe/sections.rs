@@ -123,23 +123,7 @@ pub async fn resolver_scenario(
     let (dir, name) = SCENARIO_FILE.rsplit_once('/').expect("an absolute path");
     let tar = crate::build::tar_of(&[(&format!("{}/{name}", dir.trim_start_matches('/')), scenario)]);
     let config = serde_json::json!({ "custom_file": SCENARIO_FILE });
-    let run = super::runner::run_with_files(
-        engine,
-        &ProbeSpec {
-            image,
-            python,
-            probe: programs::DNS,
-            config,
-            sandbox: dns_sandbox(),
-            user: Some("0:0"),
-            timeout,
-            kind: "probe-dns",
-            keep: false,
-        },
-        vec![("/".to_string(), tar)],
-    )
-    .await?;
-    Ok(section(base, run))
+    dns_lab(engine, base, image, python, config, timeout, vec![("/".to_string(), tar)]).await
 }
 
 /// The resolver profile (or one custom scenario) of a base.
@@ -151,22 +135,31 @@ pub async fn resolver(
     config: serde_json::Value,
     timeout: Duration,
 ) -> Result<ProbeSection, EngineError> {
-    let run = run(
-        engine,
-        &ProbeSpec {
-            image,
-            python,
-            probe: programs::DNS,
-            config,
-            sandbox: dns_sandbox(),
-            user: Some("0:0"),
-            timeout,
-            kind: "probe-dns",
-            keep: false,
-        },
-    )
-    .await?;
-    Ok(section(base, run))
+    dns_lab(engine, base, image, python, config, timeout, vec![]).await
+}
+
+/// The DNS lab in its sandbox, as root inside the container, with files put in first.
+async fn dns_lab(
+    engine: &Engine,
+    base: &str,
+    image: &str,
+    python: &str,
+    config: serde_json::Value,
+    timeout: Duration,
+    uploads: Vec<(String, Vec<u8>)>,
+) -> Result<ProbeSection, EngineError> {
+    let spec = ProbeSpec {
+        image,
+        python,
+        probe: programs::DNS,
+        config,
+        sandbox: dns_sandbox(),
+        user: Some("0:0"),
+        timeout,
+        kind: "probe-dns",
+        keep: false,
+    };
+    Ok(section(base, super::runner::run_with_files(engine, &spec, uploads).await?))
 }
 
 #[cfg(test)]

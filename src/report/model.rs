@@ -169,6 +169,32 @@ pub struct JobRecord {
     pub probe_secs: f64,
 }
 
+impl JobRecord {
+    /// A job not run yet: nothing built, nothing observed. Fields are filled in as it runs.
+    pub fn new(dependency: &str, base: &str, requirement: &str, outcome: BuildOutcome) -> JobRecord {
+        JobRecord {
+            id: crate::plan::job_id(dependency, base),
+            dependency: dependency.to_string(),
+            base: base.to_string(),
+            requirement: requirement.to_string(),
+            outcome,
+            cached: false,
+            reuse: String::new(),
+            build_secs: 0.0,
+            image: None,
+            image_size: None,
+            size_over_base: None,
+            distributions: vec![],
+            log_tail: String::new(),
+            error: None,
+            probe: None,
+            crash_depth: None,
+            probe_cached: false,
+            probe_secs: 0.0,
+        }
+    }
+}
+
 /// Where a run's time went, in seconds: wall time in total, and the sum over jobs and sections
 /// of each phase (phases of parallel jobs overlap, so they add up to more than the wall time).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

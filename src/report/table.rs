@@ -324,24 +324,8 @@ mod clip_tests {
         let name = "a".repeat(150_000);
         let mut r = RunReport::new("gate", "1700000000-abcdef12", "m.toml");
         r.jobs.push(JobRecord {
-            id: format!("{name}[musl]"),
-            dependency: name.clone(),
-            base: "musl".into(),
-            requirement: name.clone(),
-            outcome: BuildOutcome::InstallFailed,
-            cached: false,
-            reuse: String::new(),
-            build_secs: 0.0,
-            image: None,
-            image_size: None,
-            size_over_base: None,
-            distributions: vec![],
-            log_tail: String::new(),
             error: Some(format!("ERROR: no {name}")),
-            probe: None,
-            crash_depth: None,
-            probe_cached: false,
-            probe_secs: 0.0,
+            ..JobRecord::new(&name, "musl", &name, BuildOutcome::InstallFailed)
         });
         let start = std::time::Instant::now();
         let out = render(&r);

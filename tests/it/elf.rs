@@ -14,6 +14,18 @@ fn toolchain() -> String {
         .expect("MUSLCHECK_TEST_TOOLCHAIN is not set: run scripts/test.sh (the test bed's build stage)")
 }
 
+/// Runs a shell script in the test bed's toolchain image, with `dir` as its working directory.
+fn in_toolchain(dir: &Path, script: &str) {
+    let ok = Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "--label", "io.muslcheck.test=1", "-v"])
+        .arg(format!("{}:/out", dir.display()))
+        .args(["-w", "/out", &toolchain(), "bash", "-c", script])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "the script failed in the toolchain image: {script}");
+}
+
 /// Builds the shared-object fixtures in `dir` with the test bed's gcc and binutils.
 fn build_fixtures(dir: &Path) {
     let script = r#"set -eu
@@ -27,27 +39,7 @@ printf 'int mcmissing(void); int g(void){return mcmissing();}\n' > n.c
 gcc -shared -fPIC -o needs_missing.so n.c -L. -lmcmissing
 rm libmcmissing.so ./*.c
 chmod 644 ./*.so"#;
-    let ok = Command::new("docker")
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--label",
-            "io.muslcheck.test=1",
-            "-v",
-            &format!("{}:/out", dir.display()),
-            "-w",
-            "/out",
-            &toolchain(),
-            "bash",
-            "-c",
-            script,
-        ])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "building the ELF fixtures");
+    in_toolchain(dir, script);
 }
 
 /// A minimal ELF file with one PT_DYNAMIC segment naming `libfoo.so` as DT_NEEDED.
@@ -195,27 +187,7 @@ gcc -shared -fPIC -o libmcmissing.so m.c
 printf 'int mcmissing(void); void *PyInit__native(void){ mcmissing(); return 0; }\n' > n.c
 gcc -shared -fPIC -o _native.so n.c -L. -lmcmissing
 rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
-    let ok = Command::new("docker")
-        .args([
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--label",
-            "io.muslcheck.test=1",
-            "-v",
-            &format!("{}:/out", d.path().display()),
-            "-w",
-            "/out",
-            &toolchain(),
-            "bash",
-            "-c",
-            script,
-        ])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    in_toolchain(d.path(), script);
     let n = uuid::Uuid::new_v4().simple().to_string()[..10].to_string();
     let name = format!("mcneeds{n}");
     let (init, native) = (format!("{name}/__init__.py"), format!("{name}/_native.so"));
