@@ -23,6 +23,7 @@ pub(crate) mod results;
 pub(crate) mod scenario;
 pub(crate) mod settings;
 pub(crate) mod signals;
+pub(crate) mod srcbuild;
 pub(crate) mod wheelhints;
 
 pub use commands::execute;

@@ -126,10 +126,16 @@ fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
             .filter_map(|b| {
                 let id = plan::job_id(&dep.name, &b.name);
                 // A job the harness could not do observed nothing: it gets no verdict.
-                r.jobs
-                    .iter()
-                    .find(|j| j.id == id && j.outcome != BuildOutcome::InfraError)
-                    .map(|job| BaseResult { job, required: b.required })
+                r.jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError).map(|job| BaseResult {
+                    job,
+                    required: b.required,
+                    compiler: r
+                        .bases
+                        .iter()
+                        .find(|x| x.name == b.name)
+                        .and_then(|x| x.compilers.get("cc"))
+                        .map(String::as_str),
+                })
             })
             .collect();
         let mut findings = compare::dependency_findings(dep, policy, &results);
@@ -247,7 +253,7 @@ async fn work(
             what: format!("pulling {}, observing its libc, preparing its venv layer", base.image),
         });
         let bases::Prepared { record, prep } =
-            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache).await?;
+            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache, s.observations.as_deref()).await?;
         progress.event(Event::Finished {
             id,
             summary: format!(
@@ -450,6 +456,7 @@ async fn run_job(
         record.build_secs = built.record.secs;
         record.distributions = built.record.distributions.clone();
         record.log_tail = built.record.log_tail.clone();
+        record.source_builds = built.record.source_builds.clone();
         record.error = built.record.error.clone();
         record.image = built.image.clone();
         let mut image_id = String::new();

@@ -30,6 +30,8 @@ pub use versions::{suggest_versions, without_wheel, Available};
 pub struct BaseResult<'a> {
     pub job: &'a JobRecord,
     pub required: bool,
+    /// The C compiler the base offers to source builds, as observed (see `BaseRecord::compilers`).
+    pub compiler: Option<&'a str>,
 }
 
 /// A finding before the policy is applied: what, about which item, where it fails, and the

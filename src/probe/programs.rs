@@ -8,6 +8,8 @@ pub const WHEELS: &str = concat!(include_str!("../../probes/elf.py"), "\n", incl
 
 pub const PROFILE: &str = include_str!("../../probes/libc_profile.py");
 pub const DNS: &str = include_str!("../../probes/dnslab.py");
+/// The C and C++ compilers a source build would use, in a prepared image.
+pub const COMPILER: &str = include_str!("../../probes/compiler.py");
 
 /// The program text for a probe: the shared prelude, then the probe.
 pub fn program(probe: &str) -> String {
