@@ -7,6 +7,7 @@
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
 mod explain;
+mod fixes;
 mod install;
 mod lock;
 mod probe;
@@ -24,6 +25,9 @@ use crate::report::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Sever
 pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
 pub use verdicts::{run_outcome, verdicts};
+pub use fixes::{
+    candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
+};
 pub use versions::{suggest_versions, without_wheel, Available};
 
 /// Per-base inputs for one dependency: the job record and whether that base is required.

@@ -19,6 +19,9 @@ use crate::report::model::{BuildOutcome, Finding, Source};
 pub struct Available {
     pub tags: BTreeMap<String, Result<Vec<String>, String>>,
     pub files: BTreeMap<String, Result<Vec<String>, String>>,
+    /// Per (base, distribution) failing there by a cause in its native files, the older
+    /// versions whose wheels were read for that cause.
+    pub fixes: super::Fixes,
 }
 
 /// The distributions a job could not take a wheel for: those it built (or tried to build)
