@@ -128,7 +128,8 @@ async fn search(
             .map_err(|e| format!("asking the index for the files of {}: {e}", w.dist))??
     };
     let names: Vec<String> = files.iter().map(|f| f.filename.clone()).collect();
-    let (older, candidates) = crate::compare::candidates(&w.dist, &w.version, &names, &tags, crate::compare::MAX_CHECKED);
+    let (older, candidates) =
+        crate::compare::candidates(&w.dist, &w.version, &names, &tags, crate::compare::MAX_CHECKED);
     let mut checked: Vec<Checked> = vec![];
     for c in candidates {
         if !crate::compare::keep_looking(&checked) {

@@ -236,7 +236,11 @@ pub fn downloadable_of(page_url: &str, body: &[u8]) -> Result<Vec<IndexFile>, St
         .files
         .into_iter()
         .filter(|f| !yanked(&f.yanked) && !f.url.is_empty())
-        .map(|f| IndexFile { url: resolve(page_url, &f.url), sha256: f.hashes.get("sha256").cloned(), filename: f.filename })
+        .map(|f| IndexFile {
+            url: resolve(page_url, &f.url),
+            sha256: f.hashes.get("sha256").cloned(),
+            filename: f.filename,
+        })
         .collect())
 }
 

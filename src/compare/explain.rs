@@ -79,9 +79,9 @@ impl FileCause {
     /// The file the cause was found in.
     pub fn path(&self) -> &str {
         match self {
-            FileCause::Relr { path, .. } | FileCause::GlibcSymbol { path, .. } | FileCause::GlibcLinked { path, .. } => {
-                path
-            }
+            FileCause::Relr { path, .. }
+            | FileCause::GlibcSymbol { path, .. }
+            | FileCause::GlibcLinked { path, .. } => path,
         }
     }
 
@@ -151,7 +151,11 @@ pub fn file_causes(libc: Option<&Libc>, files: &[Extension], dist: &str) -> Vec<
         if family == "glibc" {
             if let (Some(newest), Some(v)) = (f.glibc_symbol_versions.last(), observed) {
                 if older(v, newest.trim_start_matches("GLIBC_")) {
-                    out.push(FileCause::GlibcSymbol { path: f.path.clone(), needed: newest.clone(), observed: v.into() });
+                    out.push(FileCause::GlibcSymbol {
+                        path: f.path.clone(),
+                        needed: newest.clone(),
+                        observed: v.into(),
+                    });
                 }
             }
         }

@@ -97,7 +97,13 @@ pub fn fixes_wanted(results: &[BaseResult]) -> Vec<FixWanted> {
 /// files are not in `files`), with a wheel for `tags` (the one pip would install); the newest
 /// release of each release series (`2.4.6` for 2.4), so that a few reads reach back across
 /// series where a toolchain changed; at most `limit`.
-pub fn candidates(dist: &str, failing: &str, files: &[String], tags: &[String], limit: usize) -> (usize, Vec<Candidate>) {
+pub fn candidates(
+    dist: &str,
+    failing: &str,
+    files: &[String],
+    tags: &[String],
+    limit: usize,
+) -> (usize, Vec<Candidate>) {
     use pep508_rs::pep440_rs::Version;
     let Ok(failing) = Version::from_str(failing) else { return (0, vec![]) };
     let older: Vec<(Version, String, String)> = super::versions::wheels_by_version(dist, files, tags)
@@ -122,7 +128,8 @@ pub fn candidates(dist: &str, failing: &str, files: &[String], tags: &[String], 
 /// The causes the rule finds in a version's native files (as the wheel-ELF probe read them) on
 /// the base of `want`: the same rule that explained the failure.
 pub fn causes_in(want: &FixWanted, files: &[Extension]) -> Vec<FileCause> {
-    let files: Vec<Extension> = files.iter().cloned().map(|f| Extension { distribution: want.dist.clone(), ..f }).collect();
+    let files: Vec<Extension> =
+        files.iter().cloned().map(|f| Extension { distribution: want.dist.clone(), ..f }).collect();
     file_causes(want.libc.as_ref(), &files, &want.dist)
 }
 
@@ -144,7 +151,8 @@ fn short(sha: &str) -> &str {
 
 /// One version read, as the evidence shows it.
 fn checked_text(c: &Checked, wanted: &[String]) -> String {
-    let head = format!("{} ({}, sha256 {}…, {} native files read)", c.version, c.file, short(&c.sha256), c.native_files);
+    let head =
+        format!("{} ({}, sha256 {}…, {} native files read)", c.version, c.file, short(&c.sha256), c.native_files);
     match &c.causes {
         Err(e) => format!("{} ({}) could not be read: {e}", c.version, c.file),
         Ok(causes) if causes.is_empty() => {
@@ -169,7 +177,8 @@ fn checked_text(c: &Checked, wanted: &[String]) -> String {
 
 /// The lines added to the explanation on the base of `want`.
 pub fn fix_lines(want: &FixWanted, search: Option<&Result<FixSearch, String>>) -> Vec<String> {
-    let mut out: Vec<String> = want.causes.iter().filter_map(FileCause::loaded_by).map(|l| format!("by the rule table, {l}")).collect();
+    let mut out: Vec<String> =
+        want.causes.iter().filter_map(FileCause::loaded_by).map(|l| format!("by the rule table, {l}")).collect();
     out.sort();
     out.dedup();
     let dist = &want.dist;
@@ -234,10 +243,8 @@ pub fn suggest_fixes(findings: &mut [Finding], dep: &Dependency, results: &[Base
         }
         for w in &wanted {
             let about = f.item == w.dist || f.item.starts_with(&format!("{}:", w.dist));
-            let explained = f
-                .explanation
-                .get(&w.base)
-                .is_some_and(|why| w.causes.iter().any(|c| why.contains(&c.describe())));
+            let explained =
+                f.explanation.get(&w.base).is_some_and(|why| w.causes.iter().any(|c| why.contains(&c.describe())));
             if about && explained && f.failing.contains(&w.base) {
                 let lines = fix_lines(w, fixes.get(&(w.base.clone(), w.dist.clone(), w.version.clone())));
                 f.explanation.entry(w.base.clone()).or_default().extend(lines);
@@ -317,7 +324,8 @@ mod tests {
         assert_eq!(carried[0].feature(), "DT_RELR");
         assert!(causes_in(&w, &[file("pkg.libs/liby-abc.so", false)]).is_empty());
         // On a loader that supports DT_RELR the same files carry nothing.
-        let newer = FixWanted { libc: Some(Libc { family: "musl".into(), version: Some("1.2.5".into()) }), ..w.clone() };
+        let newer =
+            FixWanted { libc: Some(Libc { family: "musl".into(), version: Some("1.2.5".into()) }), ..w.clone() };
         assert!(causes_in(&newer, &[file("pkg.libs/liby-abc.so", true)]).is_empty());
         let c = |v: &str, causes: Result<Vec<FileCause>, String>| Checked {
             version: v.into(),
@@ -350,9 +358,13 @@ mod tests {
         assert!(l[1].starts_with("an older version without the cause: pkg 2.1.3 is the newest version read whose wheel for this base has no DT_RELR;"), "{l:?}");
         assert!(l[1].contains("2.5.4 (pkg-2.5.4-cp313-cp313-musllinux_1_2_x86_64.whl, sha256 cdcdcdcdcdcd…, 3 native files read): DT_RELR in pkg.libs/libx.so"), "{l:?}");
         assert!(l[1].contains("2.1.3 (pkg-2.1.3-cp313-cp313-musllinux_1_2_x86_64.whl, sha256 cdcdcdcdcdcd…, 3 native files read): no DT_RELR"), "{l:?}");
-        assert!(l[1].contains("2 of 9 older versions") && l[1].ends_with("between 2.1.3 and 2.5.4 were not read"), "{l:?}");
+        assert!(
+            l[1].contains("2 of 9 older versions") && l[1].ends_with("between 2.1.3 and 2.5.4 were not read"),
+            "{l:?}"
+        );
         let none = FixSearch { older: 1, checked: vec![c("2.5.4", w.causes.clone())] };
-        assert!(fix_lines(&w, Some(&Ok(none)))[1].starts_with("none of the 1 versions of pkg read has a wheel for this base without DT_RELR"));
+        assert!(fix_lines(&w, Some(&Ok(none)))[1]
+            .starts_with("none of the 1 versions of pkg read has a wheel for this base without DT_RELR"));
         assert!(fix_lines(&w, Some(&Ok(FixSearch::default())))[1].contains("none to read"));
         assert!(fix_lines(&w, Some(&Err("--offline: the index was not asked".into())))[1].contains("--offline"));
         let mut unreadable = c("2.5.4", vec![]);

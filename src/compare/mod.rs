@@ -22,12 +22,12 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::report::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
-pub use lock::lock_findings;
-pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
-pub use verdicts::{run_outcome, verdicts};
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
+pub use lock::lock_findings;
+pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
+pub use verdicts::{run_outcome, verdicts};
 pub use versions::{suggest_versions, without_wheel, Available};
 
 /// Per-base inputs for one dependency: the job record and whether that base is required.
