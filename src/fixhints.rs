@@ -146,7 +146,7 @@ async fn search(
             }
             Err(e) => (file.sha256.clone().unwrap_or_default(), 0, Err(e)),
         };
-        tracing::info!("{} {} on {}: {:?}", w.dist, c.version, w.base, causes.as_ref().map(Vec::len));
+        tracing::debug!("{} {} on {}: causes {:?}", w.dist, c.version, w.base, causes.as_ref().map(Vec::len));
         checked.push(Checked { version: c.version, file: c.file, sha256, native_files, causes });
     }
     Ok(FixSearch { older, checked })
