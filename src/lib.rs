@@ -9,6 +9,7 @@ pub(crate) mod commands;
 pub(crate) mod compare;
 pub(crate) mod engine;
 pub mod error;
+pub(crate) mod fixhints;
 pub(crate) mod index;
 pub(crate) mod input;
 pub mod kinds;

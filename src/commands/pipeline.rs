@@ -140,6 +140,7 @@ fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
             .collect();
         let mut findings = compare::dependency_findings(dep, policy, &results);
         compare::suggest_versions(&mut findings, dep, &results, available);
+        compare::suggest_fixes(&mut findings, dep, &results, &available.fixes);
         r.findings.extend(findings);
         let verdicts = compare::verdicts(dep, policy, &results, &r.findings);
         r.verdicts.extend(verdicts);

@@ -7,6 +7,7 @@
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
 mod explain;
+mod fixes;
 mod install;
 mod lock;
 mod probe;
@@ -21,6 +22,9 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::report::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
+pub use fixes::{
+    candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
+};
 pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
 pub use verdicts::{run_outcome, verdicts};
