@@ -73,7 +73,11 @@ pub async fn gather(engine: &Engine, s: &RunSettings, report: &RunReport) -> Fix
             .iter()
             .filter_map(|b| {
                 let id = crate::plan::job_id(&dep.name, &b.name);
-                report.jobs.iter().find(|j| j.id == id).map(|job| BaseResult { job, required: b.required })
+                report.jobs.iter().find(|j| j.id == id).map(|job| BaseResult {
+                    job,
+                    required: b.required,
+                    compiler: None,
+                })
             })
             .collect();
         for w in crate::compare::fixes_wanted(&results) {
