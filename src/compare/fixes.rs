@@ -393,7 +393,7 @@ mod tests {
             file: "pkg-2.5.5-cp313-cp313-musllinux_1_2_x86_64.whl".into(),
             requested: true,
         });
-        let results = [BaseResult { job: &job, required: true }];
+        let results = [BaseResult { job: &job, required: true, compiler: None }];
         let wanted = fixes_wanted(&results);
         assert_eq!(wanted.len(), 1);
         assert_eq!((wanted[0].base.as_str(), wanted[0].version.as_str()), ("musl123", "2.5.5"));
@@ -429,6 +429,6 @@ mod tests {
         assert_eq!(findings[1].explanation["musl123"].len(), 1, "a finding the cause does not explain is left alone");
         // A base whose imports all work wants nothing.
         job.probe.as_mut().unwrap().imports.insert("pkg".into(), CheckOutcome::Ok);
-        assert!(fixes_wanted(&[BaseResult { job: &job, required: true }]).is_empty());
+        assert!(fixes_wanted(&[BaseResult { job: &job, required: true, compiler: None }]).is_empty());
     }
 }
