@@ -29,9 +29,14 @@ def _c_find(env_var, config_var, fallbacks):
             r = run_child("import subprocess, sys; r = subprocess.run([sys.argv[1], '--version'], "
                           "capture_output=True, text=True, timeout=60); print((r.stdout or r.stderr).strip())",
                           args=[path], timeout=90)
-            version = (r.get("stdout") or "").strip().splitlines()
-            return "ok", {"command": command, "path": os.path.realpath(path), "from": origin,
-                          "version": version[0] if version else None}, None
+            out = (r.get("stdout") or "").strip().splitlines()
+            value = {"command": command, "path": os.path.realpath(path), "from": origin, "version": None}
+            if r.get("status") == "ok" and out and "error" not in out[0].lower():
+                value["version"] = out[0]
+            else:
+                # Found but not answering: its output says why, never taken for a version.
+                value["version_error"] = (out[0] if out else r.get("status"))
+            return "ok", value, None
         if origin.startswith("$"):
             # A named compiler that is not there is what the build would fail on.
             return "error", {"command": command, "from": origin, "looked": looked}, "%s is not installed" % command

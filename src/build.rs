@@ -294,9 +294,6 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             format!("{STATE_DIR}/pip-report.json"),
             "-r".into(),
             format!("{STATE_DIR}/requirements.txt"),
-            // pip's own log file, every line timestamped: what each source build took.
-            "--log".into(),
-            format!("{LOG_DIR}/pip.log"),
         ],
         "build",
     );
@@ -338,16 +335,23 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     }
     // The timestamped log goes to a host directory, not into the image: with every compiler
     // line in it, it can be far larger than the output kept.
-    let log_dir = tempfile::Builder::new()
-        .prefix("muslcheck-piplog.")
-        .tempdir()
-        .map_err(|e| EngineError::other("failed to create a directory for pip's log", e.to_string()))?;
-    // pip runs as root in the container; the directory is the run's own and removed after.
-    spec.mounts.push(Mount::Bind {
-        source: log_dir.path().display().to_string(),
-        target: LOG_DIR.into(),
-        read_only: false,
-    });
+    // A remote engine cannot see it: there, source builds go untimed.
+    let log_dir = if crate::settings::engine_is_local() {
+        let d = tempfile::Builder::new()
+            .prefix("muslcheck-piplog.")
+            .tempdir()
+            .map_err(|e| EngineError::other("failed to create a directory for pip's log", e.to_string()))?;
+        // pip's own log file, every line timestamped: what each source build took.
+        spec.cmd.extend(["--log".to_string(), format!("{LOG_DIR}/pip.log")]);
+        spec.mounts.push(Mount::Bind {
+            source: d.path().display().to_string(),
+            target: LOG_DIR.into(),
+            read_only: false,
+        });
+        Some(d)
+    } else {
+        None
+    };
     if let Some(ca) = inp.ca_bundle {
         spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
         spec.env.push(format!("PIP_CERT={CA_PATH}"));
@@ -407,12 +411,13 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
         let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
         let index_state = if keep { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
-        let source_builds = match std::fs::read(log_dir.path().join("pip.log")) {
-            Ok(bytes) => crate::srcbuild::parse(&String::from_utf8_lossy(&bytes)),
-            Err(e) => {
+        let source_builds = match log_dir.as_ref().map(|d| std::fs::read(d.path().join("pip.log"))) {
+            Some(Ok(bytes)) => crate::srcbuild::parse(&String::from_utf8_lossy(&bytes)),
+            Some(Err(e)) => {
                 tracing::warn!("no source-build timings: cannot read pip's log: {e}");
                 vec![]
             }
+            None => vec![],
         };
         let record = BuildRecord {
             source_builds,

@@ -20,6 +20,10 @@ pub struct SourceBuild {
     /// On failure, the first compiler, linker or backend error line of its output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// pip took a wheel it had built before from its cache (`file` is that wheel): the build
+    /// was not paid in this run, and `secs` is 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_cache: bool,
 }
 
 /// A log line: its time (seconds since the day began: pip runs do not span days usefully, and
@@ -67,7 +71,22 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
                 .or_else(|| trimmed.strip_prefix("Processing "));
             if let Some(rest) = rest {
                 let file = rest.split_whitespace().next().unwrap_or("").rsplit('/').next().unwrap_or("").to_string();
-                if crate::build::classify(&file) == crate::report::model::Source::Sdist {
+                // A wheel tagged plain `linux_<arch>` is one pip built here before and cached.
+                let built_before = trimmed.starts_with("Using cached ")
+                    && file.ends_with(".whl")
+                    && file.rsplit('-').next().is_some_and(|p| p.starts_with("linux_"));
+                if built_before {
+                    builds.push(SourceBuild {
+                        distribution: crate::build::normalise_name(file.split('-').next().unwrap_or("")),
+                        file,
+                        ok: true,
+                        secs: 0.0,
+                        error: None,
+                        from_cache: true,
+                    });
+                    lines_of.push((i, i));
+                    current = None;
+                } else if crate::build::classify(&file) == crate::report::model::Source::Sdist {
                     let stem = file.trim_end_matches(".tar.gz").trim_end_matches(".zip");
                     let name = stem.rsplit_once('-').map(|(n, _)| n).unwrap_or(stem);
                     builds.push(SourceBuild {
@@ -76,6 +95,7 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
                         ok: true,
                         secs: 0.0,
                         error: None,
+                        from_cache: false,
                     });
                     lines_of.push((i, i));
                     current = Some(builds.len() - 1);
@@ -217,6 +237,17 @@ mod tests {
             "ld.lld: error: unable to find library -lzstd",
         );
         assert_eq!(parse(&ld)[0].error.as_deref(), Some("ld.lld: error: unable to find library -lzstd"));
+    }
+
+    #[test]
+    fn a_wheel_pip_built_before_is_a_build_not_paid() {
+        let log = "2026-12-01T10:00:00,000 Collecting lz4==4.4.5 (from -r r.txt (line 1))\n2026-12-01T10:00:00,100   Using cached lz4-4.4.5-cp313-cp313-linux_x86_64.whl\n";
+        let b = parse(log);
+        assert_eq!(b.len(), 1);
+        assert!(b[0].from_cache && b[0].ok && b[0].secs == 0.0);
+        assert_eq!((b[0].distribution.as_str(), b[0].file.as_str()), ("lz4", "lz4-4.4.5-cp313-cp313-linux_x86_64.whl"));
+        // A wheel from the index is not a build at all.
+        assert!(parse(&log.replace("linux_x86_64", "manylinux_2_28_x86_64")).is_empty());
     }
 
     #[test]

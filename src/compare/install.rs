@@ -130,6 +130,10 @@ fn source_evidence(r: &BaseResult, dist: &str, source: Source, file: &str) -> St
     }
     let compiler = r.compiler.map(|c| format!("; C compiler: {c}")).unwrap_or_default();
     match r.job.source_builds.iter().find(|b| b.distribution == dist) {
+        Some(b) if b.from_cache => format!(
+            "built from source ({file}) before: pip's cache had the wheel it built ({}), so this run did not pay the build{compiler}",
+            b.file
+        ),
         Some(b) if b.ok => format!("built from source ({file}) in {:.1} s{compiler}", b.secs),
         Some(b) => format!(
             "the source build ({file}) failed after {:.1} s: {}{compiler}",

@@ -467,6 +467,7 @@ fn source_build_evidence_carries_times_compilers_and_errors() {
         ok,
         secs,
         error: error.map(str::to_string),
+        from_cache: false,
     };
     let mut wheel = job("glibc", BuildOutcome::Installed);
     wheel.build_secs = 3.2;

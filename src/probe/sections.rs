@@ -25,7 +25,9 @@ pub async fn observe_compilers(
             python,
             probe: programs::COMPILER,
             config: serde_json::json!({}),
-            sandbox: Sandbox::strict(),
+            // A writable root, as a build has: a compiler may write a cache even to say its
+            // version (Zig's does), and on a read-only root that says nothing about a build.
+            sandbox: Sandbox { read_only: false, tmpfs: vec![], ..Sandbox::strict() },
             user: Some("1000:1000"),
             timeout: Duration::from_secs(180),
             kind: "probe-compiler",

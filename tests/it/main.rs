@@ -20,3 +20,4 @@ mod reliability;
 mod repro;
 mod run;
 mod testbed;
+mod toolchain;
