@@ -309,7 +309,8 @@ async fn work(
             }));
         }
         for job in jobs.iter().filter(|j| j.base.name == base.name) {
-            units.push(Box::pin(run_job(engine, s, state, job, prep, index, progress, slots)));
+            let cx = JobContext { engine, s, state, index, progress, slots };
+            units.push(Box::pin(run_job(cx, job, prep)));
         }
         futures_util::future::try_join_all(units).await.map(|_| ())
     });
@@ -394,16 +395,19 @@ async fn run_section(
     }
 }
 
-async fn run_job(
-    engine: &Engine,
-    s: &RunSettings,
-    state: &State,
-    job: &Job,
-    prep: &std::result::Result<String, String>,
-    index: &Option<Arc<crate::index::IndexClient>>,
-    progress: &Progress,
-    slots: &Slots,
-) -> Result<()> {
+/// What a job needs of the run around it.
+#[derive(Clone, Copy)]
+struct JobContext<'a> {
+    engine: &'a Engine,
+    s: &'a RunSettings,
+    state: &'a State,
+    index: &'a Option<Arc<crate::index::IndexClient>>,
+    progress: &'a Progress,
+    slots: &'a Slots,
+}
+
+async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<String, String>) -> Result<()> {
+    let JobContext { engine, s, state, index, progress, slots } = cx;
     let id = job.id();
     let build_slot = slots.builds.acquire().await.expect("slots are never closed");
     progress.event(Event::Started { id: id.clone(), what: "installing".into() });
