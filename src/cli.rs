@@ -100,7 +100,8 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ExecArgs {
-    /// Jobs built and probed at once [default: the engine's CPU count, at least 2].
+    /// Builds at once, and probes at once: each has this many slots, so builds waiting on the
+    /// network and probes using the CPU overlap [default: the engine's CPU count, at least 2].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
     /// Rebuild every image instead of reusing cached ones.
