@@ -367,7 +367,27 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     let out = engine.run(&spec).await?;
     let container = out.container.clone().expect("kept container");
     let result = async {
-        let log = format!("{}{}", out.stdout, out.stderr);
+        // pip's own log file has what its console output leaves out when a build step fails
+        // ("See above for output" with nothing above: the backend's own lines, such as a
+        // missing compiler): the failure is classified, and the install log kept, from both.
+        let timed_log = match log_dir.as_ref().map(|d| std::fs::read(d.path().join("pip.log"))) {
+            Some(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Some(Err(e)) => {
+                tracing::warn!("no source-build timings: cannot read pip's log: {e}");
+                String::new()
+            }
+            None => String::new(),
+        };
+        let source_builds = crate::srcbuild::parse(&timed_log);
+        let console = format!("{}{}", out.stdout, out.stderr);
+        let log = if out.exit_code == Some(0) || timed_log.is_empty() {
+            console.clone()
+        } else {
+            format!(
+                "{console}\n---- pip's log file (--log), without its timestamps ----\n{}",
+                crate::srcbuild::untimed(&timed_log)
+            )
+        };
         let (outcome, error) = if out.timed_out {
             (BuildOutcome::Timeout, Some(format!("pip did not finish within {} s", inp.timeout.as_secs())))
         } else if out.output_truncated {
@@ -382,13 +402,13 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         } else if log.contains("CERTIFICATE_VERIFY_FAILED") {
             // Nor is an index whose certificate pip cannot verify: a configuration problem of
             // this machine or network, the same for every dependency.
-            (BuildOutcome::InfraError, Some(last_error_line(&log)))
-        } else if let Some(why) = resolution_conflict(&log) {
+            (BuildOutcome::InfraError, Some(last_error_line(&console)))
+        } else if let Some(why) = resolution_conflict(&console) {
             // The requirements contradict each other: an answer about them, not a failure to
             // fetch or build something.
             (BuildOutcome::Conflict, Some(why))
         } else {
-            (BuildOutcome::InstallFailed, Some(last_error_line(&log)))
+            (BuildOutcome::InstallFailed, Some(last_error_line(&console)))
         };
         let distributions = if outcome == BuildOutcome::Installed {
             match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
@@ -400,9 +420,9 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         } else {
             // No report when pip fails: what it downloaded still says whether it went for an
             // sdist (a source build) or a wheel.
-            files_from_log(&log)
+            files_from_log(&console)
         };
-        let (outcome, error) = match (outcome, not_applicable(inp.requirements, &distributions, &log)) {
+        let (outcome, error) = match (outcome, not_applicable(inp.requirements, &distributions, &console)) {
             (BuildOutcome::Installed, Some(why)) => (BuildOutcome::NotApplicable, Some(why)),
             other => (other.0, error),
         };
@@ -411,21 +431,13 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
         let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
         let index_state = if keep { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
-        let source_builds = match log_dir.as_ref().map(|d| std::fs::read(d.path().join("pip.log"))) {
-            Some(Ok(bytes)) => crate::srcbuild::parse(&String::from_utf8_lossy(&bytes)),
-            Some(Err(e)) => {
-                tracing::warn!("no source-build timings: cannot read pip's log: {e}");
-                vec![]
-            }
-            None => vec![],
-        };
         let record = BuildRecord {
             source_builds,
             outcome,
             exit_code: out.exit_code,
             secs: started.elapsed().as_secs_f64(),
             distributions,
-            log_tail: tail(&log, LOG_TAIL),
+            log_tail: tail(&console, LOG_TAIL),
             error,
             index_state,
             failure_cause: failure_cause.map(str::to_string),

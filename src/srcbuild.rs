@@ -39,6 +39,16 @@ fn split(line: &str) -> Option<(f64, &str)> {
     Some((h * 3600.0 + m * 60.0 + s + ms / 1000.0, text))
 }
 
+/// pip's log file as its console would show it: each line without its timestamp.
+pub fn untimed(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    for line in log.lines() {
+        out.push_str(split(line).map(|(_, t)| t).unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
 /// The steps pip runs for an sdist, as the log names them (two spaces in, under "Collecting").
 const STEPS: &[&str] = &[
     "Installing build dependencies: ",

@@ -72,4 +72,20 @@ fn a_source_build_is_timed_where_it_succeeds_and_explained_where_it_fails() {
         |b: &str| r["verdicts"].as_array().unwrap().iter().find(|v| v["base"] == b).unwrap()["pass"].as_bool().unwrap();
     assert_eq!((verdict("glibc"), verdict("musl"), verdict("musl-cc")), (true, false, true));
     assert_no_leftovers(&r);
+
+    // The failure for want of a compiler is a fact of the inputs, read from what the build
+    // backend said (pip's console leaves it out): the next run reuses it, and its evidence.
+    let again = d.path().join("again");
+    bin()
+        .args(["gate", LZ4, "--matrix", "tests/fixtures/toolchain.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
+        .arg(&again)
+        .env("MUSLCHECK_PIP_CACHE", &pip_cache)
+        .current_dir(root())
+        .assert()
+        .code(1);
+    let r2 = report(&again);
+    let musl2 = job(&r2, "lz4[musl]");
+    assert!(musl2["reuse"].as_str().unwrap().contains("the failure is a fact of its inputs (no compiler"), "{musl2:#}");
+    assert_eq!(musl2["source_builds"], musl["source_builds"]);
+    assert_no_leftovers(&r2);
 }
