@@ -467,12 +467,17 @@ async fn run_job(
             let probe_started = Instant::now();
             // Probed from a hold of this run's on the job image: see `Engine::hold`.
             let image = engine.hold(built.image.as_deref().expect("an installed job has an image")).await?;
+            let policy = &s.matrix.policy;
             let config = serde_json::json!({
                 "smoke": job.dependency.smoke.as_ref().map(|(_, src)| src.clone()),
+                "runtime_runs": policy.runtime_runs,
+                "runtime_budget_s": policy.runtime_budget().as_secs_f64(),
             });
             let sandbox = Sandbox::strict();
             // Everything the observation depends on: the image by content, the probe programs,
-            // the smoke script, the sandbox and limits, and whether the crash depth is measured.
+            // the smoke script and how often it is timed (in `config`), the sandbox and limits,
+            // and whether the crash depth is measured. Not `runtime_ratio`: the comparison is made
+            // again from the kept observation on every run, so a new ratio needs no new probe.
             let key = cache::key(&[
                 &image_id,
                 &cache::digest(&programs::program(programs::WHEELS)),

@@ -19,4 +19,5 @@ mod profile;
 mod reliability;
 mod repro;
 mod run;
+mod runtime;
 mod testbed;
