@@ -247,6 +247,55 @@ mod tests {
     }
 
     #[test]
+    fn the_timed_smoke_runs_are_kept_with_their_median_and_spread() {
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke","status":"ok","value":{}}"#,
+            "\n",
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":5,"budget_s":45.0,"warmup_ms":300.0,"runs_ms":[210.0,200.0,230.0,220.0,210.0],"stopped":null,"median_ms":210.0,"min_ms":200.0,"max_ms":230.0}}"#,
+            "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":2,"emitted":2,"protected":true}}"#,
+            "\n",
+        ));
+        assert!(w.completion.is_complete(), "{:?}", w.completion);
+        let t = w.smoke_runtime.expect("timed");
+        assert_eq!(t.runs_secs, vec![0.21, 0.2, 0.23, 0.22, 0.21]);
+        assert_eq!((t.median_secs, t.min_secs, t.max_secs), (Some(0.21), Some(0.2), Some(0.23)));
+        assert_eq!((t.requested, t.warmup_secs, t.budget_secs, t.stopped), (5, 0.3, 45.0, None));
+    }
+
+    #[test]
+    fn a_timing_stopped_early_or_skipped_says_why_and_no_smoke_script_is_no_timing() {
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":5,"runs_ms":[1900.0],"stopped":"run 3 did not pass (crash: killed by SIGSEGV)"},"message":"run 3 did not pass (crash: killed by SIGSEGV)"}"#,
+            "\n",
+        ));
+        let t = w.smoke_runtime.expect("timed");
+        assert_eq!(t.runs_secs, vec![1.9]);
+        assert_eq!(t.stopped.as_deref(), Some("run 3 did not pass (crash: killed by SIGSEGV)"));
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"skipped","value":{"requested":5,"warmup_ms":12.0},"message":"not timed: the first main-thread run did not pass (crash)"}"#,
+            "\n",
+        ));
+        let t = w.smoke_runtime.expect("recorded");
+        assert!(t.runs_secs.is_empty() && t.median_secs.is_none());
+        assert_eq!(t.stopped.as_deref(), Some("not timed: the first main-thread run did not pass (crash)"));
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"skipped","message":"no smoke script configured"}"#,
+            "\n",
+        ));
+        assert_eq!(w.smoke_runtime, None);
+        // A run time that is not a duration is a protocol error, never a timing.
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":5,"runs_ms":[-3.0]}}"#,
+            "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":1,"emitted":1,"protected":true}}"#,
+            "\n",
+        ));
+        assert_eq!(w.smoke_runtime, None);
+        assert!(matches!(w.completion, Completion::Protocol { .. }), "{:?}", w.completion);
+    }
+
+    #[test]
     fn a_record_of_the_wrong_shape_breaks_the_protocol() {
         let w = probe(concat!(
             r#"{"schema":1,"check":"import:pkg","status":"ok","value":{"kind":"top_level"}}"#,
