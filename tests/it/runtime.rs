@@ -88,3 +88,47 @@ fn a_pure_arithmetic_smoke_test_takes_as_long_on_both_bases_and_is_no_finding() 
     assert!(runtime_findings(&r).is_empty(), "{:#}", r["findings"]);
     assert_no_leftovers(&r);
 }
+
+#[test]
+fn the_timed_runs_stop_at_their_budget_and_too_few_are_not_compared() {
+    require_engine();
+    publish_wheel("mcruntime", "1.0", &[("mcruntime/__init__.py", "VALUE = 42\n")], &["mcruntime"]);
+    let d = tempfile::tempdir().unwrap();
+    // A quarter of a 16 s probe timeout: 4 s for the repetitions of a 1.5 s script, so two
+    // runs fit and a third would not. Sleeping takes as long under load as without.
+    let matrix = d.path().join("m.toml");
+    std::fs::write(
+        &matrix,
+        format!(
+            "[policy]\nprobe_timeout = \"16s\"\nruntime_runs = 5\n\n[[base]]\nname = \"glibc\"\nimage = \"{GLIBC}\"\n\n\
+             [[base]]\nname = \"musl\"\nimage = \"{MUSL}\"\n"
+        ),
+    )
+    .unwrap();
+    let smoke = d.path().join("sleep.py");
+    std::fs::write(&smoke, "import time\nimport mcruntime\ntime.sleep(1.5)\n").unwrap();
+    let results = d.path().join("results");
+    let mut args: Vec<String> = vec![
+        "gate".into(),
+        "mcruntime==1.0".into(),
+        "--smoke".into(),
+        smoke.display().to_string(),
+        "--matrix".into(),
+        matrix.display().to_string(),
+    ];
+    args.extend(local_index_with_ca());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let table = stdout_of(&in_results(&results, &refs).code(0));
+    let r = report(&results);
+    for base in ["glibc", "musl"] {
+        let p = &job(&r, &format!("mcruntime[{base}]"))["probe"];
+        assert_eq!(p["completion"]["status"], "complete", "the probe kept within its timeout: {p:#}");
+        let t = &p["smoke_runtime"];
+        assert_eq!((t["requested"].as_u64(), t["budget_secs"].as_f64()), (Some(5), Some(4.0)), "{t:#}");
+        assert_eq!(t["runs_secs"].as_array().map(Vec::len), Some(2), "{base}: {t:#}");
+        assert!(t["stopped"].as_str().unwrap().contains("would not fit in the 4 s budget"), "{t:#}");
+    }
+    assert!(runtime_findings(&r).is_empty(), "{:#}", r["findings"]);
+    assert!(table.contains("run time not compared"), "{table}");
+    assert_no_leftovers(&r);
+}
