@@ -1,5 +1,6 @@
 # ELF reading and loader facts, shared by the "wheels" and "elf" probes (run after common.py,
 # before the probe itself, in one program). Stdlib only: struct over a mapped file.
+import os as _w_os
 import re as _w_re
 import struct as _w_struct
 
@@ -24,21 +25,35 @@ def _w_version_key(v):
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
 
 
+def _w_elf_head(head):
+    """(is64, endian) of an ELF header. Raises _WElfError for a file that is not ELF."""
+    if head[:4] != b"\x7fELF":
+        raise _WElfError("not an ELF file")
+    if len(head) < 6:
+        raise _WElfError("truncated ELF header")
+    if head[4] not in (1, 2) or head[5] not in (1, 2):
+        raise _WElfError("unknown ELF class %d or data encoding %d" % (head[4], head[5]))
+    return head[4] == 2, "<" if head[5] == 1 else ">"
+
+
+def _w_elf_blob(data):
+    """Linkage facts of an ELF file's contents (bytes or a mapping)."""
+    is64, e = _w_elf_head(data[:64])
+    try:
+        return _w_elf_parse(data, is64, e)
+    except (_w_struct.error, IndexError, ValueError) as err:
+        raise _WElfError("truncated or malformed ELF: %s" % err)
+
+
 def _w_elf_read(path):
     """Linkage facts of one ELF file. Raises _WElfError for a file that is not ELF."""
     import mmap
     with open(path, "rb") as f:
-        head = f.read(64)
-        if head[:4] != b"\x7fELF":
-            raise _WElfError("not an ELF file")
-        if head[4] not in (1, 2) or head[5] not in (1, 2):
-            raise _WElfError("unknown ELF class %d or data encoding %d" % (head[4], head[5]))
+        _w_elf_head(f.read(64))
         # mapped, not read: vendored libraries can be hundreds of megabytes
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        return _w_elf_parse(data, head[4] == 2, "<" if head[5] == 1 else ">")
-    except (_w_struct.error, IndexError, ValueError) as e:
-        raise _WElfError("truncated or malformed ELF: %s" % e)
+        return _w_elf_blob(data)
     finally:
         data.close()
 

@@ -4,7 +4,8 @@
 # the wheel tags, the ELF linkage of its native files (elf.py: PT_INTERP, DT_NEEDED,
 # RPATH/RUNPATH, version needs, the dynamic tags the loader must support, and which NEEDED the
 # base's own loader does not find), then imports every top-level module and every extension module
-# in a separate child process (an import that segfaults or hangs is a result), then runs the
+# in child processes, one distribution's modules in one child, each failure again alone (an import
+# that segfaults or hangs is a result), then runs the
 # optional smoke script twice, each in a child: in the main thread ("smoke") and in a
 # threading.Thread with the base's default thread stack size ("smoke.thread"), as services call
 # their dependencies from worker threads. When the main-thread run passed, it is then repeated
@@ -308,6 +309,110 @@ def _w_run_import(item, timeout, roots, provided):
     return r["status"], value, message, r["duration_ms"]
 
 
+# Imports by name of one distribution's modules, one after another in one child: the first
+# import pays for the package and what it imports, the others for themselves only (a fresh
+# interpreter per module made a large package, 200 modules of scikit-learn, take minutes).
+# Each module's result is a line written as soon as it is known, and a "start" line before it,
+# so when the child dies, is killed or hangs (faulthandler ends it after the per-module limit)
+# the module in progress is known. That module, and every module that did not import cleanly in
+# the batch, is then run again alone in a child of its own, and that result is the one reported:
+# a crash or an error is only ever an observation of the module by itself.
+_W_BATCH_CHILD = r"""
+import faulthandler, json, sys, time, traceback
+faulthandler.enable()
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+limit = float(sys.argv[1])
+import importlib
+for i, name in enumerate(sys.argv[2:]):
+    sys.stdout.write("S %d\n" % i)
+    sys.stdout.flush()
+    faulthandler.dump_traceback_later(limit, exit=True)
+    t = time.monotonic()
+    out = {"i": i}
+    try:
+        m = importlib.import_module(name)
+        out["file"] = getattr(m, "__file__", None)
+    except BaseException:
+        out["failed"] = True
+    faulthandler.cancel_dump_traceback_later()
+    out["ms"] = (time.monotonic() - t) * 1000.0
+    sys.stdout.write("R " + json.dumps(out) + "\n")
+    sys.stdout.flush()
+"""
+
+
+def _w_run_batch(batch, timeout, roots, provided):
+    """Results for the items of one batch (imports by name), in order, as _w_run_import gives
+    them."""
+    results = [None] * len(batch)
+    start = 0
+    while start < len(batch):
+        names = [it["module"] for it in batch[start:]]
+        r = run_child(_W_BATCH_CHILD, args=[timeout] + names, timeout=timeout * len(names) + 30,
+                      env={"PYTHONDONTWRITEBYTECODE": "1"}, max_output=1 << 22)
+        done = {}
+        for line in (r["stdout"] or "").splitlines():
+            if line.startswith("R "):
+                try:
+                    obj = _mc_json.loads(line[2:])
+                    done[start + int(obj["i"])] = obj
+                except (ValueError, KeyError, TypeError):
+                    pass
+        nxt = len(batch)
+        for i in range(start, len(batch)):
+            obj = done.get(i)
+            if obj is None:
+                nxt = i  # the module in progress when the child ended, or never reached
+                break
+            it = batch[i]
+            if obj.get("failed"):
+                results[i] = _w_run_import(it, timeout, roots, provided)
+                continue
+            value = {"dist": it["dist"], "kind": it["kind"], "how": "name",
+                     "file": _w_rel(obj.get("file"), roots)}
+            results[i] = ("ok", value, None, float(obj.get("ms") or 0.0))
+        if nxt < len(batch):
+            # Observed alone, then the batch goes on after it.
+            results[nxt] = _w_run_import(batch[nxt], timeout, roots, provided)
+            start = nxt + 1
+        else:
+            start = nxt
+    return results
+
+
+def _w_run_items(items, jobs, timeout, roots, provided):
+    """Results of every planned import or load, in the order of `items`: imports by name in one
+    batch per distribution, loads by path each in a child of its own (an extension loaded a
+    second time in one process is not the same observation), `jobs` children at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+    groups = {}
+    singles = []
+    for idx, it in enumerate(items):
+        if it["mode"] == "name":
+            groups.setdefault(it["dist"], []).append(idx)
+        else:
+            singles.append(idx)
+    out = [None] * len(items)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        batch_futs = [(idxs, pool.submit(_w_run_batch, [items[i] for i in idxs], timeout, roots, provided))
+                      for idxs in groups.values()]
+        single_futs = [(i, pool.submit(_w_run_import, items[i], timeout, roots, provided)) for i in singles]
+        for idxs, fut in batch_futs:
+            try:
+                for i, res in zip(idxs, fut.result()):
+                    out[i] = res
+            except Exception as e:
+                for i in idxs:
+                    out[i] = e
+        for i, fut in single_futs:
+            try:
+                out[i] = fut.result()
+            except Exception as e:
+                out[i] = e
+    return out
+
+
 def _w_sample_key(module):
     return _w_hashlib.sha1(module.encode("utf-8")).hexdigest()
 
@@ -433,19 +538,15 @@ def _w_main():
 
     roots = sorted(roots, key=len, reverse=True)
     if items:
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            provided = {m for _d, v in dists for m in v["top_level"]}
-            futs = [pool.submit(_w_run_import, it, import_timeout, roots, provided) for it in items]
-            for it, fut in zip(items, futs):
-                check = ("import:" + it["module"]) if it["mode"] == "name" else ("load:" + it["path"])
-                try:
-                    status, value, message, dur = fut.result()
-                except Exception as e:
-                    emit(check, "error", {"dist": it["dist"], "kind": it["kind"]},
-                         message="probe could not run the child: %s: %s" % (type(e).__name__, e))
-                    continue
-                emit(check, status, value, message=message, duration_ms=dur)
+        provided = {m for _d, v in dists for m in v["top_level"]}
+        for it, res in zip(items, _w_run_items(items, jobs, import_timeout, roots, provided)):
+            check = ("import:" + it["module"]) if it["mode"] == "name" else ("load:" + it["path"])
+            if isinstance(res, Exception) or res is None:
+                emit(check, "error", {"dist": it["dist"], "kind": it["kind"]},
+                     message="probe could not run the child: %s" % (res,))
+                continue
+            status, value, message, dur = res
+            emit(check, status, value, message=message, duration_ms=dur)
 
     # libc, one per distribution, imports.truncated, the imports, smoke, smoke.thread and
     # smoke.runtime

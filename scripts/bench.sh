@@ -8,7 +8,10 @@
 #      release that moves its resolution (the seed matrix's packages are on PyPI, where nothing
 #      can be published on purpose: the local-index test shows the release itself being seen);
 #   4. the plain loop: for every job, one `docker build --no-cache` (venv + pip install) and one
-#      import, one job after another, as a team would script it.
+#      import, one job after another, as a team would script it;
+#   5. the same matrix on the toolchain base too (matrix/local-toolchain.toml, glibc and musl jobs
+#      reused from 1-3): what each source build takes there, or why it fails, from an empty pip
+#      cache (a wheel pip built earlier would hide the build). Skipped with BENCH_TOOLCHAIN=0.
 # Usage: scripts/bench.sh [MATRIX]. Prints each time and the ratios; extra muslcheck arguments in
 # MUSLCHECK_ARGS. A benchmark, not a test: it asserts nothing.
 set -euo pipefail
@@ -20,7 +23,7 @@ ca=${MUSLCHECK_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 out=$(mktemp -d /var/tmp/muslcheck-bench.XXXXXX)
 export MUSLCHECK_OBSERVATIONS=$out/observations MUSLCHECK_PIP_CACHE=$out/pip
 now() { date +%s.%N; }
-run() { local d=$1; shift; "$bin" run --matrix "$matrix" --ca-bundle "$ca" --no-progress --results-dir "$out/$d" "$@" ${MUSLCHECK_ARGS:-} >"$out/$d.txt" 2>&1 || true; }
+run() { local d=$1; shift; "$bin" run --matrix "${RUN_MATRIX:-$matrix}" --ca-bundle "$ca" --no-progress --results-dir "$out/$d" "$@" ${MUSLCHECK_ARGS:-} >"$out/$d.txt" 2>&1 || true; }
 timed() { local s; s=$(now); "$@"; python3 -c "print(round($(now) - $s, 1))"; }
 
 cold=$(timed run cold --no-cache)
@@ -54,6 +57,12 @@ PY
 }
 plain_s=$(timed plain)
 
+toolchain_s=
+if [ "${BENCH_TOOLCHAIN:-1}" != 0 ]; then
+  toolchain=${BENCH_TOOLCHAIN_MATRIX:-matrix/local-toolchain.toml}
+  toolchain_s=$(RUN_MATRIX=$toolchain MUSLCHECK_PIP_CACHE=$out/pip-toolchain timed run toolchain)
+fi
+
 summary() { python3 -c "
 import json,sys; r=json.load(open(sys.argv[1])); j=r['jobs']; t=r.get('timings',{})
 print(f\"{sum(x['cached'] for x in j)}/{len(j)} images reused, {sum(x.get('probe_cached',False) for x in j)} observations reused; builds {t.get('build',0):.0f} s, probes {t.get('probe',0):.0f} s, profile {t.get('profile',0):.0f} s, resolver {t.get('resolver',0):.0f} s\")" "$out/$1/report.json"; }
@@ -62,5 +71,17 @@ printf '%-34s %7s s   %s\n' "cold (no cache at all)" "$cold" "$(summary cold)"
 printf '%-34s %7s s   %s\n' "warm (nothing changed)" "$warm" "$(summary warm)"
 printf '%-34s %7s s   %s\n' "warm, $first changed" "$changed" "$(summary changed)"
 printf '%-34s %7s s   %s\n' "plain docker build + import loop" "$plain_s" "$(wc -l <"$out/plain.jobs") jobs, one after another"
+if [ -n "$toolchain_s" ]; then
+  printf '%-34s %7s s   %s\n' "toolchain matrix" "$toolchain_s" "$(summary toolchain)"
+  python3 - "$out/toolchain/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for j in sorted(r["jobs"], key=lambda j: (j["dependency"], j["base"])):
+    for b in j.get("source_builds", []):
+        what = "from pip's cache" if b.get("from_cache") else ("built" if b["ok"] else "FAILED")
+        err = "" if b["ok"] else ": " + (b.get("error") or "")
+        print(f"  source build on {j['base']:<8} {b['distribution']:<14} {what:<8} {b['secs']:7.1f} s (whole install {j['build_secs']:.1f} s){err}")
+PY
+fi
 python3 -c "print(f'ratios: cold/plain {$cold/$plain_s:.2f}, warm/plain {$warm/$plain_s:.3f}, changed/plain {$changed/$plain_s:.2f}')"
 echo "reports and outputs: $out"

@@ -26,6 +26,8 @@ pub const VENV_PYTHON: &str = "/opt/muslcheck/venv/bin/python";
 const STATE_DIR: &str = "/opt/muslcheck";
 const CA_PATH: &str = "/run/muslcheck/ca.pem";
 const PIP_CACHE: &str = "/var/cache/muslcheck/pip";
+/// Where pip writes its timestamped log (a host directory of the build's own).
+const LOG_DIR: &str = "/var/log/muslcheck-pip";
 const LOG_TAIL: usize = 6000;
 
 /// Renders the prep Dockerfile. Every value in it was validated by the matrix loader.
@@ -174,6 +176,10 @@ pub struct BuildRecord {
     /// Why a failed install is kept like a success (see [`deterministic_failure`]).
     #[serde(default)]
     pub failure_cause: Option<String>,
+    /// The distributions built from an sdist, with their build time and any error (see
+    /// [`crate::srcbuild`]).
+    #[serde(default)]
+    pub source_builds: Vec<crate::srcbuild::SourceBuild>,
 }
 
 /// A build's result as the pipeline uses it.
@@ -327,6 +333,25 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             Err(e) => tracing::warn!("no pip cache for this build: cannot create {}: {e}", dir.display()),
         }
     }
+    // The timestamped log goes to a host directory, not into the image: with every compiler
+    // line in it, it can be far larger than the output kept.
+    // A remote engine cannot see it: there, source builds go untimed.
+    let log_dir = if crate::settings::engine_is_local() {
+        let d = tempfile::Builder::new()
+            .prefix("muslcheck-piplog.")
+            .tempdir()
+            .map_err(|e| EngineError::other("failed to create a directory for pip's log", e.to_string()))?;
+        // pip's own log file, every line timestamped: what each source build took.
+        spec.cmd.extend(["--log".to_string(), format!("{LOG_DIR}/pip.log")]);
+        spec.mounts.push(Mount::Bind {
+            source: d.path().display().to_string(),
+            target: LOG_DIR.into(),
+            read_only: false,
+        });
+        Some(d)
+    } else {
+        None
+    };
     if let Some(ca) = inp.ca_bundle {
         spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
         spec.env.push(format!("PIP_CERT={CA_PATH}"));
@@ -386,7 +411,16 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
         let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
         let index_state = if keep { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
+        let source_builds = match log_dir.as_ref().map(|d| std::fs::read(d.path().join("pip.log"))) {
+            Some(Ok(bytes)) => crate::srcbuild::parse(&String::from_utf8_lossy(&bytes)),
+            Some(Err(e)) => {
+                tracing::warn!("no source-build timings: cannot read pip's log: {e}");
+                vec![]
+            }
+            None => vec![],
+        };
         let record = BuildRecord {
+            source_builds,
             outcome,
             exit_code: out.exit_code,
             secs: started.elapsed().as_secs_f64(),

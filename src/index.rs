@@ -58,6 +58,8 @@ struct ProjectPage {
 struct FileEntry {
     filename: String,
     #[serde(default)]
+    url: String,
+    #[serde(default)]
     hashes: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     yanked: serde_json::Value,
@@ -133,6 +135,47 @@ impl IndexClient {
         files_of(&body).map_err(|e| format!("GET {url}: {e}"))
     }
 
+    /// The project's files on the index that are not yanked, with where to download each and
+    /// its sha256 when the index gives one; an empty list when the index does not know it.
+    pub fn downloadable(&self, project: &str) -> Result<Vec<IndexFile>, String> {
+        let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
+        let Some(body) = self.page(&url)? else { return Ok(vec![]) };
+        downloadable_of(&url, &body).map_err(|e| format!("GET {url}: {e}"))
+    }
+
+    /// Downloads one file of the index, checking it against the sha256 the index gave (when it
+    /// gave one); the file's bytes and their sha256.
+    pub fn download(&self, file: &IndexFile) -> Result<(Vec<u8>, String), String> {
+        use sha2::Digest;
+        let url = &file.url;
+        let mut resp = self
+            .agent
+            .get(url)
+            .config()
+            // a wheel is tens of megabytes, not one page
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .call()
+            .map_err(|e| format!("failed to download {url}: {e}"))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(format!("failed to download {url}: HTTP {status}"));
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .map_err(|e| format!("failed to download {url}: {e}"))?;
+        let got = hex::encode(sha2::Sha256::digest(&body));
+        match &file.sha256 {
+            Some(want) if !want.eq_ignore_ascii_case(&got) => {
+                Err(format!("{url} does not match the index's sha256: {want} expected, {got} downloaded"))
+            }
+            _ => Ok((body, got)),
+        }
+    }
+
     /// A project page's body, `None` for a project the index does not know.
     fn page(&self, url: &str) -> Result<Option<Vec<u8>>, String> {
         let mut resp = self.agent.get(url).header("Accept", JSON).call().map_err(|e| format!("GET {url}: {e}"))?;
@@ -176,6 +219,63 @@ pub fn files_of(body: &[u8]) -> Result<Vec<String>, String> {
     Ok(page.files.into_iter().filter(|f| !yanked(&f.yanked)).map(|f| f.filename).collect())
 }
 
+/// One file of a project on the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub filename: String,
+    /// Absolute: the page's `url` resolved against the page's own address.
+    pub url: String,
+    pub sha256: Option<String>,
+}
+
+/// The files of a project page at `page_url` that are not yanked, with absolute addresses.
+pub fn downloadable_of(page_url: &str, body: &[u8]) -> Result<Vec<IndexFile>, String> {
+    let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
+    let yanked = |v: &serde_json::Value| v.as_bool().unwrap_or(false) || v.is_string();
+    Ok(page
+        .files
+        .into_iter()
+        .filter(|f| !yanked(&f.yanked) && !f.url.is_empty())
+        .map(|f| IndexFile {
+            url: resolve(page_url, &f.url),
+            sha256: f.hashes.get("sha256").cloned(),
+            filename: f.filename,
+        })
+        .collect())
+}
+
+/// A reference of a page resolved against the page's address (RFC 3986's cases a simple
+/// index uses: absolute, scheme-relative, absolute path, relative path with `..`).
+fn resolve(base: &str, reference: &str) -> String {
+    // A fragment (`#sha256=…`) is not part of the address asked for.
+    let reference = reference.split('#').next().unwrap_or_default();
+    if reference.contains("://") {
+        return reference.to_string();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    if let Some(r) = reference.strip_prefix("//") {
+        return format!("{scheme}://{r}");
+    }
+    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let joined = if reference.starts_with('/') {
+        reference.to_string()
+    } else {
+        format!("{}{reference}", &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)])
+    };
+    let (path, query) = joined.split_once('?').map(|(p, _)| (p, &joined[p.len()..])).unwrap_or((&joined, ""));
+    let mut out: Vec<&str> = vec![];
+    for seg in path.split('/').skip(1) {
+        match seg {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    format!("{scheme}://{authority}/{}{query}", out.join("/"))
+}
+
 fn files_digest(files: &[FileEntry]) -> String {
     let mut lines: Vec<String> = files.iter().map(|f| format!("{} {:?} {}", f.filename, f.hashes, f.yanked)).collect();
     lines.sort();
@@ -203,5 +303,22 @@ mod tests {
         let page = br#"{"meta":{"api-version":"1.0"},"files":[{"filename":"x-1.0.tar.gz","hashes":{}},{"filename":"x-2.0-py3-none-any.whl","hashes":{},"yanked":"broken"},{"filename":"x-1.1-py3-none-any.whl","hashes":{},"yanked":false}]}"#;
         assert_eq!(files_of(page).unwrap(), ["x-1.0.tar.gz", "x-1.1-py3-none-any.whl"]);
         assert!(files_of(b"{").is_err());
+    }
+
+    #[test]
+    fn downloads_are_resolved_against_the_page_and_carry_the_index_hash() {
+        let page = br#"{"meta":{"api-version":"1.0"},"files":[
+            {"filename":"x-1.0-py3-none-any.whl","url":"../../packages/ab/x-1.0-py3-none-any.whl#sha256=aa","hashes":{"sha256":"aa"}},
+            {"filename":"x-1.1-py3-none-any.whl","url":"/files/x-1.1-py3-none-any.whl","hashes":{}},
+            {"filename":"x-1.2-py3-none-any.whl","url":"https://files.example/x-1.2-py3-none-any.whl","hashes":{}},
+            {"filename":"x-2.0-py3-none-any.whl","url":"/files/x-2.0.whl","hashes":{},"yanked":true}]}"#;
+        let f = downloadable_of("https://idx.example:5443/simple/x/", page).unwrap();
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[0].url, "https://idx.example:5443/packages/ab/x-1.0-py3-none-any.whl");
+        assert_eq!(f[0].sha256.as_deref(), Some("aa"));
+        assert_eq!(f[1].url, "https://idx.example:5443/files/x-1.1-py3-none-any.whl");
+        assert_eq!(f[1].sha256, None);
+        assert_eq!(f[2].url, "https://files.example/x-1.2-py3-none-any.whl");
+        assert_eq!(resolve("https://h/simple/x/", "//cdn/y.whl"), "https://cdn/y.whl");
     }
 }

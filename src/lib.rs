@@ -9,6 +9,7 @@ pub(crate) mod commands;
 pub(crate) mod compare;
 pub(crate) mod engine;
 pub mod error;
+pub(crate) mod fixhints;
 pub(crate) mod index;
 pub(crate) mod input;
 pub mod kinds;
@@ -23,6 +24,7 @@ pub(crate) mod results;
 pub(crate) mod scenario;
 pub(crate) mod settings;
 pub(crate) mod signals;
+pub(crate) mod srcbuild;
 pub(crate) mod wheelhints;
 
 pub use commands::execute;

@@ -121,12 +121,18 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     Ok(m)
 }
 
+/// Whether the engine sees this machine's files (a unix socket, the default), so that a host
+/// directory can be bind-mounted into a container.
+pub fn engine_is_local() -> bool {
+    !std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"))
+}
+
 /// Where pip's download and wheel cache lives between runs: `MUSLCHECK_PIP_CACHE` (a directory,
 /// or `off`), else `$XDG_CACHE_HOME/muslcheck/pip` or `~/.cache/muslcheck/pip`. It is
 /// bind-mounted into builds, so it exists only where the engine can see this machine's files:
 /// with a remote engine (DOCKER_HOST other than a unix socket) there is none.
 pub fn pip_cache_dir() -> Option<PathBuf> {
-    if std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://")) {
+    if !engine_is_local() {
         return None;
     }
     cache_dir("MUSLCHECK_PIP_CACHE", "pip")

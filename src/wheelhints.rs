@@ -35,7 +35,7 @@ pub fn parse_pip_debug(out: &str) -> Result<Vec<String>, String> {
 
 /// A base's compatible tags, observed in its prep image (kept in the observation cache by the
 /// prep image's content-addressed tag: the same interpreter and pip give the same tags).
-async fn tags_of(engine: &Engine, s: &RunSettings, prep: &str) -> Result<Vec<String>, String> {
+pub(crate) async fn tags_of(engine: &Engine, s: &RunSettings, prep: &str) -> Result<Vec<String>, String> {
     let key = crate::cache::key(&[prep, "pip debug --verbose"]);
     if !s.no_cache {
         if let Some(tags) = crate::cache::get::<Vec<String>>(s.observations.as_deref(), "tags", &key) {
@@ -62,8 +62,15 @@ async fn tags_of(engine: &Engine, s: &RunSettings, prep: &str) -> Result<Vec<Str
     Ok(tags)
 }
 
-/// Tags of the bases and files of the distributions that some job could not take a wheel for.
+/// Tags of the bases and files of the distributions that some job could not take a wheel for,
+/// and the older versions read where a distribution fails by a cause in its native files
+/// (`fixhints`).
 pub async fn gather(engine: &Engine, s: &RunSettings, report: &RunReport) -> Available {
+    let fixes = crate::fixhints::gather(engine, s, report).await;
+    Available { fixes, ..without_wheels(engine, s, report).await }
+}
+
+async fn without_wheels(engine: &Engine, s: &RunSettings, report: &RunReport) -> Available {
     let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for dep in &s.matrix.dependencies {
         for j in report.jobs.iter().filter(|j| j.dependency == dep.name) {

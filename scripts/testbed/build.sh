@@ -3,6 +3,7 @@
 #   127.0.0.1:5000/muslcheck-testbed/python:3.13-glibc   Debian 13, glibc 2.41
 #   127.0.0.1:5000/muslcheck-testbed/python:3.13-musl    musl 1.2.5, CPython built from Debian's sources
 #   127.0.0.1:5000/muslcheck-testbed/python:3.13-musl1.2.3  the same against musl 1.2.3 (Alpine <= 3.17)
+#   127.0.0.1:5000/muslcheck-testbed/python:3.13-musl-zig   the musl 1.2.5 base with a C/C++ compiler (Zig)
 # Each base is tagged locally by a hash of its recipe, so it is rebuilt only when the recipe changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +40,8 @@ fi
 toolchain="muslcheck-testbed/musl-build:$musl_recipe"
 older_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/older-musl.dockerfile)" | sha256sum | cut -c1-16)
 older_local="$repo:3.13-musl1.2.3-$older_recipe"
+zig_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/zig.dockerfile musl/zig-cc musl/zig-c++ musl/toolchain-files.txt)" | sha256sum | cut -c1-16)
+zig_local="$repo:3.13-musl-zig-$zig_recipe"
 
 # A musl base: build_musl LOCAL_TAG RECIPE [older]. The first one also tags its build stage as
 # the suite's toolchain image.
@@ -80,8 +83,26 @@ else
   docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
 fi
 
-for libc in glibc musl musl1.2.3; do
-  case $libc in glibc) src=$glibc_local ;; musl) src=$musl_local ;; *) src=$older_local ;; esac
+if docker image inspect "$zig_local" >/dev/null 2>&1; then
+  log "toolchain base: reusing $zig_local"
+else
+  log "toolchain base: building $zig_local (the musl base with Zig's C/C++ compiler, ~3 min cold)"
+  # The compiler comes from the package index, fetched once into a cache checked by SHA-256.
+  zig_cache=${MUSLCHECK_TOOLCHAIN_CACHE:-/var/cache/muslcheck/toolchain}
+  python3 "$here/index/fetch.py" "$here/musl/toolchain-files.txt" "$zig_cache" "${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+  read -r _ zig_version zig_glob < <(grep -v '^#' "$here/musl/toolchain-files.txt" | head -1)
+  zig_wheel=$(cd "$zig_cache" && ls $zig_glob | head -1)
+  ctx=$(mktemp -d /var/tmp/muslcheck-zig-context.XXXXXX)
+  cp "$here/musl/zig.dockerfile" "$ctx/Dockerfile"
+  cp "$here/musl/zig-cc" "$here/musl/zig-c++" "$ctx/"
+  ln "$zig_cache/$zig_wheel" "$ctx/$zig_wheel" 2>/dev/null || cp "$zig_cache/$zig_wheel" "$ctx/"
+  DOCKER_BUILDKIT=0 docker build -q --build-arg MUSL_BASE="$musl_local" --build-arg ZIG_WHEEL="$zig_wheel" \
+    --build-arg ZIG_VERSION="$zig_version" --build-arg RECIPE="$zig_recipe" -t "$zig_local" "$ctx" >/dev/null
+  rm -rf "$ctx"
+fi
+
+for libc in glibc musl musl1.2.3 musl-zig; do
+  case $libc in glibc) src=$glibc_local ;; musl) src=$musl_local ;; musl-zig) src=$zig_local ;; *) src=$older_local ;; esac
   dst="$registry/$repo:3.13-$libc"
   docker tag "$src" "$dst"
   docker push -q "$dst" >/dev/null
@@ -90,7 +111,7 @@ done
 # Images of older recipes are of no further use.
 for img in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^muslcheck-testbed/(python|musl-build):' || true); do
   case "$img" in
-    "$glibc_local" | "$musl_local" | "$older_local" | "$toolchain") ;;
+    "$glibc_local" | "$musl_local" | "$older_local" | "$zig_local" | "$toolchain") ;;
     *) docker rmi "$img" >/dev/null 2>&1 && log "removed the old test-bed image $img" || true ;;
   esac
 done

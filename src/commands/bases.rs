@@ -22,7 +22,13 @@ pub struct Prepared {
 }
 
 /// Resolves, observes and prepares a base.
-pub async fn prepare(engine: &Engine, base: &Base, timeout: Duration, no_cache: bool) -> Result<Prepared, EngineError> {
+pub async fn prepare(
+    engine: &Engine,
+    base: &Base,
+    timeout: Duration,
+    no_cache: bool,
+    observations: Option<&std::path::Path>,
+) -> Result<Prepared, EngineError> {
     let resolved = resolve(engine, base, true).await?;
     if let Some(w) = &resolved.pull_warning {
         tracing::warn!("base {}: using the local image ({w})", base.name);
@@ -34,7 +40,39 @@ pub async fn prepare(engine: &Engine, base: &Base, timeout: Duration, no_cache: 
     }
     record.libc = libc;
     let prep = crate::build::ensure_prep(engine, base, &record.image_id, timeout, no_cache).await;
+    if let Ok(tag) = &prep {
+        record.compilers = compilers(engine, tag, observations, no_cache).await?;
+    }
     Ok(Prepared { record, prep })
+}
+
+/// The compilers a source build would use in a prep image, observed there (kept in the
+/// observation cache by the prep image's content tag and the probe's text: the same image has
+/// the same compilers). A probe that did not finish is logged and leaves them unobserved.
+async fn compilers(
+    engine: &Engine,
+    prep: &str,
+    observations: Option<&std::path::Path>,
+    no_cache: bool,
+) -> Result<std::collections::BTreeMap<String, String>, EngineError> {
+    let program = crate::probe::programs::program(crate::probe::programs::COMPILER);
+    let key = crate::cache::key(&[prep, &crate::cache::digest(&program)]);
+    if !no_cache {
+        if let Some(c) = crate::cache::get(observations, "compilers", &key) {
+            return Ok(c);
+        }
+    }
+    let image = engine.hold(prep).await?;
+    match crate::probe::sections::observe_compilers(engine, &image, crate::build::VENV_PYTHON).await? {
+        Ok(c) => {
+            crate::cache::put(observations, "compilers", &key, &c);
+            Ok(c)
+        }
+        Err(e) => {
+            tracing::warn!("{prep}: {e}");
+            Ok(Default::default())
+        }
+    }
 }
 
 /// Pulls the base (so its digest is the registry's) or uses a local image of that name.
@@ -67,6 +105,7 @@ pub async fn resolve(engine: &Engine, base: &Base, pull: bool) -> Result<Resolve
             size: info.size,
             required: base.required,
             libc: None,
+            compilers: Default::default(),
         },
         pull_warning: warning,
     })

@@ -3,12 +3,9 @@
 //! an interrupted run leaves a valid partial report; the run's containers are removed on every
 //! way out (success, error, SIGINT, SIGTERM).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-use futures_util::StreamExt;
 
 use super::{bases, emit, exit_code_of, new_run_id};
 use crate::build::{self, BuildInputs};
@@ -126,14 +123,21 @@ fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
             .filter_map(|b| {
                 let id = plan::job_id(&dep.name, &b.name);
                 // A job the harness could not do observed nothing: it gets no verdict.
-                r.jobs
-                    .iter()
-                    .find(|j| j.id == id && j.outcome != BuildOutcome::InfraError)
-                    .map(|job| BaseResult { job, required: b.required })
+                r.jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError).map(|job| BaseResult {
+                    job,
+                    required: b.required,
+                    compiler: r
+                        .bases
+                        .iter()
+                        .find(|x| x.name == b.name)
+                        .and_then(|x| x.compilers.get("cc"))
+                        .map(String::as_str),
+                })
             })
             .collect();
         let mut findings = compare::dependency_findings(dep, policy, &results);
         compare::suggest_versions(&mut findings, dep, &results, available);
+        compare::suggest_fixes(&mut findings, dep, &results, &available.fixes);
         r.findings.extend(findings);
         let verdicts = compare::verdicts(dep, policy, &results, &r.findings);
         r.verdicts.extend(verdicts);
@@ -229,6 +233,14 @@ fn strip_keys(v: &serde_json::Value, keys: &[&str]) -> serde_json::Value {
     }
 }
 
+/// At most this many builds, and this many probes, at once (`--jobs`). Builds and probes
+/// have limits of their own so that a build waiting on the network never holds back a probe,
+/// and the reverse: the machine is kept busy while both kinds of work are in flight.
+struct Slots {
+    builds: tokio::sync::Semaphore,
+    probes: tokio::sync::Semaphore,
+}
+
 async fn work(
     engine: &Engine,
     s: &RunSettings,
@@ -236,48 +248,14 @@ async fn work(
     jobs: &[Job],
     progress: &Progress,
 ) -> Result<compare::Available> {
-    // Bases: pull (recording digests), observe the libc, prepare the venv layer.
-    let mut preps: HashMap<String, std::result::Result<String, String>> = HashMap::new();
-    progress.event(Event::Planned(jobs.len() as u64 + s.matrix.bases.len() as u64));
-    let bases_started = Instant::now();
-    for base in &s.matrix.bases {
-        let id = format!("base {}", base.name);
-        progress.event(Event::Started {
-            id: id.clone(),
-            what: format!("pulling {}, observing its libc, preparing its venv layer", base.image),
-        });
-        let bases::Prepared { record, prep } =
-            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache).await?;
-        progress.event(Event::Finished {
-            id,
-            summary: format!(
-                "{} {}",
-                record.digest.as_deref().unwrap_or(&record.image_id),
-                record.libc.as_ref().map(|l| l.to_string()).unwrap_or_default()
-            ),
-        });
-        preps.insert(base.name.clone(), prep);
-        state.update(|r| r.bases.push(record));
-    }
-
-    state.update(|r| r.timings.bases = bases_started.elapsed().as_secs_f64());
-
-    // Jobs and per-base profiles, in parallel up to --jobs.
-    let mut units: Vec<Unit> = jobs.iter().map(|j| Unit::Job(Box::new(j.clone()))).collect();
-    for b in &s.matrix.bases {
-        if s.profile {
-            units.push(Unit::Profile(b.clone()));
-        }
-        if s.resolver {
-            units.push(Unit::Resolver(b.clone()));
-        }
-    }
-    progress.event(Event::Planned((units.len() - jobs.len()) as u64));
+    let sections_per_base = usize::from(s.profile) + usize::from(s.resolver);
+    progress.event(Event::Planned((jobs.len() + s.matrix.bases.len() * (1 + sections_per_base)) as u64));
     let parallel = match s.jobs {
         Some(n) => n,
         None => engine.info().await.map(|i| i.cpus.clamp(2, 16) as usize).unwrap_or(2),
     };
-    let preps = &preps;
+    let slots = Slots { builds: tokio::sync::Semaphore::new(parallel), probes: tokio::sync::Semaphore::new(parallel) };
+    let slots = &slots;
     // The index builds use, asked from here whether cached resolutions still hold.
     let policy = &s.matrix.policy;
     let index = match crate::index::IndexClient::new(
@@ -292,31 +270,54 @@ async fn work(
         }
     };
     let index = &index;
-    let mut stream = futures_util::stream::iter(units)
-        .map(|u| async move {
-            match u {
-                Unit::Job(job) => {
-                    run_job(engine, s, state, &job, preps.get(&job.base.name).expect("prepared base"), index, progress)
-                        .await
-                }
-                Unit::Profile(base) => run_section(engine, s, state, &base, progress, false).await,
-                Unit::Resolver(base) => run_section(engine, s, state, &base, progress, true).await,
-            }
-        })
-        .buffer_unordered(parallel);
-    while let Some(r) = stream.next().await {
-        r?;
-    }
-    drop(stream);
+    let bases_started = Instant::now();
+    // Every base at once: pull it (recording its digest), observe its libc, prepare its venv
+    // layer; then its jobs and its sections, each as soon as what it needs is there. The
+    // sections need only the base, so they run while the jobs build.
+    let per_base = s.matrix.bases.iter().map(|base| async move {
+        let id = format!("base {}", base.name);
+        progress.event(Event::Started {
+            id: id.clone(),
+            what: format!("pulling {}, observing its libc, preparing its venv layer", base.image),
+        });
+        let bases::Prepared { record, prep } = {
+            let _slot = slots.builds.acquire().await.expect("slots are never closed");
+            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache, s.observations.as_deref()).await?
+        };
+        progress.event(Event::Finished {
+            id,
+            summary: format!(
+                "{} {}",
+                record.digest.as_deref().unwrap_or(&record.image_id),
+                record.libc.as_ref().map(|l| l.to_string()).unwrap_or_default()
+            ),
+        });
+        state.update(|r| {
+            r.bases.push(record);
+            r.timings.bases = r.timings.bases.max(bases_started.elapsed().as_secs_f64());
+        });
+        let prep = &prep;
+        let mut units: Vec<futures_util::future::BoxFuture<'_, Result<()>>> = vec![];
+        if s.resolver {
+            // Mostly waiting out real DNS time-outs: it takes no probe slot.
+            units.push(Box::pin(run_section(engine, s, state, base, progress, true)));
+        }
+        if s.profile {
+            units.push(Box::pin(async move {
+                let _slot = slots.probes.acquire().await.expect("slots are never closed");
+                run_section(engine, s, state, base, progress, false).await
+            }));
+        }
+        for job in jobs.iter().filter(|j| j.base.name == base.name) {
+            let cx = JobContext { engine, s, state, index, progress, slots };
+            units.push(Box::pin(run_job(cx, job, prep)));
+        }
+        futures_util::future::try_join_all(units).await.map(|_| ())
+    });
+    futures_util::future::try_join_all(per_base).await?;
     // What the version suggestions need, where a job could not take a wheel.
     let snapshot = state.report.lock().expect("report lock").clone();
     Ok(crate::wheelhints::gather(engine, s, &snapshot).await)
-}
-
-enum Unit {
-    Job(Box<Job>),
-    Profile(Base),
-    Resolver(Base),
 }
 
 async fn run_section(
@@ -427,16 +428,21 @@ fn wheel_probe_key(
     ])
 }
 
-async fn run_job(
-    engine: &Engine,
-    s: &RunSettings,
-    state: &State,
-    job: &Job,
-    prep: &std::result::Result<String, String>,
-    index: &Option<Arc<crate::index::IndexClient>>,
-    progress: &Progress,
-) -> Result<()> {
+/// What a job needs of the run around it.
+#[derive(Clone, Copy)]
+struct JobContext<'a> {
+    engine: &'a Engine,
+    s: &'a RunSettings,
+    state: &'a State,
+    index: &'a Option<Arc<crate::index::IndexClient>>,
+    progress: &'a Progress,
+    slots: &'a Slots,
+}
+
+async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<String, String>) -> Result<()> {
+    let JobContext { engine, s, state, index, progress, slots } = cx;
     let id = job.id();
+    let build_slot = slots.builds.acquire().await.expect("slots are never closed");
     progress.event(Event::Started { id: id.clone(), what: "installing".into() });
     let started = Instant::now();
     let requirement = job.dependency.install_set().iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("; ");
@@ -468,7 +474,9 @@ async fn run_job(
             freshness: s.freshness,
             index: index.as_ref(),
         };
-        let built = build::build_job(engine, &inputs).await?;
+        let built = build::build_job(engine, &inputs).await;
+        drop(build_slot);
+        let built = built?;
         if !built.log.is_empty() {
             let log_path = s.out.results_dir.join("logs").join(format!("{}.install.log", id.replace(['[', ']'], "_")));
             if let Err(e) = crate::results::write_file(&log_path, built.log.as_bytes()) {
@@ -483,6 +491,7 @@ async fn run_job(
         record.build_secs = built.record.secs;
         record.distributions = built.record.distributions.clone();
         record.log_tail = built.record.log_tail.clone();
+        record.source_builds = built.record.source_builds.clone();
         record.error = built.record.error.clone();
         record.image = built.image.clone();
         let mut image_id = String::new();
@@ -497,6 +506,7 @@ async fn run_job(
         }
         // The lock alone is built to be compared with, not observed.
         if record.outcome == BuildOutcome::Installed && !crate::lock::is_baseline(s.lock.as_ref(), job) {
+            let _probe_slot = slots.probes.acquire().await.expect("slots are never closed");
             let probe_started = Instant::now();
             // Probed from a hold of this run's on the job image: see `Engine::hold`.
             let image = engine.hold(built.image.as_deref().expect("an installed job has an image")).await?;

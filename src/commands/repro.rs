@@ -39,7 +39,8 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     let work = async {
         for base in &matrix.bases {
             let bases::Prepared { record: rec, prep } =
-                bases::prepare(&engine, base, matrix.policy.build_timeout, false).await?;
+                bases::prepare(&engine, base, matrix.policy.build_timeout, false, crate::cache::dir().as_deref())
+                    .await?;
             // A base that cannot be prepared, or requirements that do not install there, are
             // outcomes of that base (exit 1 with the reason), not failures of the harness.
             let prep = match prep {

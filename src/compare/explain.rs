@@ -62,6 +62,114 @@ pub fn tag_promise(tag: &str) -> Option<(&'static str, String)> {
     (major.parse::<u32>().is_ok() && minor.parse::<u32>().is_ok()).then(|| (family, format!("{major}.{minor}")))
 }
 
+/// A cause of a failure found in a native file itself (its ELF headers), as opposed to one of
+/// the installed tree (a library the loader does not find) or of the wheel's name (its tag):
+/// another version's wheel can be read for the same causes before it is installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileCause {
+    /// The file has DT_RELR relocations and this base's loader is older than the rule's version.
+    Relr { path: String, family: String, observed: String, rule: Support },
+    /// The file needs a `GLIBC_x` symbol version newer than this base's glibc.
+    GlibcSymbol { path: String, needed: String, observed: String },
+    /// The file was linked against glibc and this base runs musl.
+    GlibcLinked { path: String, needs: String, observed: Option<String> },
+}
+
+impl FileCause {
+    /// The file the cause was found in.
+    pub fn path(&self) -> &str {
+        match self {
+            FileCause::Relr { path, .. }
+            | FileCause::GlibcSymbol { path, .. }
+            | FileCause::GlibcLinked { path, .. } => path,
+        }
+    }
+
+    /// What the cause is, without the file: `DT_RELR`, `GLIBC_2.38`, `glibc linkage`. Two files
+    /// (or two versions' files) with the same feature share it.
+    pub fn feature(&self) -> String {
+        match self {
+            FileCause::Relr { .. } => "DT_RELR".into(),
+            FileCause::GlibcSymbol { needed, .. } => needed.clone(),
+            FileCause::GlibcLinked { .. } => "glibc linkage".into(),
+        }
+    }
+
+    /// The sentence the explanation gives for it.
+    pub fn describe(&self) -> String {
+        match self {
+            FileCause::Relr { path, family, observed, rule } => format!(
+                "{path} has DT_RELR relocations; this base's loader is {family} {observed}; {family} loads DT_RELR from {} ({})",
+                rule.since, rule.source
+            ),
+            FileCause::GlibcSymbol { path, needed, observed } => {
+                format!("{path} needs {needed}; this base has glibc {observed}, whose symbols go up to its own version")
+            }
+            FileCause::GlibcLinked { path, needs, observed } => format!(
+                "{path} was linked against glibc (it needs {needs}); this base runs musl{}, which does not provide glibc's versioned symbols",
+                observed.as_deref().map(|v| format!(" {v}")).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The libc that would load the file, by the rule that links the cause to a libc version;
+    /// `None` where no version of this base's libc would.
+    pub fn loaded_by(&self) -> Option<String> {
+        match self {
+            FileCause::Relr { rule, .. } => {
+                Some(format!("{} {} or newer loads DT_RELR ({})", rule.libc, rule.since, rule.source))
+            }
+            FileCause::GlibcSymbol { needed, .. } => {
+                Some(format!("glibc {} or newer provides {needed}", needed.trim_start_matches("GLIBC_")))
+            }
+            FileCause::GlibcLinked { .. } => None,
+        }
+    }
+}
+
+/// The causes of a failure of `dist` on a base whose libc was observed as `libc` that are in
+/// the native files themselves (see [`FileCause`]), in the order of the files.
+pub fn file_causes(libc: Option<&Libc>, files: &[Extension], dist: &str) -> Vec<FileCause> {
+    let (family, observed) = match libc {
+        Some(l) => (l.family.as_str(), l.version.as_deref()),
+        None => ("unknown", None),
+    };
+    let mut out = vec![];
+    for f in files.iter().filter(|e| e.distribution == dist) {
+        if f.relr {
+            for s in LOADER_SUPPORT.iter().filter(|s| s.feature == "DT_RELR" && s.libc == family) {
+                if let Some(v) = observed.filter(|v| older(v, s.since)) {
+                    out.push(FileCause::Relr {
+                        path: f.path.clone(),
+                        family: family.to_string(),
+                        observed: v.to_string(),
+                        rule: *s,
+                    });
+                }
+            }
+        }
+        if family == "glibc" {
+            if let (Some(newest), Some(v)) = (f.glibc_symbol_versions.last(), observed) {
+                if older(v, newest.trim_start_matches("GLIBC_")) {
+                    out.push(FileCause::GlibcSymbol {
+                        path: f.path.clone(),
+                        needed: newest.clone(),
+                        observed: v.into(),
+                    });
+                }
+            }
+        }
+        if family == "musl" && !f.glibc_symbol_versions.is_empty() {
+            out.push(FileCause::GlibcLinked {
+                path: f.path.clone(),
+                needs: f.glibc_symbol_versions.last().cloned().unwrap_or_default(),
+                observed: observed.map(str::to_string),
+            });
+        }
+    }
+    out
+}
+
 /// What explains a failure of `dist` on a base whose libc was observed as `libc`, from the
 /// probe's facts about its native files and its wheel.
 pub fn explain(libc: Option<&Libc>, probe: &WheelProbe, dist: &str) -> Vec<String> {
@@ -78,36 +186,8 @@ pub fn explain(libc: Option<&Libc>, probe: &WheelProbe, dist: &str) -> Vec<Strin
                 f.path
             ));
         }
-        if f.relr {
-            for s in LOADER_SUPPORT.iter().filter(|s| s.feature == "DT_RELR" && s.libc == family) {
-                if let Some(v) = observed.filter(|v| older(v, s.since)) {
-                    out.push(format!(
-                        "{} has DT_RELR relocations; this base's loader is {family} {v}; {family} loads DT_RELR from {} ({})",
-                        f.path, s.since, s.source
-                    ));
-                }
-            }
-        }
-        if family == "glibc" {
-            if let (Some(newest), Some(v)) = (f.glibc_symbol_versions.last(), observed) {
-                let needed = newest.trim_start_matches("GLIBC_");
-                if older(v, needed) {
-                    out.push(format!(
-                        "{} needs {newest}; this base has glibc {v}, whose symbols go up to its own version",
-                        f.path
-                    ));
-                }
-            }
-        }
-        if family == "musl" && !f.glibc_symbol_versions.is_empty() {
-            out.push(format!(
-                "{} was linked against glibc (it needs {}); this base runs musl{}, which does not provide glibc's versioned symbols",
-                f.path,
-                f.glibc_symbol_versions.last().map(String::as_str).unwrap_or(""),
-                observed.map(|v| format!(" {v}")).unwrap_or_default()
-            ));
-        }
     }
+    out.extend(file_causes(libc, &probe.extensions, dist).iter().map(FileCause::describe));
     for tag in probe.wheel_tags.get(dist).into_iter().flatten() {
         if let (Some((promised, needed)), Some(v)) = (tag_promise(tag), observed) {
             if promised == family && older(v, &needed) {

@@ -79,6 +79,8 @@ pub fn fails_to_install(rs: &[&BaseResult]) -> Vec<Draft> {
 
 /// A distribution built from an sdist: on some bases while others take a wheel, or on all
 /// (the build time, the compiler and the headers a base needs). It fails the bases that build.
+/// The evidence is what was observed: each source build's time, the compiler the base offers,
+/// and the first error line of a failed build; on a base that took a wheel, the install's time.
 pub fn source_build(rs: &[&BaseResult]) -> Vec<Draft> {
     let mut sources: BTreeMap<String, BTreeMap<String, (Source, String)>> = BTreeMap::new();
     for r in rs {
@@ -96,7 +98,8 @@ pub fn source_build(rs: &[&BaseResult]) -> Vec<Draft> {
             let evidence = per_base
                 .iter()
                 .map(|(b, (s, f))| {
-                    (b.clone(), format!("{} ({f})", serde_json::to_value(s).unwrap().as_str().unwrap_or("")))
+                    let r = rs.iter().find(|r| &r.job.base == b).expect("a base of these results");
+                    (b.clone(), source_evidence(r, dist, *s, f))
                 })
                 .collect();
             let summary = if wheel.is_empty() {
@@ -112,6 +115,33 @@ pub fn source_build(rs: &[&BaseResult]) -> Vec<Draft> {
         }
     }
     out
+}
+
+/// One base's evidence for a distribution's source (see [`source_build`]).
+fn source_evidence(r: &BaseResult, dist: &str, source: Source, file: &str) -> String {
+    let kind = serde_json::to_value(source).unwrap().as_str().unwrap_or("").to_string();
+    if source != Source::Sdist {
+        return match r.job.outcome {
+            BuildOutcome::Installed if r.job.build_secs > 0.0 => {
+                format!("{kind} ({file}); the install took {:.1} s", r.job.build_secs)
+            }
+            _ => format!("{kind} ({file})"),
+        };
+    }
+    let compiler = r.compiler.map(|c| format!("; C compiler: {c}")).unwrap_or_default();
+    match r.job.source_builds.iter().find(|b| b.distribution == dist) {
+        Some(b) if b.from_cache => format!(
+            "built from source ({file}) before: pip's cache had the wheel it built ({}), so this run did not pay the build{compiler}",
+            b.file
+        ),
+        Some(b) if b.ok => format!("built from source ({file}) in {:.1} s{compiler}", b.secs),
+        Some(b) => format!(
+            "the source build ({file}) failed after {:.1} s: {}{compiler}",
+            b.secs,
+            b.error.as_deref().unwrap_or("no error line found")
+        ),
+        None => format!("{kind} ({file}){compiler}"),
+    }
 }
 
 /// Any distribution of the installed tree at different versions (or missing) between bases.

@@ -218,6 +218,7 @@ mod tests {
             crash_depth: None,
             probe_cached: false,
             probe_secs: 0.0,
+            source_builds: vec![],
         }
     }
 

@@ -7,6 +7,7 @@
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
 mod explain;
+mod fixes;
 mod install;
 mod lock;
 mod probe;
@@ -22,6 +23,9 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::report::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
+pub use fixes::{
+    candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
+};
 pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
 pub use verdicts::{run_outcome, verdicts};
@@ -31,6 +35,8 @@ pub use versions::{suggest_versions, without_wheel, Available};
 pub struct BaseResult<'a> {
     pub job: &'a JobRecord,
     pub required: bool,
+    /// The C compiler the base offers to source builds, as observed (see `BaseRecord::compilers`).
+    pub compiler: Option<&'a str>,
 }
 
 /// A finding before the policy is applied: what, about which item, where it fails, and the

@@ -13,8 +13,10 @@ pub fn build_time(rs: &[&BaseResult]) -> Vec<Draft> {
         FindingKind::BuildTime,
         "build time",
         BUILD_TIME_RATIO,
+        // Below this the slower build is not worth a finding, however fast the other one.
+        5.0,
         rs,
-        |r| Some(r.job.build_secs).filter(|s| *s > 5.0),
+        |r| Some(r.job.build_secs).filter(|s| *s > 0.0),
         |v| format!("{v:.1} s"),
     )
 }
@@ -24,8 +26,9 @@ pub fn size(rs: &[&BaseResult]) -> Vec<Draft> {
         FindingKind::Size,
         "installed size",
         SIZE_RATIO,
+        1_000_000.0,
         rs,
-        |r| r.job.size_over_base.filter(|s| *s > 1_000_000).map(|s| s as f64),
+        |r| r.job.size_over_base.filter(|s| *s > 0).map(|s| s as f64),
         |v| format!("{:.1} MB", v / 1e6),
     )
 }
@@ -34,6 +37,7 @@ fn ratio(
     kind: FindingKind,
     what: &str,
     threshold: f64,
+    at_least: f64,
     rs: &[&BaseResult],
     value: impl Fn(&BaseResult) -> Option<f64>,
     show: impl Fn(f64) -> String,
@@ -44,12 +48,12 @@ fn ratio(
     }
     let (min_b, min) = vals.iter().copied().fold(("", f64::MAX), |a, x| if x.1 < a.1 { x } else { a });
     let (max_b, max) = vals.iter().copied().fold(("", f64::MIN), |a, x| if x.1 > a.1 { x } else { a });
-    if min > 0.0 && max / min >= threshold {
+    if min > 0.0 && max >= at_least && max / min >= threshold {
         let evidence = vals.iter().map(|(b, v)| (b.to_string(), show(*v))).collect();
         return vec![Draft::new(
             kind,
             "",
-            format!("{what} on {max_b} is {:.1}x that on {min_b}", max / min),
+            format!("{what} on {max_b} is {:.1}x that on {min_b} ({} vs {})", max / min, show(max), show(min)),
             evidence,
             vec![max_b.to_string()],
         )];

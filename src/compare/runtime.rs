@@ -120,7 +120,7 @@ mod tests {
     }
 
     fn rule(jobs: &[JobRecord], ratio: f64) -> Vec<Draft> {
-        let rs: Vec<BaseResult> = jobs.iter().map(|job| BaseResult { job, required: true }).collect();
+        let rs: Vec<BaseResult> = jobs.iter().map(|job| BaseResult { job, required: true, compiler: None }).collect();
         let refs: Vec<&BaseResult> = rs.iter().collect();
         runtime_differs(&refs, ratio)
     }
@@ -222,7 +222,10 @@ mod tests {
             known_difference: known,
         };
         let (a, b) = (job("glibc", &FAST), job("musl", &SLOW));
-        let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
+        let rs = [
+            BaseResult { job: &a, required: true, compiler: None },
+            BaseResult { job: &b, required: true, compiler: None },
+        ];
         let decide = |policy: &Policy, d: &Dependency| {
             let f = dependency_findings(d, policy, &rs);
             let v = verdicts(d, policy, &rs, &f);

@@ -58,7 +58,8 @@ fn segv() -> CheckOutcome {
 
 /// Findings and verdicts for two required bases.
 fn decide_with(policy: &Policy, d: &Dependency, a: &JobRecord, b: &JobRecord) -> (Vec<Finding>, Vec<Verdict>) {
-    let rs = [BaseResult { job: a, required: true }, BaseResult { job: b, required: true }];
+    let rs =
+        [BaseResult { job: a, required: true, compiler: None }, BaseResult { job: b, required: true, compiler: None }];
     let f = dependency_findings(d, policy, &rs);
     let v = verdicts(d, policy, &rs, &f);
     (f, v)
@@ -106,7 +107,10 @@ fn install_on_one_base_only_blocks_and_fails_that_base_only() {
 #[test]
 fn an_optional_base_does_not_block() {
     let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::InstallFailed));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: false }];
+    let rs = [
+        BaseResult { job: &a, required: true, compiler: None },
+        BaseResult { job: &b, required: false, compiler: None },
+    ];
     let f = dependency_findings(&dep(), &Policy::default(), &rs);
     assert_eq!(kinds(&f), vec![(FindingKind::InstallDiffers, Severity::Info)]);
     let v = verdicts(&dep(), &Policy::default(), &rs, &f);
@@ -394,7 +398,10 @@ fn a_base_that_could_not_be_prepared_is_one_finding_and_fails_its_jobs() {
     let prep = prep_failed("musl", "failed to prepare base musl: apk: not found", &Policy::default(), &required);
     assert_eq!((prep.id.as_str(), prep.severity), ("<base:musl>/prep-failed/", Severity::Blocking));
     let (a, b) = (job("glibc", BuildOutcome::Installed), job("musl", BuildOutcome::BaseFailed));
-    let rs = [BaseResult { job: &a, required: true }, BaseResult { job: &b, required: true }];
+    let rs = [
+        BaseResult { job: &a, required: true, compiler: None },
+        BaseResult { job: &b, required: true, compiler: None },
+    ];
     let mut f = dependency_findings(&dep(), &Policy::default(), &rs);
     assert!(f.is_empty(), "no install finding for a job that never ran: {f:?}");
     f.push(prep);
@@ -448,4 +455,49 @@ fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
     assert_eq!(f.len(), 1);
     assert_eq!((f[0].id.as_str(), f[0].severity), ("pkg/behaviour/crash-depth", Severity::Info));
     assert_eq!(f[0].failing, ["musl"]);
+}
+
+/// A source build's evidence is what was observed of it: its time and the compiler on the base
+/// that built it, its first error line where it failed, the install's time where a wheel came.
+#[test]
+fn source_build_evidence_carries_times_compilers_and_errors() {
+    let sb = |ok: bool, secs: f64, error: Option<&str>| crate::srcbuild::SourceBuild {
+        distribution: "pkg".into(),
+        file: "pkg-2.0.tar.gz".into(),
+        ok,
+        secs,
+        error: error.map(str::to_string),
+        from_cache: false,
+    };
+    let mut wheel = job("glibc", BuildOutcome::Installed);
+    wheel.build_secs = 3.2;
+    wheel.distributions = vec![dist("pkg", "2.0", Source::Manylinux)];
+    let mut built = job("cc", BuildOutcome::Installed);
+    built.distributions = vec![dist("pkg", "2.0", Source::Sdist)];
+    built.source_builds = vec![sb(true, 380.4, None)];
+    let mut failed = job("musl", BuildOutcome::InstallFailed);
+    failed.distributions = vec![dist("pkg", "2.0", Source::Sdist)];
+    failed.source_builds = vec![sb(false, 0.7, Some("pkg.c:1:10: fatal error: 'zstd.h' file not found"))];
+    let rs = [
+        BaseResult { job: &wheel, required: true, compiler: Some("cc (gcc 14)") },
+        BaseResult { job: &built, required: true, compiler: Some("cc (clang version 22.1.8)") },
+        BaseResult { job: &failed, required: true, compiler: Some("no compiler: none found") },
+    ];
+    let d = install::source_build(&rs.iter().collect::<Vec<_>>());
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].failing, ["cc", "musl"]);
+    assert_eq!(d[0].evidence["glibc"], "manylinux (pkg-2.0); the install took 3.2 s");
+    assert_eq!(d[0].evidence["cc"], "built from source (pkg-2.0) in 380.4 s; C compiler: cc (clang version 22.1.8)");
+    assert_eq!(
+        d[0].evidence["musl"],
+        "the source build (pkg-2.0) failed after 0.7 s: pkg.c:1:10: fatal error: 'zstd.h' file not found; C compiler: no compiler: none found"
+    );
+    // The whole install's time is compared, with both numbers in the summary.
+    built.build_secs = 385.0;
+    let rs = [
+        BaseResult { job: &wheel, required: true, compiler: None },
+        BaseResult { job: &built, required: true, compiler: None },
+    ];
+    let r = ratios::build_time(&rs.iter().collect::<Vec<_>>());
+    assert_eq!(r[0].summary, "build time on cc is 120.3x that on glibc (385.0 s vs 3.2 s)");
 }

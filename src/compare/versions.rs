@@ -19,6 +19,9 @@ use crate::report::model::{BuildOutcome, Finding, Source};
 pub struct Available {
     pub tags: BTreeMap<String, Result<Vec<String>, String>>,
     pub files: BTreeMap<String, Result<Vec<String>, String>>,
+    /// Per (base, distribution) failing there by a cause in its native files, the older
+    /// versions whose wheels were read for that cause.
+    pub fixes: super::Fixes,
 }
 
 /// The distributions a job could not take a wheel for: those it built (or tried to build)
@@ -64,17 +67,33 @@ fn wheel(dist: &str, file: &str) -> Option<(String, BTreeSet<String>)> {
     Some((parts[1].to_string(), tags))
 }
 
-/// The newest version of `dist` with a wheel for one of `tags`, with that wheel's name.
-pub fn newest_with_wheel(dist: &str, files: &[String], tags: &[String]) -> Option<(String, String)> {
+/// Per version of `dist` with a wheel for one of `tags`, newest first, the wheel pip would
+/// install: the one whose most preferred tag comes first in `tags` (pip's order of
+/// preference), the name breaking a tie so the choice is stable.
+pub fn wheels_by_version(
+    dist: &str,
+    files: &[String],
+    tags: &[String],
+) -> Vec<(pep508_rs::pep440_rs::Version, String, String)> {
     use pep508_rs::pep440_rs::Version;
-    let tags: BTreeSet<&str> = tags.iter().map(String::as_str).collect();
-    files
-        .iter()
-        .filter_map(|f| wheel(dist, f).map(|(v, t)| (v, t, f)))
-        .filter(|(_, t, _)| t.iter().any(|x| tags.contains(x.as_str())))
-        .filter_map(|(v, _, f)| Version::from_str(&v).ok().map(|parsed| (parsed, v, f.clone())))
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)))
-        .map(|(_, v, f)| (v, f))
+    let rank: BTreeMap<&str, usize> = tags.iter().enumerate().map(|(i, t)| (t.as_str(), i)).rev().collect();
+    let mut best: BTreeMap<Version, (usize, String, String)> = BTreeMap::new();
+    for f in files {
+        let Some((v, t)) = wheel(dist, f) else { continue };
+        let Some(r) = t.iter().filter_map(|x| rank.get(x.as_str()).copied()).min() else { continue };
+        let Ok(parsed) = Version::from_str(&v) else { continue };
+        let e = best.entry(parsed).or_insert_with(|| (r, v.clone(), f.clone()));
+        if (r, f) < (e.0, &e.2) {
+            *e = (r, v, f.clone());
+        }
+    }
+    best.into_iter().rev().map(|(parsed, (_, v, f))| (parsed, v, f)).collect()
+}
+
+/// The newest version of `dist` with a wheel for one of `tags`, with the wheel pip would
+/// install of it.
+pub fn newest_with_wheel(dist: &str, files: &[String], tags: &[String]) -> Option<(String, String)> {
+    wheels_by_version(dist, files, tags).into_iter().next().map(|(_, v, f)| (v, f))
 }
 
 fn shown_tags(tags: &[String]) -> String {
@@ -170,6 +189,15 @@ mod tests {
         // The name is compared normalised; another project's wheel never counts.
         assert_eq!(newest_with_wheel("other", &files, &tags).unwrap().0, "3.0");
         assert_eq!(newest_with_wheel("pkg-x", &s(&["pkg_x-1.0-py3-none-any.whl"]), &tags).unwrap().0, "1.0");
+        // Of one version's wheels, the one pip prefers: its best tag comes first in the base's list.
+        let both = s(&[
+            "pkg-2.0-py3-none-any.whl",
+            "pkg-2.0-cp313-cp313-musllinux_1_1_x86_64.whl",
+            "pkg-2.0-cp313-cp313-musllinux_1_2_x86_64.whl",
+        ]);
+        assert_eq!(newest_with_wheel("pkg", &both, &tags).unwrap().1, both[2]);
+        let by = wheels_by_version("pkg", &files, &glibc);
+        assert_eq!(by.iter().map(|(_, v, _)| v.as_str()).collect::<Vec<_>>(), ["1.10"]);
     }
 
     #[test]

@@ -22,3 +22,7 @@ pub const CRASH_DEPTH_JSON_THREAD: &str = "crash_depth.json_thread";
 /// Resolver scenarios are `dns.<id>`; `dns.sandbox` describes the lab itself.
 pub const DNS: &str = "dns.";
 pub const DNS_SANDBOX: &str = "dns.sandbox";
+/// The C compiler a source build would use (probes/compiler.py).
+pub const COMPILER_CC: &str = "compiler.cc";
+/// The C++ compiler a source build would use.
+pub const COMPILER_CXX: &str = "compiler.cxx";

@@ -5,9 +5,14 @@ pub const COMMON: &str = include_str!("../../probes/common.py");
 /// The ELF reader (probes/elf.py) comes first: the wheel probe uses it. probes/elf_files.py
 /// runs the same reader on given files (the test suite checks it on files built for the purpose).
 pub const WHEELS: &str = concat!(include_str!("../../probes/elf.py"), "\n", include_str!("../../probes/wheels.py"));
+/// The same reader on the native files inside a wheel that is not installed (probes/wheel_elf.py).
+pub const WHEEL_ELF: &str =
+    concat!(include_str!("../../probes/elf.py"), "\n", include_str!("../../probes/wheel_elf.py"));
 
 pub const PROFILE: &str = include_str!("../../probes/libc_profile.py");
 pub const DNS: &str = include_str!("../../probes/dnslab.py");
+/// The C and C++ compilers a source build would use, in a prepared image.
+pub const COMPILER: &str = include_str!("../../probes/compiler.py");
 
 /// The program text for a probe: the shared prelude, then the probe.
 pub fn program(probe: &str) -> String {

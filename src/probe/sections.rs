@@ -10,6 +10,59 @@ use super::{checks, programs, run, ProbeRun, ProbeSpec};
 use crate::engine::{Engine, EngineError, Sandbox};
 use crate::report::model::{Libc, Observation, ProbeSection};
 
+/// Observes the C and C++ compilers a source build would use in a prepared image: per language
+/// ("cc", "c++"), what was found and its version, or what was looked for. A probe that did not
+/// finish says so: the absence of a compiler is only reported when it was observed.
+pub async fn observe_compilers(
+    engine: &Engine,
+    image: &str,
+    python: &str,
+) -> Result<Result<BTreeMap<String, String>, String>, EngineError> {
+    let run = run(
+        engine,
+        &ProbeSpec {
+            image,
+            python,
+            probe: programs::COMPILER,
+            config: serde_json::json!({}),
+            // A writable root, as a build has: a compiler may write a cache even to say its
+            // version (Zig's does), and on a read-only root that says nothing about a build.
+            sandbox: Sandbox { read_only: false, tmpfs: vec![], ..Sandbox::strict() },
+            user: Some("1000:1000"),
+            timeout: Duration::from_secs(180),
+            kind: "probe-compiler",
+            keep: false,
+        },
+    )
+    .await?;
+    if !run.completion.is_complete() || !run.protocol_errors.is_empty() {
+        return Ok(Err(format!(
+            "the compiler probe did not finish ({}{})",
+            run.completion.describe(),
+            run.protocol_errors.iter().map(|e| format!("; {e}")).collect::<String>()
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (check, lang) in [(checks::COMPILER_CC, "cc"), (checks::COMPILER_CXX, "c++")] {
+        let Some(r) = run.records.iter().find(|r| r.check == check) else { continue };
+        let v = &r.value;
+        let text = match r.status {
+            super::records::Status::Ok => format!(
+                "{} ({}{})",
+                v["command"].as_str().unwrap_or("?"),
+                v["version"].as_str().unwrap_or("version unknown"),
+                match v["path"].as_str() {
+                    Some(p) if !p.ends_with(&format!("/{}", v["command"].as_str().unwrap_or(""))) => format!(", {p}"),
+                    _ => String::new(),
+                }
+            ),
+            _ => format!("no compiler: {}", r.message.as_deref().unwrap_or("none found")),
+        };
+        out.insert(lang.to_string(), text);
+    }
+    Ok(Ok(out))
+}
+
 /// Observes which libc a base's Python runs on (never inferred from its name).
 pub async fn observe_libc(
     engine: &Engine,

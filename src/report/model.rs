@@ -80,6 +80,10 @@ pub struct BaseRecord {
     pub size: i64,
     pub required: bool,
     pub libc: Option<Libc>,
+    /// The compilers a source build would use in its prepared image ("cc", "c++"), observed;
+    /// empty when not observed (the prep failed, or the probe did not finish: see `errors`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compilers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -167,6 +171,9 @@ pub struct JobRecord {
     /// Seconds spent probing this job (imports, smoke, crash depth), 0 when cached.
     #[serde(default)]
     pub probe_secs: f64,
+    /// What was built from an sdist: each build's time, and why one failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_builds: Vec<crate::srcbuild::SourceBuild>,
 }
 
 impl JobRecord {
@@ -191,6 +198,7 @@ impl JobRecord {
             crash_depth: None,
             probe_cached: false,
             probe_secs: 0.0,
+            source_builds: vec![],
         }
     }
 }

@@ -24,6 +24,7 @@ fn fixture() -> RunReport {
             size: 100_000_000,
             required: true,
             libc: Some(Libc { family: family.into(), version: Some(version.into()) }),
+            compilers: Default::default(),
         });
     }
     let mut probe = WheelProbe {
@@ -59,6 +60,7 @@ fn fixture() -> RunReport {
         crash_depth: None,
         probe_cached: false,
         probe_secs: 0.0,
+        source_builds: vec![],
     });
     r.jobs.push(JobRecord {
         id: "lz4[musl]".into(),
@@ -85,6 +87,7 @@ fn fixture() -> RunReport {
         crash_depth: None,
         probe_cached: false,
         probe_secs: 0.0,
+        source_builds: vec![],
     });
     // The decision comes from the comparison, as in a run: the renderers only show it.
     let known = crate::matrix::Policy::default();
@@ -100,7 +103,7 @@ fn fixture() -> RunReport {
         }),
     };
     let results: Vec<crate::compare::BaseResult> =
-        r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true }).collect();
+        r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true, compiler: None }).collect();
     let findings = crate::compare::dependency_findings(&dep, &known, &results);
     let verdicts = crate::compare::verdicts(&dep, &known, &results, &findings);
     r.findings = findings;
@@ -195,6 +198,7 @@ fn runtime_fixture() -> RunReport {
             size: 0,
             required: true,
             libc: None,
+            compilers: Default::default(),
         });
     }
     let policy = crate::matrix::Policy::default();
@@ -207,7 +211,7 @@ fn runtime_fixture() -> RunReport {
         known_difference: None,
     };
     let results: Vec<crate::compare::BaseResult> =
-        r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true }).collect();
+        r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true, compiler: None }).collect();
     r.findings = crate::compare::dependency_findings(&dep, &policy, &results);
     r.verdicts = crate::compare::verdicts(&dep, &policy, &results, &r.findings);
     r.normalise();

@@ -272,3 +272,42 @@ fn repro_treats_requirements_that_do_not_install_as_an_outcome() {
     assert!(r["errors"].as_array().unwrap().is_empty(), "not an infrastructure error: {r:#}");
     assert_no_leftovers(&r);
 }
+
+/// A distribution's modules are imported one after another in one child; a module that kills
+/// that child is observed again alone (its crash is its own), and the modules after it are
+/// still imported, each with its own outcome.
+#[test]
+fn imports_after_a_crashing_module_are_observed_and_each_failure_is_its_own() {
+    require_engine();
+    publish_wheel(
+        "mcbatch",
+        "1.0",
+        &[
+            ("mcbatch_a/__init__.py", "VALUE = 1\n"),
+            ("mcbatch_b/__init__.py", "import ctypes\nctypes.string_at(0)\n"),
+            ("mcbatch_c/__init__.py", "VALUE = 3\n"),
+            ("mcbatch_d/__init__.py", "raise ImportError('mcbatch_d refuses')\n"),
+            ("mcbatch_e/__init__.py", "import mcbatch_a\nVALUE = mcbatch_a.VALUE + 4\n"),
+        ],
+        &["mcbatch_a", "mcbatch_b", "mcbatch_c", "mcbatch_d", "mcbatch_e"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> =
+        vec!["gate".into(), "mcbatch==1.0".into(), "--matrix".into(), "tests/fixtures/small.toml".into()];
+    args.extend(local_index_with_ca());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    in_results(dir.path(), &refs).code(1);
+    let r = report(dir.path());
+    for base in ["glibc", "musl"] {
+        let imports = &job(&r, &format!("mcbatch[{base}]"))["probe"]["imports"];
+        let status = |m: &str| imports[m]["status"].as_str().unwrap_or("missing").to_string();
+        assert_eq!(
+            ["mcbatch_a", "mcbatch_b", "mcbatch_c", "mcbatch_d", "mcbatch_e"].map(status),
+            ["ok", "crash", "ok", "error", "ok"],
+            "{base}: {imports:#}"
+        );
+        assert_eq!(imports["mcbatch_b"]["signal"], 11, "{base}: {imports:#}");
+        assert!(imports["mcbatch_d"]["message"].as_str().unwrap().contains("mcbatch_d refuses"), "{imports:#}");
+    }
+    assert_no_leftovers(&r);
+}

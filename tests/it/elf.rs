@@ -99,12 +99,28 @@ fn synthetic(is64: bool, big: bool) -> Vec<u8> {
 
 /// Runs the ELF probe program on the fixtures in a container of `image`: check -> value.
 fn read_in(image: &str, dir: &Path, files: &[&str]) -> serde_json::Map<String, serde_json::Value> {
-    let program = ["common.py", "elf.py", "elf_files.py"]
+    let config = serde_json::json!({"files": files.iter().map(|f| format!("/fx/{f}")).collect::<Vec<_>>()});
+    run_probe(image, dir, "elf_files.py", config)
+}
+
+/// Runs the wheel-ELF probe program on a wheel (a zip) in `dir`: member -> value.
+fn read_wheel_in(image: &str, dir: &Path, wheel: &str) -> serde_json::Map<String, serde_json::Value> {
+    run_probe(image, dir, "wheel_elf.py", serde_json::json!({"wheel": format!("/fx/{wheel}")}))
+}
+
+/// Runs one of the ELF probe programs on files of `dir`, mounted at /fx, in a container of
+/// `image`: the `elf:` records' values by path (without a leading /fx/).
+fn run_probe(
+    image: &str,
+    dir: &Path,
+    probe: &str,
+    config: serde_json::Value,
+) -> serde_json::Map<String, serde_json::Value> {
+    let program = ["common.py", "elf.py", probe]
         .iter()
         .map(|f| std::fs::read_to_string(root().join("probes").join(f)).unwrap())
         .collect::<Vec<_>>()
         .join("\n");
-    let config = serde_json::json!({"files": files.iter().map(|f| format!("/fx/{f}")).collect::<Vec<_>>()});
     let out = Command::new("docker")
         .args([
             "run",
@@ -129,7 +145,8 @@ fn read_in(image: &str, dir: &Path, files: &[&str]) -> serde_json::Map<String, s
     let mut m = serde_json::Map::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
-        if let Some(f) = r["check"].as_str().and_then(|c| c.strip_prefix("elf:/fx/")) {
+        if let Some(f) = r["check"].as_str().and_then(|c| c.strip_prefix("elf:")) {
+            let f = f.strip_prefix("/fx/").unwrap_or(f);
             assert_eq!(r["status"], "ok", "{r}");
             m.insert(f.to_string(), r["value"].clone());
         }
@@ -170,6 +187,28 @@ fn the_elf_reader_sees_what_the_loader_will_need_in_real_and_synthetic_files() {
         for f in ["le32.so", "be64.so"] {
             assert_eq!(v[f]["needed"], serde_json::json!(["libfoo.so"]), "{base} {f}: {}", v[f]);
         }
+    }
+    // The same reader on the same files inside a wheel that is not installed reports the same
+    // facts of the files (what it reports per file for another version's wheel).
+    let zipped = Command::new("python3")
+        .args(["-m", "zipfile", "-c", "fixtures.whl"])
+        .args(files)
+        .current_dir(d.path())
+        .status()
+        .expect("python3 on the host")
+        .success();
+    assert!(zipped);
+    for image in [GLIBC, MUSL] {
+        let installed = read_in(image, d.path(), &files);
+        let wheel = read_wheel_in(image, d.path(), "fixtures.whl");
+        assert_eq!(wheel.len(), files.len(), "{wheel:#?}");
+        for f in files {
+            for k in ["relr", "needed", "version_needs", "elf_class", "endian"] {
+                assert_eq!(wheel[f][k], installed[f][k], "{image} {f} {k}");
+            }
+        }
+        assert_eq!(wheel["relr.so"]["relr"], true);
+        assert_eq!(wheel["glibc234.so"]["glibc_symbol_versions"].as_array().unwrap().last().unwrap(), "GLIBC_2.34");
     }
     // What each loader makes of glibc's libc name is a fact of that base, recorded as observed.
     let musl = read_in(MUSL, d.path(), &["glibc234.so"]);
@@ -226,7 +265,8 @@ rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
 
 /// numpy's musllinux wheel vendors libraries with DT_RELR relocations: on musl 1.2.3 every
 /// import of it crashes, on musl 1.2.5 it works. One finding for the one cause, explained by
-/// the observed loader version and the rule that links them.
+/// the observed loader version and the rule that links them, with what to do: the musl version
+/// that loads it, and an older numpy whose wheel for that base was read without DT_RELR.
 #[test]
 fn numpy_on_an_older_musl_is_one_crash_explained_by_dt_relr() {
     require_engine();
@@ -268,5 +308,44 @@ fn numpy_on_an_older_musl_is_one_crash_explained_by_dt_relr() {
         "the same wheel passes on musl 1.2.5"
     );
     assert!(stdout_of(&out).contains("**why on musl123**"));
+    // What to do: the libc version by the rule table, and an older version whose wheel for this
+    // base was read (downloaded, its native files read in a container of the base) without the
+    // cause, or that none of those read is.
+    let lines: Vec<String> = blocking[0]["explanation"]["musl123"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    assert!(lines.iter().any(|l| l.starts_with("by the rule table, musl 1.2.4 or newer loads DT_RELR")), "{lines:#?}");
+    let found = lines.iter().find_map(|l| {
+        l.strip_prefix("an older version without the cause: numpy ")
+            .map(|rest| (rest.split_once(' ').unwrap().0.to_string(), l.clone()))
+    });
+    match found {
+        Some((version, line)) => {
+            // The version named was read and reported free of DT_RELR; every newer one read was
+            // reported with it.
+            let entries: Vec<&str> = line.split_once("): ").unwrap().1.split("; ").collect();
+            let free = entries
+                .iter()
+                .position(|e| e.starts_with(&format!("{version} (numpy-{version}-")))
+                .unwrap_or_else(|| panic!("{version} is not among the versions read: {line}"));
+            assert!(entries[free].contains("native files read): no DT_RELR"), "{line}");
+            assert!(entries[free].contains("musllinux"), "the wheel read is one for this base: {line}");
+            for e in &entries[..free] {
+                assert!(e.contains("native files read): DT_RELR in numpy.libs/"), "{e} in {line}");
+            }
+            let v = |s: &str| s.split('.').map(|p| p.parse::<u32>().unwrap()).collect::<Vec<_>>();
+            assert!(v(&version) < v("2.5.5"), "an older version: {line}");
+        }
+        None => assert!(
+            lines.iter().any(|l| l.starts_with("none of the ")
+                && l.contains("versions of numpy read has a wheel for this base without DT_RELR")),
+            "either a version without the cause or that none read is: {lines:#?}"
+        ),
+    }
+    // The other bases load the wheel: nothing to suggest there.
+    assert!(blocking[0]["explanation"].get("musl").is_none(), "{:#}", blocking[0]);
     assert_no_leftovers(&r);
 }

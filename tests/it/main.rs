@@ -21,3 +21,4 @@ mod repro;
 mod run;
 mod runtime;
 mod testbed;
+mod toolchain;
