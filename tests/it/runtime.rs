@@ -1,5 +1,5 @@
 //! Run time between bases, on the test-bed bases: an allocation-heavy smoke script (four
-//! threads churning 2-8 KB buffers) is several times slower on the musl base, beyond the spread
+//! threads churning 4-16 KB buffers) is several times slower on the musl base, beyond the spread
 //! of its repeated runs, and is an informational `runtime-differs` finding with the medians and
 //! spreads; a pure-arithmetic one takes about as long on both and is no finding.
 
@@ -40,12 +40,14 @@ fn runtime_findings(r: &serde_json::Value) -> Vec<&serde_json::Value> {
     r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "runtime-differs").collect()
 }
 
-/// Every base timed its smoke script five times after the warm-up, each run passing.
+/// Every base timed its smoke script after the warm-up: five times, or at least three when a
+/// loaded machine made the runs so slow that the budget stopped them (then it says so).
 fn assert_timed(r: &serde_json::Value) {
     for base in ["glibc", "musl"] {
         let t = runtime_of(r, base);
         assert_eq!(t["requested"], 5, "{t:#}");
-        assert_eq!(t["runs_secs"].as_array().map(Vec::len), Some(5), "{base}: {t:#}");
+        let n = t["runs_secs"].as_array().map(Vec::len).unwrap_or(0);
+        assert!(n == 5 || (n >= 3 && t["stopped"].as_str().is_some_and(|s| s.contains("budget"))), "{base}: {t:#}");
         let (lo, m, hi) =
             (t["min_secs"].as_f64().unwrap(), t["median_secs"].as_f64().unwrap(), t["max_secs"].as_f64().unwrap());
         assert!(0.0 < lo && lo <= m && m <= hi, "{base}: {t:#}");
@@ -70,7 +72,8 @@ fn an_allocation_heavy_smoke_test_is_slower_on_musl_and_a_runtime_finding() {
     assert!(r["verdicts"].as_array().unwrap().iter().all(|v| v["pass"] == true), "{r:#}");
     for base in ["glibc", "musl"] {
         let e = f[0]["evidence"][base].as_str().unwrap();
-        assert!(e.starts_with("median ") && e.ends_with(", 5 runs)"), "{base}: {e}");
+        let n = runtime_of(&r, base)["runs_secs"].as_array().unwrap().len();
+        assert!(e.starts_with("median ") && e.ends_with(&format!(", {n} runs)")), "{base}: {e}");
     }
     assert!(f[0]["summary"].as_str().unwrap().contains("as long on musl as on glibc"), "{}", f[0]);
     // The table shows each job's timing and the finding.
