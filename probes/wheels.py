@@ -8,8 +8,12 @@
 # that segfaults or hangs is a result), then runs the
 # optional smoke script twice, each in a child: in the main thread ("smoke") and in a
 # threading.Thread with the base's default thread stack size ("smoke.thread"), as services call
-# their dependencies from worker threads. Every value is observed; nothing here knows what a
-# package or a libc is "supposed" to do.
+# their dependencies from worker threads. When the main-thread run passed, it is then repeated
+# in the main thread to time it ("smoke.runtime"): the first run is the warm-up and is not
+# counted; each repetition is a fresh child, timed by its wall time; repetition stops at the
+# number asked for, at the first run that does not pass (a failed run is never timed), or when
+# the next run would not fit in the time budget. Every value is observed; nothing here knows
+# what a package or a libc is "supposed" to do.
 #
 # Config (first argument, JSON object; every key optional):
 #   smoke            python source of a smoke script, or null              (default null)
@@ -18,6 +22,8 @@
 #   skip_dists       distribution names not reported                        (default pip, setuptools, wheel)
 #   max_imports      bound on import/load children                          (default 200)
 #   jobs             import children run at the same time                   (default 2)
+#   runtime_runs     timed repetitions of the main-thread smoke run, 0: none (default 5)
+#   runtime_budget_s seconds all timed repetitions together may take        (default 60)
 import hashlib as _w_hashlib
 import importlib.machinery as _w_machinery
 import importlib.metadata as _w_metadata
@@ -477,6 +483,10 @@ def _w_main():
     limit = cfg.get("max_imports")
     limit = 200 if limit is None else max(0, int(limit))
     jobs = max(1, int(cfg.get("jobs") or 2))
+    runtime_runs = cfg.get("runtime_runs")
+    runtime_runs = 5 if runtime_runs is None else max(0, int(runtime_runs))
+    runtime_budget = cfg.get("runtime_budget_s")
+    runtime_budget = 60.0 if runtime_budget is None else max(0.0, float(runtime_budget))
 
     t0 = _w_time.monotonic()
     libc = detect_libc()
@@ -538,21 +548,71 @@ def _w_main():
             status, value, message, dur = res
             emit(check, status, value, message=message, duration_ms=dur)
 
-    # libc, one per distribution, imports.truncated, the imports, smoke and smoke.thread
-    planned = 1 + len(by_name) + 1 + len(items) + 2
+    # libc, one per distribution, imports.truncated, the imports, smoke, smoke.thread and
+    # smoke.runtime
+    planned = 1 + len(by_name) + 1 + len(items) + 3
     if not smoke:
-        emit("smoke", "skipped", message="no smoke script configured")
-        emit("smoke.thread", "skipped", message="no smoke script configured")
+        for check in ("smoke", "smoke.thread", "smoke.runtime"):
+            emit(check, "skipped", message="no smoke script configured")
     else:
         stack = _w_thread_stack()
+        first = None
         for where, check in (("main", "smoke"), ("thread", "smoke.thread")):
             status, value, message, dur = _w_run_smoke(smoke, where, smoke_timeout)
             if where == "thread":
                 value["thread_stack_bytes"] = stack.get("bytes")
                 if "error" in stack:
                     value["thread_stack_error"] = stack["error"]
+            else:
+                first = (status, dur)
             emit(check, status, value, message=message, duration_ms=dur)
+        _w_runtime(smoke, first, runtime_runs, runtime_budget, smoke_timeout)
     mc_end(planned)
+
+
+def _w_runtime(smoke, first, runs, budget, smoke_timeout):
+    """Times the main-thread smoke run: `runs` repetitions after the first (the warm-up, not
+    counted), within `budget` seconds in all. The spread reported is min..max of the counted
+    runs: with a handful of runs a quartile is one of them anyway, and the whole range is the
+    cautious choice when two bases' spreads are compared for overlap."""
+    status, warmup_ms = first
+    base = {"requested": runs, "budget_s": budget, "warmup_ms": round(warmup_ms, 3)}
+    if runs == 0:
+        emit("smoke.runtime", "skipped", base, message="timing is off (runtime_runs = 0)")
+        return
+    if status != "ok":
+        emit("smoke.runtime", "skipped", base,
+             message="not timed: the first main-thread run did not pass (%s)" % status)
+        return
+    times, stopped, spent = [], None, 0.0
+    while len(times) < runs:
+        # The slowest run so far (the warm-up included) stands for the next one.
+        expected = max([warmup_ms] + times) / 1000.0
+        left = budget - spent
+        if expected > left:
+            stopped = ("the next run (about %.1f s) would not fit in the %.0f s budget"
+                       % (expected, budget))
+            break
+        # A run slower than expected is stopped at the budget, so the repetitions never take
+        # more than it in all.
+        r_status, _v, message, dur = _w_run_smoke(smoke, "main", min(smoke_timeout, left))
+        spent += dur / 1000.0
+        if r_status == "timeout":
+            stopped = "run %d did not finish within the %.0f s budget" % (len(times) + 2, budget)
+            break
+        if r_status != "ok":
+            # A run that did not pass says nothing about speed; the first one passed, so it is
+            # reported, never timed.
+            stopped = "run %d did not pass (%s: %s)" % (len(times) + 2, r_status, message)
+            break
+        times.append(round(dur, 3))
+    value = dict(base, runs_ms=times, stopped=stopped)
+    if times:
+        ordered = sorted(times)
+        n = len(ordered)
+        median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
+        value.update(median_ms=round(median, 3), min_ms=ordered[0], max_ms=ordered[-1])
+    emit("smoke.runtime", "ok", value, message=stopped, duration_ms=spent * 1000.0)
 
 
 # The smoke script runs from stdin (no size limit of an argument), compiled as "<smoke>", as

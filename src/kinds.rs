@@ -50,9 +50,12 @@ pub enum FindingKind {
     Conflict,
     /// Gating against a lock: what the new requirements change in the lock's resolution.
     LockChange,
+    /// The smoke script (main thread) is markedly slower on one base than on another, beyond
+    /// the spread of its repeated runs.
+    RuntimeDiffers,
 }
 
-pub const ALL_KINDS: [FindingKind; 20] = [
+pub const ALL_KINDS: [FindingKind; 21] = [
     FindingKind::InstallDiffers,
     FindingKind::Fails,
     FindingKind::SourceBuild,
@@ -73,6 +76,7 @@ pub const ALL_KINDS: [FindingKind; 20] = [
     FindingKind::PurePythonFallback,
     FindingKind::Conflict,
     FindingKind::LockChange,
+    FindingKind::RuntimeDiffers,
 ];
 
 impl FindingKind {
@@ -98,6 +102,7 @@ impl FindingKind {
             FindingKind::PurePythonFallback => "pure-python-fallback",
             FindingKind::Conflict => "conflict",
             FindingKind::LockChange => "lock-change",
+            FindingKind::RuntimeDiffers => "runtime-differs",
         }
     }
 

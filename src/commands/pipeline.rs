@@ -395,6 +395,39 @@ async fn run_section(
     }
 }
 
+/// The wheel probe's configuration: the smoke script and how often, within what budget, it is
+/// timed.
+fn wheel_probe_config(smoke: Option<&str>, policy: &crate::matrix::Policy) -> serde_json::Value {
+    serde_json::json!({
+        "smoke": smoke,
+        "runtime_runs": policy.runtime_runs,
+        "runtime_budget_s": policy.runtime_budget().as_secs_f64(),
+    })
+}
+
+/// The observation cache key of a job's wheel probe: everything the observation depends on, the
+/// image by content, the probe programs, the configuration (the smoke script and its timing
+/// settings), the sandbox and limits, and whether the crash depth is measured. Not
+/// `runtime_ratio`: the comparison is made again from the kept observation on every run, so a
+/// new ratio needs no new probe.
+fn wheel_probe_key(
+    image_id: &str,
+    config: &serde_json::Value,
+    sandbox: &Sandbox,
+    policy: &crate::matrix::Policy,
+    crash_depth: bool,
+) -> String {
+    cache::key(&[
+        image_id,
+        &cache::digest(&programs::program(programs::WHEELS)),
+        &cache::digest(&programs::program(programs::PROFILE)),
+        &config.to_string(),
+        &format!("{sandbox:?}"),
+        &policy.probe_timeout.as_secs().to_string(),
+        if crash_depth { "crash-depth" } else { "" },
+    ])
+}
+
 /// What a job needs of the run around it.
 #[derive(Clone, Copy)]
 struct JobContext<'a> {
@@ -477,21 +510,10 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
             let probe_started = Instant::now();
             // Probed from a hold of this run's on the job image: see `Engine::hold`.
             let image = engine.hold(built.image.as_deref().expect("an installed job has an image")).await?;
-            let config = serde_json::json!({
-                "smoke": job.dependency.smoke.as_ref().map(|(_, src)| src.clone()),
-            });
+            let config =
+                wheel_probe_config(job.dependency.smoke.as_ref().map(|(_, src)| src.as_str()), &s.matrix.policy);
             let sandbox = Sandbox::strict();
-            // Everything the observation depends on: the image by content, the probe programs,
-            // the smoke script, the sandbox and limits, and whether the crash depth is measured.
-            let key = cache::key(&[
-                &image_id,
-                &cache::digest(&programs::program(programs::WHEELS)),
-                &cache::digest(&programs::program(programs::PROFILE)),
-                &config.to_string(),
-                &format!("{sandbox:?}"),
-                &s.matrix.policy.probe_timeout.as_secs().to_string(),
-                if s.profile { "crash-depth" } else { "" },
-            ]);
+            let key = wheel_probe_key(&image_id, &config, &sandbox, &s.matrix.policy, s.profile);
             let cached = if s.no_cache || image_id.is_empty() {
                 None
             } else {
@@ -598,4 +620,30 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
     });
     progress.event(Event::Finished { id, summary });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::Policy;
+
+    #[test]
+    fn the_wheel_probe_key_follows_the_timing_settings_and_not_the_comparison_ratio() {
+        let key = |p: &Policy| {
+            let config = wheel_probe_config(Some("print(1)"), p);
+            wheel_probe_key("sha256:img", &config, &Sandbox::strict(), p, true)
+        };
+        let base = Policy::default();
+        let runs = Policy { runtime_runs: 9, ..Policy::default() };
+        let off = Policy { runtime_runs: 0, ..Policy::default() };
+        // The budget is a share of the probe timeout.
+        let budget = Policy { probe_timeout: std::time::Duration::from_secs(60), ..Policy::default() };
+        let ratio = Policy { runtime_ratio: 4.0, ..Policy::default() };
+        assert_ne!(key(&base), key(&runs));
+        assert_ne!(key(&base), key(&off));
+        assert_ne!(key(&base), key(&budget));
+        assert_eq!(key(&base), key(&ratio));
+        assert_eq!(wheel_probe_config(None, &runs)["runtime_runs"], 9);
+        assert_eq!(wheel_probe_config(None, &budget)["runtime_budget_s"], 15.0);
+    }
 }

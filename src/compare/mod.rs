@@ -2,7 +2,7 @@
 //!
 //! Pure functions of typed observations: nothing here knows what musl or glibc "should" do;
 //! it only says where the bases differ or fail. Each finding kind has its own small rule
-//! (`install`, `probe`, `ratios`, `sections`) producing [`Draft`]s; [`finalize`] applies the
+//! (`install`, `probe`, `ratios`, `runtime`, `sections`) producing [`Draft`]s; [`finalize`] applies the
 //! policy once (severity, accepted differences) and gives each finding its stable id;
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
@@ -12,6 +12,7 @@ mod install;
 mod lock;
 mod probe;
 mod ratios;
+pub(crate) mod runtime;
 mod sections;
 mod verdicts;
 mod versions;
@@ -166,6 +167,7 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
     drafts.extend(probe::thread_crash(&observed));
     drafts.extend(probe::crash(&observed));
     drafts.extend(probe::foreign_libc(&observed));
+    drafts.extend(runtime::runtime_differs(&observed, policy.runtime_ratio));
     drafts.extend(ratios::build_time(&installed));
     drafts.extend(ratios::size(&installed));
     drafts.into_iter().map(|d| finalize(&dep.name, d, policy, &required, dep.known_difference.as_ref())).collect()

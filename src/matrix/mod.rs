@@ -85,6 +85,28 @@ pub struct Policy {
     /// `name:address` entries for the /etc/hosts of build containers, for an index on a name
     /// that only this network knows.
     pub extra_hosts: Vec<String>,
+    /// Timed repetitions of the main-thread smoke run on each base (0: not timed).
+    pub runtime_runs: u32,
+    /// How many times slower one base's median smoke run time must be than another's, with the
+    /// spreads apart, to be a `runtime-differs` finding.
+    pub runtime_ratio: f64,
+}
+
+/// The share of the probe timeout that the timed smoke repetitions may take together: the rest
+/// is for the imports and the two other smoke runs, so timing never makes a probe time out.
+pub const RUNTIME_BUDGET_SHARE: f64 = 0.25;
+
+/// Bounds of the runtime settings: fewer than [`MIN_RUNTIME_RUNS`] runs are never compared (so
+/// asking for fewer is a mistake, not a choice), more than this many only make probes slower.
+pub const MIN_RUNTIME_RUNS: u32 = 3;
+pub const MAX_RUNTIME_RUNS: u32 = 50;
+pub const MAX_RUNTIME_RATIO: f64 = 100.0;
+
+impl Policy {
+    /// What all timed smoke repetitions of one probe may take together.
+    pub fn runtime_budget(&self) -> Duration {
+        self.probe_timeout.mul_f64(RUNTIME_BUDGET_SHARE)
+    }
 }
 
 /// Checks a package index URL: http(s), no whitespace or control characters, no credentials
@@ -126,6 +148,8 @@ impl Default for Policy {
             ca_bundle: None,
             index_url: None,
             extra_hosts: vec![],
+            runtime_runs: 5,
+            runtime_ratio: 1.5,
         }
     }
 }

@@ -28,6 +28,8 @@ pub(crate) struct RawPolicy {
     pub ca_bundle: Option<Spanned<String>>,
     pub index_url: Option<Spanned<String>>,
     pub extra_hosts: Option<Vec<Spanned<String>>>,
+    pub runtime_runs: Option<Spanned<i64>>,
+    pub runtime_ratio: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

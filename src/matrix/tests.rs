@@ -251,3 +251,33 @@ fn long_names_and_requirements_are_refused_at_validation() {
     let err = parse(&format!("{MINI}[[dependency]]\nname = \"{long}\"\nrequirement = \"six\"\n")).unwrap_err();
     assert!(err[0].message.contains("at most 64; this one has 150000") && err[0].message.len() < 300, "{}", err[0]);
 }
+
+#[test]
+fn runtime_settings_have_defaults_and_are_validated_with_their_lines() {
+    let m = parse(GOOD).unwrap();
+    assert_eq!((m.policy.runtime_runs, m.policy.runtime_ratio), (5, 1.5));
+    // A quarter of the probe timeout for the timed repetitions.
+    assert_eq!(m.policy.runtime_budget(), Duration::from_secs(75));
+    let with = |policy: &str| parse(&GOOD.replacen("[policy]\n", &format!("[policy]\n{policy}\n"), 1));
+    let m = with("runtime_runs = 9\nruntime_ratio = 3\nprobe_timeout = \"2m\"").unwrap();
+    assert_eq!((m.policy.runtime_runs, m.policy.runtime_ratio), (9, 3.0));
+    assert_eq!(m.policy.runtime_budget(), Duration::from_secs(30));
+    assert_eq!(with("runtime_runs = 0").unwrap().policy.runtime_runs, 0, "0 turns timing off");
+    // Every bad value is reported, each on its line.
+    let err = with("runtime_runs = 2\nruntime_ratio = 1.0").unwrap_err();
+    assert_eq!(err.iter().map(|d| d.line).collect::<Vec<_>>(), [3, 4], "{err:#?}");
+    assert!(err[0].message.contains("`runtime_runs` must be 0 (no timing) or from 3 to 50, not 2"), "{}", err[0]);
+    assert!(err[1].message.contains("`runtime_ratio` must be more than 1"), "{}", err[1]);
+    for bad in
+        ["runtime_runs = 51", "runtime_runs = -1", "runtime_ratio = 0.5", "runtime_ratio = 101", "runtime_ratio = nan"]
+    {
+        let err = with(bad).unwrap_err();
+        assert_eq!((err.len(), err[0].line), (1, 3), "{bad}: {err:#?}");
+    }
+    // A wrong type stops at phase one, located.
+    let err = with("runtime_runs = \"five\"").unwrap_err();
+    assert_eq!(err[0].line, 3, "{}", err[0]);
+    // The kind is one a policy can block on or a dependency accept.
+    let m = with("blocking = [\"runtime-differs\"]").unwrap();
+    assert_eq!(m.policy.blocking, vec![FindingKind::RuntimeDiffers, FindingKind::SourceBuild]);
+}

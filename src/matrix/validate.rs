@@ -127,6 +127,25 @@ fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy) -> Policy {
             Err(e) => c.at(h, format!("`extra_hosts`: {e}")),
         }
     }
+    if let Some(n) = &p.runtime_runs {
+        let (lo, hi) = (super::MIN_RUNTIME_RUNS as i64, super::MAX_RUNTIME_RUNS as i64);
+        match *n.get_ref() {
+            0 => out.runtime_runs = 0,
+            v if (lo..=hi).contains(&v) => out.runtime_runs = v as u32,
+            v => c.at(
+                n,
+                format!("`runtime_runs` must be 0 (no timing) or from {lo} to {hi}, not {v}: fewer than {lo} runs are never compared"),
+            ),
+        }
+    }
+    if let Some(r) = &p.runtime_ratio {
+        let v = *r.get_ref();
+        if v.is_finite() && v > 1.0 && v <= super::MAX_RUNTIME_RATIO {
+            out.runtime_ratio = v;
+        } else {
+            c.at(r, format!("`runtime_ratio` must be more than 1 and at most {}, not {v}", super::MAX_RUNTIME_RATIO));
+        }
+    }
     if let Some(ca) = &p.ca_bundle {
         let path = dir.join(ca.get_ref());
         match inside(dir, &path) {

@@ -9,6 +9,8 @@ pub const END: &str = "probe.end";
 pub const SMOKE: &str = "smoke";
 /// The smoke script in a worker thread.
 pub const SMOKE_THREAD: &str = "smoke.thread";
+/// The main-thread smoke run repeated and timed.
+pub const SMOKE_RUNTIME: &str = "smoke.runtime";
 /// `import:<module>`: importing a module by name in a child.
 pub const IMPORT: &str = "import:";
 /// `load:<path>`: loading an extension file by path (invisible to the interpreter by suffix).

@@ -1,13 +1,14 @@
 //! The wheel probe's records as typed observations of one job image: what each import and
 //! path load did, which distribution each module belongs to, the linkage of every extension
-//! module and vendored library, both smoke runs, and whether the probe finished. A record whose
+//! module and vendored library, both smoke runs, the timed repetitions of the main-thread one,
+//! and whether the probe finished. A record whose
 //! value does not have the expected shape is a protocol error, never skipped silently.
 
 use serde::Deserialize;
 
 use super::records::{libc_of, Record};
 use super::{checks, ProbeRun};
-use crate::report::model::{Completion, Extension, WheelProbe};
+use crate::report::model::{Completion, Extension, SmokeRuntime, WheelProbe};
 
 /// `import:<module>` and `load:<path>` values.
 #[derive(Deserialize)]
@@ -54,6 +55,42 @@ struct SmokeValue {
     stderr_tail: String,
     #[serde(default)]
     thread_stack_bytes: Option<u64>,
+}
+
+/// `smoke.runtime` values: the counted runs in milliseconds (the probe's own median and spread
+/// are for a reader of the raw records; they are computed again here from the runs).
+#[derive(Deserialize)]
+struct RuntimeValue {
+    #[serde(default)]
+    requested: u32,
+    #[serde(default)]
+    runs_ms: Vec<f64>,
+    #[serde(default)]
+    warmup_ms: f64,
+    #[serde(default)]
+    budget_s: f64,
+    #[serde(default)]
+    stopped: Option<String>,
+}
+
+/// Milliseconds as seconds, to the microsecond the probe measured (no binary noise in reports).
+fn secs(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1e6
+}
+
+fn runtime(r: &Record, v: RuntimeValue, errors: &mut Vec<String>) -> Option<SmokeRuntime> {
+    if v.runs_ms.iter().any(|t| !t.is_finite() || *t < 0.0) {
+        errors.push(format!("check {}: a run time that is not a duration", r.check));
+        return None;
+    }
+    let ok = r.status == super::records::Status::Ok;
+    let mut t =
+        SmokeRuntime::from_runs(v.requested, if ok { v.runs_ms.iter().map(|ms| secs(*ms)).collect() } else { vec![] });
+    t.warmup_secs = secs(v.warmup_ms);
+    t.budget_secs = v.budget_s;
+    // A skipped timing says why in its message.
+    t.stopped = if ok { v.stopped } else { r.message.clone().or(v.stopped) };
+    Some(t)
 }
 
 fn value<T: for<'de> Deserialize<'de>>(r: &Record, errors: &mut Vec<String>) -> Option<T> {
@@ -124,6 +161,13 @@ pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
                 w.smoke_thread_output = smoke_output(&v);
                 w.thread_stack_bytes = v.thread_stack_bytes;
             }
+        } else if r.check == checks::SMOKE_RUNTIME {
+            // Without a smoke script there is nothing to time and nothing to say.
+            if r.value.is_null() {
+                continue;
+            }
+            let Some(v) = value::<RuntimeValue>(r, &mut shape_errors) else { continue };
+            w.smoke_runtime = runtime(r, v, &mut shape_errors);
         } else if let Some(dist) = r.check.strip_prefix(checks::DIST) {
             if r.status != super::records::Status::Ok {
                 w.dist_errors.insert(dist.to_string(), r.message.clone().unwrap_or_else(|| "unreadable".into()));
@@ -200,6 +244,55 @@ mod tests {
         assert_eq!(w.smoke, Some(CheckOutcome::Ok));
         assert!(matches!(w.smoke_thread, Some(CheckOutcome::Crash { .. })));
         assert_eq!(w.thread_stack_bytes, Some(1 << 20));
+    }
+
+    #[test]
+    fn the_timed_smoke_runs_are_kept_with_their_median_and_spread() {
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke","status":"ok","value":{}}"#,
+            "\n",
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":5,"budget_s":45.0,"warmup_ms":300.0,"runs_ms":[210.0,200.0,230.0,220.0,210.0],"stopped":null,"median_ms":210.0,"min_ms":200.0,"max_ms":230.0}}"#,
+            "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":2,"emitted":2,"protected":true}}"#,
+            "\n",
+        ));
+        assert!(w.completion.is_complete(), "{:?}", w.completion);
+        let t = w.smoke_runtime.expect("timed");
+        assert_eq!(t.runs_secs, vec![0.21, 0.2, 0.23, 0.22, 0.21]);
+        assert_eq!((t.median_secs, t.min_secs, t.max_secs), (Some(0.21), Some(0.2), Some(0.23)));
+        assert_eq!((t.requested, t.warmup_secs, t.budget_secs, t.stopped), (5, 0.3, 45.0, None));
+    }
+
+    #[test]
+    fn a_timing_stopped_early_or_skipped_says_why_and_no_smoke_script_is_no_timing() {
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":5,"runs_ms":[1900.0],"stopped":"run 3 did not pass (crash: killed by SIGSEGV)"},"message":"run 3 did not pass (crash: killed by SIGSEGV)"}"#,
+            "\n",
+        ));
+        let t = w.smoke_runtime.expect("timed");
+        assert_eq!(t.runs_secs, vec![1.9]);
+        assert_eq!(t.stopped.as_deref(), Some("run 3 did not pass (crash: killed by SIGSEGV)"));
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"skipped","value":{"requested":5,"warmup_ms":12.0},"message":"not timed: the first main-thread run did not pass (crash)"}"#,
+            "\n",
+        ));
+        let t = w.smoke_runtime.expect("recorded");
+        assert!(t.runs_secs.is_empty() && t.median_secs.is_none());
+        assert_eq!(t.stopped.as_deref(), Some("not timed: the first main-thread run did not pass (crash)"));
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"skipped","message":"no smoke script configured"}"#,
+            "\n",
+        ));
+        assert_eq!(w.smoke_runtime, None);
+        // A run time that is not a duration is a protocol error, never a timing.
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":5,"runs_ms":[-3.0]}}"#,
+            "\n",
+            r#"{"schema":1,"check":"probe.end","status":"ok","value":{"planned":1,"emitted":1,"protected":true}}"#,
+            "\n",
+        ));
+        assert_eq!(w.smoke_runtime, None);
+        assert!(matches!(w.completion, Completion::Protocol { .. }), "{:?}", w.completion);
     }
 
     #[test]

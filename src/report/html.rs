@@ -133,6 +133,15 @@ fn dependency(out: &mut String, r: &RunReport, dep: &str) {
         ),
         None => "-".into(),
     });
+    if jobs.iter().any(|j| j.probe.as_ref().is_some_and(|p| p.smoke_runtime.is_some())) {
+        row(out, "smoke run time (main thread)", &|j| {
+            j.probe
+                .as_ref()
+                .and_then(|p| p.smoke_runtime.as_ref())
+                .map(|t| esc(&super::runtime_text(t)))
+                .unwrap_or_else(|| "-".into())
+        });
+    }
     row(out, "build, size over base", &|j| {
         format!(
             "{:.1} s{}, {}",

@@ -35,6 +35,15 @@ pub(crate) fn not_applicable(r: &RunReport, dependency: &str, base: &str) -> boo
         .any(|j| j.dependency == dependency && j.base == base && j.outcome == model::BuildOutcome::NotApplicable)
 }
 
+/// The main-thread smoke run time of a job as renderers show it: its median and spread, or why
+/// it is not compared.
+pub(crate) fn runtime_text(t: &model::SmokeRuntime) -> String {
+    match crate::compare::runtime::not_comparable(t) {
+        Some(why) => format!("run time {why}"),
+        None => format!("run time {}", t.describe()),
+    }
+}
+
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
 /// rename, so a reader (or an interrupted run) never sees half a file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {

@@ -375,6 +375,10 @@ pub struct WheelProbe {
     /// The stack a `threading.Thread` had on this base, observed inside one.
     #[serde(default)]
     pub thread_stack_bytes: Option<u64>,
+    /// The main-thread smoke run timed over several repetitions (absent without a smoke
+    /// script, and in reports written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoke_runtime: Option<SmokeRuntime>,
     /// Extension modules and vendored libraries, with their linkage.
     pub extensions: Vec<Extension>,
     /// Lines the probe printed that are not protocol, or a probe that died.
@@ -384,6 +388,88 @@ pub struct WheelProbe {
     /// Whether the probe said everything it planned to.
     #[serde(default)]
     pub completion: Completion,
+}
+
+/// Wall times of the main-thread smoke script, each in a fresh child, after a first run that
+/// is not counted (it warms the page cache and the bytecode). The spread is min..max of the
+/// counted runs: with a handful of runs an interquartile range is barely narrower, and the
+/// whole range is the cautious one when two bases are compared for overlap.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SmokeRuntime {
+    /// Timed runs asked for (`policy.runtime_runs`).
+    pub requested: u32,
+    /// Seconds of each counted run, in the order they ran; only runs that passed are here.
+    pub runs_secs: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_secs: Option<f64>,
+    /// The first run's seconds (not counted).
+    #[serde(default)]
+    pub warmup_secs: f64,
+    /// What all repetitions together were allowed to take.
+    #[serde(default)]
+    pub budget_secs: f64,
+    /// Why fewer runs than asked were timed (the budget, a run that did not pass), or why none
+    /// were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+impl SmokeRuntime {
+    /// The timing of these runs: their median and spread.
+    pub fn from_runs(requested: u32, runs_secs: Vec<f64>) -> SmokeRuntime {
+        let mut sorted = runs_secs.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(sorted[n / 2]),
+            _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+        };
+        SmokeRuntime {
+            requested,
+            median_secs: median,
+            min_secs: sorted.first().copied(),
+            max_secs: sorted.last().copied(),
+            runs_secs,
+            ..Default::default()
+        }
+    }
+
+    /// "median 0.21 s (0.20–0.23 s, 5 runs)", or what was timed when nothing could be.
+    pub fn describe(&self) -> String {
+        match (self.median_secs, self.min_secs, self.max_secs) {
+            (Some(m), Some(lo), Some(hi)) => format!(
+                "median {} ({}–{}, {} run{})",
+                secs(m),
+                secs_bare(lo),
+                secs(hi),
+                self.runs_secs.len(),
+                if self.runs_secs.len() == 1 { "" } else { "s" }
+            ),
+            _ => "no timed run".to_string(),
+        }
+    }
+}
+
+/// Seconds with two significant digits under 10 s ("0.21 s", "1.9 s", "12 s").
+fn secs(v: f64) -> String {
+    format!("{} s", secs_bare(v))
+}
+
+fn secs_bare(v: f64) -> String {
+    if v < 0.095 {
+        format!("{v:.3}")
+    } else if v < 0.995 {
+        format!("{v:.2}")
+    } else if v < 9.95 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -95,6 +95,10 @@ pub fn render(r: &RunReport) -> String {
                         (Some(m), None) => m.label(),
                         _ => "-".into(),
                     };
+                    let smoke = match &p.smoke_runtime {
+                        Some(t) => format!("{smoke}\n{}", super::runtime_text(t)),
+                        None => smoke,
+                    };
                     let imports = format!("{}/{} ok", p.imports.len() - bad, p.imports.len());
                     let imports = if p.completion.is_complete() {
                         imports

@@ -168,3 +168,86 @@ fn reading_a_report_checks_its_schema() {
     std::fs::write(&p, "[1,2").unwrap();
     assert!(super::read(&p).unwrap_err().contains("not a report"));
 }
+
+/// Two installed jobs whose smoke script is timed on both bases, musl's many times slower, and
+/// a third base with too few runs to compare: every format shows the finding with the numbers,
+/// and the table and the HTML each job's timing.
+fn runtime_fixture() -> RunReport {
+    let mut r = RunReport::new("gate", "1700000000-abcdef12", "matrix/local.toml");
+    let mut stopped = SmokeRuntime::from_runs(5, vec![2.0, 2.1]);
+    stopped.stopped = Some("the next run (about 2.1 s) would not fit in the 5 s budget".into());
+    for (base, t) in [
+        ("glibc", SmokeRuntime::from_runs(5, vec![0.21, 0.20, 0.23, 0.22, 0.21])),
+        ("musl", SmokeRuntime::from_runs(5, vec![1.9, 1.8, 2.1, 1.9, 2.0])),
+        ("other", stopped.clone()),
+    ] {
+        let probe = WheelProbe {
+            completion: Completion::Complete,
+            smoke: Some(CheckOutcome::Ok),
+            smoke_thread: Some(CheckOutcome::Ok),
+            smoke_runtime: Some(t),
+            ..Default::default()
+        };
+        r.jobs
+            .push(JobRecord { probe: Some(probe), ..JobRecord::new("pkg", base, "pkg==1.0", BuildOutcome::Installed) });
+        r.bases.push(BaseRecord {
+            name: base.into(),
+            image: format!("img-{base}"),
+            digest: None,
+            image_id: format!("sha256:{base}"),
+            size: 0,
+            required: true,
+            libc: None,
+            compilers: Default::default(),
+        });
+    }
+    let policy = crate::matrix::Policy::default();
+    let dep = crate::matrix::Dependency {
+        name: "pkg".into(),
+        requirement: crate::matrix::Requirement::parse("pkg==1.0").unwrap(),
+        also: vec![],
+        constraints: vec![],
+        smoke: None,
+        known_difference: None,
+    };
+    let results: Vec<crate::compare::BaseResult> =
+        r.jobs.iter().map(|job| crate::compare::BaseResult { job, required: true, compiler: None }).collect();
+    r.findings = crate::compare::dependency_findings(&dep, &policy, &results);
+    r.verdicts = crate::compare::verdicts(&dep, &policy, &results, &r.findings);
+    r.normalise();
+    r.outcome = Some(crate::compare::run_outcome(&r));
+    r
+}
+
+#[test]
+fn a_runtime_difference_is_shown_in_every_format_with_its_numbers() {
+    let r = runtime_fixture();
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let (glibc, musl) = ("median 0.21 s (0.20–0.23 s, 5 runs)", "median 1.9 s (1.8–2.1 s, 5 runs)");
+    let not_compared = "not compared: 2 timed runs of 5 (at least 3 needed)";
+    for format in [Format::Markdown, Format::Html] {
+        let out = render(&r, format);
+        for text in ["runtime-differs", glibc, musl, not_compared, "9.0x as long on musl as on glibc"] {
+            assert!(out.contains(text), "{format:?} lacks {text:?}:\n{out}");
+        }
+    }
+    // Each job's own timing, finding or not (the table wraps long cells: short fragments).
+    let html = render(&r, Format::Html);
+    assert!(
+        html.contains(&format!("run time {glibc}")) && html.contains(&format!("run time {not_compared}")),
+        "{html}"
+    );
+    let table = render(&r, Format::Table);
+    for text in ["runtime-differs", &format!("run time {glibc}"), &format!("run time {musl}"), "run time not compared"]
+    {
+        assert!(table.contains(text), "the table lacks {text:?}:\n{table}");
+    }
+    // JUnit: informational, so no case fails; the evidence is in each case's output.
+    let xml = render(&r, Format::Junit);
+    assert_eq!(xml.matches("<failure").count(), 0, "{xml}");
+    assert!(xml.contains("[runtime-differs]") && xml.contains(&format!("musl: {musl}")), "{xml}");
+    // The JSON keeps the runs and the statistics, and reads back.
+    let text = render(&r, Format::Json);
+    assert!(text.contains("\"median_secs\": 1.9") && text.contains("\"runs_secs\""), "{text}");
+    assert_eq!(serde_json::from_str::<RunReport>(&text).unwrap(), r);
+}

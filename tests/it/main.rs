@@ -19,5 +19,6 @@ mod profile;
 mod reliability;
 mod repro;
 mod run;
+mod runtime;
 mod testbed;
 mod toolchain;
