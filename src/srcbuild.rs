@@ -146,18 +146,23 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
     builds
 }
 
-/// Lines a compiler or a linker writes to say why it stopped, most specific first.
+/// What a compiler, a linker or a build backend writes to say why it stopped, most telling
+/// first: the first pattern found anywhere in the build's output decides the line shown (a
+/// backend probing for tools prints "No such file or directory" for each one it lacks before
+/// saying which it could not do without).
 const TOOL_ERRORS: &[&str] = &[
     "fatal error:",
     ": error:",
+    ": ERROR:",
+    "Unknown compiler(s)",
+    "Unknown linker(s)",
     "cannot find -l",
     "unable to find library",
     "undefined reference to",
-    "No such file or directory: '",
-    "command not found",
-    "Unknown compiler(s)",
     "Dependency \"",
     "can't find Rust compiler",
+    "command not found",
+    "No such file or directory: '",
 ];
 
 /// pip's own lines about a failed step, which say that it failed and not why.
@@ -173,7 +178,7 @@ fn pips_own(l: &str) -> bool {
 /// `error:` line of the backend's output that is not pip's own.
 pub fn first_error<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
     let clean = |l: &str| l.trim().trim_start_matches("│").trim().to_string();
-    let tool = lines.clone().map(clean).find(|l| !pips_own(l) && TOOL_ERRORS.iter().any(|p| l.contains(p)));
+    let tool = TOOL_ERRORS.iter().find_map(|p| lines.clone().map(clean).find(|l| !pips_own(l) && l.contains(p)));
     tool.or_else(|| {
         lines
             .map(clean)
@@ -258,6 +263,22 @@ mod tests {
         assert_eq!((b[0].distribution.as_str(), b[0].file.as_str()), ("lz4", "lz4-4.4.5-cp313-cp313-linux_x86_64.whl"));
         // A wheel from the index is not a build at all.
         assert!(parse(&log.replace("linux_x86_64", "manylinux_2_28_x86_64")).is_empty());
+    }
+
+    #[test]
+    fn a_backend_probing_for_tools_is_named_by_what_it_could_not_do_without() {
+        let log = "\
+2026-12-01T10:00:00,000 Collecting mcz
+2026-12-01T10:00:00,100   Downloading mcz-1.0.tar.gz (1 kB)
+2026-12-01T10:00:00,200   Preparing metadata (pyproject.toml): started
+2026-12-01T10:00:00,300   Running `llvm-ar-22 --version` gave \"[Errno 2] No such file or directory: 'llvm-ar-22'\"
+2026-12-01T10:00:00,400   ../meson.build:1:0: ERROR: Unknown linker(s): [['llvm-ar-22'], ['llvm-ar'], ['ar'], ['gar']]
+2026-12-01T10:00:00,500   Preparing metadata (pyproject.toml): finished with status 'error'
+";
+        assert_eq!(
+            parse(log)[0].error.as_deref(),
+            Some("../meson.build:1:0: ERROR: Unknown linker(s): [['llvm-ar-22'], ['llvm-ar'], ['ar'], ['gar']]")
+        );
     }
 
     #[test]

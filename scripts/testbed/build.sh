@@ -40,7 +40,7 @@ fi
 toolchain="muslcheck-testbed/musl-build:$musl_recipe"
 older_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/older-musl.dockerfile)" | sha256sum | cut -c1-16)
 older_local="$repo:3.13-musl1.2.3-$older_recipe"
-zig_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/zig.dockerfile musl/zig-cc musl/zig-c++ musl/toolchain-files.txt)" | sha256sum | cut -c1-16)
+zig_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/zig.dockerfile musl/zig-cc musl/zig-c++ musl/zig-ar musl/zig-ranlib musl/toolchain-files.txt)" | sha256sum | cut -c1-16)
 zig_local="$repo:3.13-musl-zig-$zig_recipe"
 
 # A musl base: build_musl LOCAL_TAG RECIPE [older]. The first one also tags its build stage as
@@ -94,7 +94,7 @@ else
   zig_wheel=$(cd "$zig_cache" && ls $zig_glob | head -1)
   ctx=$(mktemp -d /var/tmp/muslcheck-zig-context.XXXXXX)
   cp "$here/musl/zig.dockerfile" "$ctx/Dockerfile"
-  cp "$here/musl/zig-cc" "$here/musl/zig-c++" "$ctx/"
+  cp "$here/musl/zig-cc" "$here/musl/zig-c++" "$here/musl/zig-ar" "$here/musl/zig-ranlib" "$ctx/"
   ln "$zig_cache/$zig_wheel" "$ctx/$zig_wheel" 2>/dev/null || cp "$zig_cache/$zig_wheel" "$ctx/"
   DOCKER_BUILDKIT=0 docker build -q --build-arg MUSL_BASE="$musl_local" --build-arg ZIG_WHEEL="$zig_wheel" \
     --build-arg ZIG_VERSION="$zig_version" --build-arg RECIPE="$zig_recipe" -t "$zig_local" "$ctx" >/dev/null

@@ -548,8 +548,24 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
                     let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
                     if !modules.is_empty() {
                         progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
-                        let config =
+                        // The base's own boundary, where its profile has it already, is tried
+                        // first (the probe observes both its sides; it is a starting point, not
+                        // an answer).
+                        let hint = state
+                            .report
+                            .lock()
+                            .expect("report")
+                            .profile
+                            .iter()
+                            .find(|p| p.base == job.base.name)
+                            .and_then(|p| p.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD))
+                            .and_then(|o| o.value.get("max_ok_depth"))
+                            .and_then(serde_json::Value::as_i64);
+                        let mut config =
                             serde_json::json!({"only": [probe::checks::CRASH_DEPTH_JSON_THREAD], "preimport": modules});
+                        if let Some(h) = hint {
+                            config["hints"] = serde_json::json!({ probe::checks::CRASH_DEPTH_JSON_THREAD: h });
+                        }
                         let section =
                             sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
                         depth_complete = section.completion.is_complete();
