@@ -160,6 +160,8 @@ const TOOL_ERRORS: &[&str] = &[
     "unable to find library",
     "undefined reference to",
     "Dependency \"",
+    // ninja's line for the step that failed, when the tool said nothing in a known form.
+    "FAILED: ",
     "can't find Rust compiler",
     "command not found",
     "No such file or directory: '",

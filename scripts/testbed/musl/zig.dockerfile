@@ -17,10 +17,10 @@ RUN python3 -m pip install -q --no-index --no-compile --disable-pip-version-chec
     chmod 755 /usr/local/bin/zig-cc /usr/local/bin/zig-c++ /usr/local/bin/zig-ar /usr/local/bin/zig-ranlib
 # CC/CXX override the CPython build's own compiler (recorded in sysconfig, absent from the
 # image); setuptools derives LDSHARED from CC. Zig compiles musl's crt and libc++ on first use:
-# done once here, into a cache every user may write to, so builds do not each pay for it. (The
-# archiver is named by path: busybox's shell prefers its own `ar` applet; programs that run `ar`
-# by PATH, as meson does, get this one.)
-ENV CC=cc CXX=c++ AR=ar ZIG_GLOBAL_CACHE_DIR=/opt/zig-cache
+# done once here, into a cache every user may write to, so builds do not each pay for it.
+# AR by path: build tools run `ar` through /bin/sh, and busybox's shell runs its own `ar` applet
+# (extract and list only) for a bare name, whatever PATH says.
+ENV CC=cc CXX=c++ AR=/usr/local/bin/ar ZIG_GLOBAL_CACHE_DIR=/opt/zig-cache
 RUN mkdir -p /opt/zig-cache && cd /tmp && \
     printf '#include <stdio.h>\nint main(void){puts("cc ok");return 0;}\n' >t.c && cc -o t t.c && ./t && \
     printf '#include <iostream>\nint main(){std::cout<<"c++ ok"<<std::endl;}\n' >t.cc && c++ -o t t.cc && ./t && \
