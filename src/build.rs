@@ -588,14 +588,11 @@ pub fn files_from_log(log: &str) -> Vec<Distribution> {
             if source == Source::Unknown {
                 return None;
             }
-            let stem = file.trim_end_matches(".whl").trim_end_matches(".tar.gz").trim_end_matches(".zip");
-            let mut parts = stem.splitn(3, '-');
-            let (name, version) = (parts.next()?, parts.next().unwrap_or(""));
             let (name, version) = if source == Source::Sdist {
-                // An sdist name may contain dashes: the version is after the last one.
-                stem.rsplit_once('-').unwrap_or((name, version))
+                sdist_name(&file)
             } else {
-                (name, version)
+                let mut parts = file.trim_end_matches(".whl").splitn(3, '-');
+                (parts.next()?, parts.next().unwrap_or(""))
             };
             Some(Distribution {
                 name: normalise_name(name),
@@ -609,6 +606,13 @@ pub fn files_from_log(log: &str) -> Vec<Distribution> {
     out.sort();
     out.dedup();
     out
+}
+
+/// An sdist file's distribution name (as written) and version: an sdist name may contain
+/// dashes, so the version is after the last one.
+pub fn sdist_name(file: &str) -> (&str, &str) {
+    let stem = file.trim_end_matches(".tar.gz").trim_end_matches(".zip");
+    stem.rsplit_once('-').unwrap_or((stem, ""))
 }
 
 /// PEP 503 normalisation.

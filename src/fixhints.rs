@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::compare::{BaseResult, Checked, FixSearch, FixWanted, Fixes};
+use crate::compare::{Checked, FixSearch, FixWanted, Fixes};
 use crate::engine::{Engine, Sandbox};
 use crate::index::{IndexClient, IndexFile};
 use crate::probe::records::Status;
@@ -67,19 +67,7 @@ impl WheelFile {
 pub async fn gather(engine: &Engine, s: &RunSettings, report: &RunReport) -> Fixes {
     let mut wanted: Vec<FixWanted> = vec![];
     for dep in &s.matrix.dependencies {
-        let results: Vec<BaseResult> = s
-            .matrix
-            .bases
-            .iter()
-            .filter_map(|b| {
-                let id = crate::plan::job_id(&dep.name, &b.name);
-                report.jobs.iter().find(|j| j.id == id).map(|job| BaseResult {
-                    job,
-                    required: b.required,
-                    compiler: None,
-                })
-            })
-            .collect();
+        let results = crate::compare::base_results(&report.jobs, &report.bases, &s.matrix.bases, &dep.name);
         for w in crate::compare::fixes_wanted(&results) {
             if !wanted.iter().any(|x| (&x.base, &x.dist, &x.version) == (&w.base, &w.dist, &w.version)) {
                 wanted.push(w);
@@ -206,7 +194,7 @@ async fn read_in_container(engine: &Engine, prep: &str, filename: &str, bytes: V
         probe: programs::WHEEL_ELF,
         config: serde_json::json!({ "wheel": inside }),
         // The strict sandbox with a writable root, which the copy into the container needs.
-        sandbox: Sandbox { read_only: false, tmpfs: vec![], ..Sandbox::strict() },
+        sandbox: Sandbox::strict_writable(),
         user: Some("1000:1000"),
         timeout: Duration::from_secs(300),
         kind: "probe-wheel-elf",
@@ -215,11 +203,8 @@ async fn read_in_container(engine: &Engine, prep: &str, filename: &str, bytes: V
     let run = crate::probe::runner::run_with_files(engine, &spec, vec![("/".to_string(), tar)])
         .await
         .map_err(|e| format!("reading {filename} in a container: {e}"))?;
-    if !run.completion.is_complete() || !run.protocol_errors.is_empty() {
-        return Err(format!(
-            "reading {filename} did not finish: {}",
-            run.protocol_errors.first().cloned().unwrap_or_else(|| run.completion.describe())
-        ));
+    if let Some(why) = run.unfinished() {
+        return Err(format!("reading {filename} did not finish: {why}"));
     }
     let mut out = vec![];
     for r in &run.records {

@@ -214,9 +214,14 @@ pub fn state_of(body: &[u8]) -> Result<String, String> {
 /// The files of a project page that are not yanked (PEP 691: `yanked` is `true` or a reason,
 /// and any string, even an empty one, means yanked).
 pub fn files_of(body: &[u8]) -> Result<Vec<String>, String> {
+    Ok(unyanked(body)?.map(|f| f.filename).collect())
+}
+
+/// A project page's files that are not yanked.
+fn unyanked(body: &[u8]) -> Result<impl Iterator<Item = FileEntry>, String> {
     let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
     let yanked = |v: &serde_json::Value| v.as_bool().unwrap_or(false) || v.is_string();
-    Ok(page.files.into_iter().filter(|f| !yanked(&f.yanked)).map(|f| f.filename).collect())
+    Ok(page.files.into_iter().filter(move |f| !yanked(&f.yanked)))
 }
 
 /// One file of a project on the index.
@@ -230,12 +235,8 @@ pub struct IndexFile {
 
 /// The files of a project page at `page_url` that are not yanked, with absolute addresses.
 pub fn downloadable_of(page_url: &str, body: &[u8]) -> Result<Vec<IndexFile>, String> {
-    let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
-    let yanked = |v: &serde_json::Value| v.as_bool().unwrap_or(false) || v.is_string();
-    Ok(page
-        .files
-        .into_iter()
-        .filter(|f| !yanked(&f.yanked) && !f.url.is_empty())
+    Ok(unyanked(body)?
+        .filter(|f| !f.url.is_empty())
         .map(|f| IndexFile {
             url: resolve(page_url, &f.url),
             sha256: f.hashes.get("sha256").cloned(),

@@ -62,7 +62,7 @@ const STEPS: &[&str] = &[
 /// The source builds of a pip run, in the order pip started them.
 pub fn parse(log: &str) -> Vec<SourceBuild> {
     let mut builds: Vec<SourceBuild> = vec![];
-    let mut lines_of: Vec<(usize, usize)> = vec![]; // per build: first and last line index
+    let mut first_line: Vec<usize> = vec![]; // per build: where its output starts
     let mut current: Option<usize> = None; // the sdist whose steps follow
     let mut started: Option<(usize, f64)> = None;
     let lines: Vec<(f64, &str)> = log.lines().filter_map(split).collect();
@@ -94,20 +94,18 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
                         error: None,
                         from_cache: true,
                     });
-                    lines_of.push((i, i));
+                    first_line.push(i);
                     current = None;
                 } else if crate::build::classify(&file) == crate::report::model::Source::Sdist {
-                    let stem = file.trim_end_matches(".tar.gz").trim_end_matches(".zip");
-                    let name = stem.rsplit_once('-').map(|(n, _)| n).unwrap_or(stem);
                     builds.push(SourceBuild {
-                        distribution: crate::build::normalise_name(name),
+                        distribution: crate::build::normalise_name(crate::build::sdist_name(&file).0),
                         file,
                         ok: true,
                         secs: 0.0,
                         error: None,
                         from_cache: false,
                     });
-                    lines_of.push((i, i));
+                    first_line.push(i);
                     current = Some(builds.len() - 1);
                 } else if indent == 2 {
                     current = None;
@@ -124,7 +122,6 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
         let (Some(step), Some(b)) = (step, owner) else { continue };
         if step.ends_with("started") {
             started = Some((b, *t));
-            lines_of[b].1 = i;
         } else if let Some(status) = step.split("finished with status '").nth(1) {
             if let Some((sb, t0)) = started.take().filter(|(sb, _)| *sb == b) {
                 let mut d = t - t0;
@@ -133,10 +130,9 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
                 }
                 builds[sb].secs += d;
             }
-            lines_of[b].1 = i;
             if !status.starts_with("done") {
                 builds[b].ok = false;
-                let from = lines_of[b].0;
+                let from = first_line[b];
                 builds[b].error = Some(
                     first_error(lines[from..=i].iter().map(|(_, l)| *l)).unwrap_or_else(|| format!("pip: {}", trimmed)),
                 );

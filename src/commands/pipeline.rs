@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::{bases, emit, exit_code_of, new_run_id};
 use crate::build::{self, BuildInputs};
 use crate::cache;
-use crate::compare::{self, BaseResult};
+use crate::compare;
 use crate::engine::{Engine, EngineError, Sandbox};
 use crate::error::{Error, Result};
 use crate::kinds::FindingKind;
@@ -116,25 +116,7 @@ fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
         r.findings.push(compare::prep_failed(base, error, policy, &required));
     }
     for dep in &s.matrix.dependencies {
-        let results: Vec<BaseResult> = s
-            .matrix
-            .bases
-            .iter()
-            .filter_map(|b| {
-                let id = plan::job_id(&dep.name, &b.name);
-                // A job the harness could not do observed nothing: it gets no verdict.
-                r.jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError).map(|job| BaseResult {
-                    job,
-                    required: b.required,
-                    compiler: r
-                        .bases
-                        .iter()
-                        .find(|x| x.name == b.name)
-                        .and_then(|x| x.compilers.get("cc"))
-                        .map(String::as_str),
-                })
-            })
-            .collect();
+        let results = compare::base_results(&r.jobs, &r.bases, &s.matrix.bases, &dep.name);
         let mut findings = compare::dependency_findings(dep, policy, &results);
         compare::suggest_versions(&mut findings, dep, &results, available);
         compare::suggest_fixes(&mut findings, dep, &results, &available.fixes);

@@ -39,6 +39,25 @@ pub struct BaseResult<'a> {
     pub compiler: Option<&'a str>,
 }
 
+/// A dependency's results among a report's jobs, one per base of the matrix in its order. A job the
+/// harness could not do (an infrastructure error) observed nothing: it has no result.
+pub fn base_results<'a>(
+    jobs: &'a [JobRecord],
+    records: &'a [crate::report::model::BaseRecord],
+    bases: &[crate::matrix::Base],
+    dependency: &str,
+) -> Vec<BaseResult<'a>> {
+    bases
+        .iter()
+        .filter_map(|b| {
+            let id = crate::plan::job_id(dependency, &b.name);
+            let job = jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError)?;
+            let compiler = records.iter().find(|x| x.name == b.name).and_then(|x| x.compilers.get("cc"));
+            Some(BaseResult { job, required: b.required, compiler: compiler.map(String::as_str) })
+        })
+        .collect()
+}
+
 /// A finding before the policy is applied: what, about which item, where it fails, and the
 /// evidence per base.
 #[derive(Debug, Clone)]

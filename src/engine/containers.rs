@@ -44,6 +44,11 @@ impl Sandbox {
             tmpfs: vec!["/tmp".into()],
         }
     }
+    /// [`Sandbox::strict`] with a writable root: for files copied in before the start, or a
+    /// program that writes beside itself (a compiler's cache), still without network.
+    pub fn strict_writable() -> Sandbox {
+        Sandbox { read_only: false, tmpfs: vec![], ..Sandbox::strict() }
+    }
     /// What an install step needs: the network (to reach the package index), a writable root.
     pub fn build() -> Sandbox {
         Sandbox {

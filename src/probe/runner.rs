@@ -31,6 +31,19 @@ pub struct ProbeRun {
     pub completion: Completion,
 }
 
+impl ProbeRun {
+    /// Why the probe's records are not the whole answer (it did not finish, or broke the
+    /// protocol), or `None` when they are.
+    pub fn unfinished(&self) -> Option<String> {
+        if self.completion.is_complete() && self.protocol_errors.is_empty() {
+            return None;
+        }
+        let mut why = vec![self.completion.describe()];
+        why.extend(self.protocol_errors.iter().cloned());
+        Some(why.join("; "))
+    }
+}
+
 /// Runs a probe program in a container and parses what it printed.
 pub async fn run(engine: &Engine, p: &ProbeSpec<'_>) -> Result<ProbeRun, EngineError> {
     run_with_files(engine, p, vec![]).await

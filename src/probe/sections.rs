@@ -27,7 +27,7 @@ pub async fn observe_compilers(
             config: serde_json::json!({}),
             // A writable root, as a build has: a compiler may write a cache even to say its
             // version (Zig's does), and on a read-only root that says nothing about a build.
-            sandbox: Sandbox { read_only: false, tmpfs: vec![], ..Sandbox::strict() },
+            sandbox: Sandbox::strict_writable(),
             user: Some("1000:1000"),
             timeout: Duration::from_secs(180),
             kind: "probe-compiler",
@@ -35,12 +35,8 @@ pub async fn observe_compilers(
         },
     )
     .await?;
-    if !run.completion.is_complete() || !run.protocol_errors.is_empty() {
-        return Ok(Err(format!(
-            "the compiler probe did not finish ({}{})",
-            run.completion.describe(),
-            run.protocol_errors.iter().map(|e| format!("; {e}")).collect::<String>()
-        )));
+    if let Some(why) = run.unfinished() {
+        return Ok(Err(format!("the compiler probe did not finish ({why})")));
     }
     let mut out = BTreeMap::new();
     for (check, lang) in [(checks::COMPILER_CC, "cc"), (checks::COMPILER_CXX, "c++")] {
