@@ -93,6 +93,24 @@ pub fn publish(spec: serde_json::Value) {
     assert!(child.wait_with_output().unwrap().status.success(), "making the wheel {name} {version}");
 }
 
+/// The sha256 of the local index's file whose name starts with `prefix`.
+pub fn sha256_of_published(prefix: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let dir =
+        std::env::var("MUSLCHECK_TEST_WHEELHOUSE").expect("MUSLCHECK_TEST_WHEELHOUSE is not set: run scripts/test.sh");
+    let f = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .find(|f| f.file_name().to_string_lossy().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix}* on the local index"));
+    hex::encode(Sha256::digest(std::fs::read(f.path()).unwrap()))
+}
+
+/// The findings of one kind in a report.
+pub fn findings_of<'a>(r: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == kind).collect()
+}
+
 /// Removes from the local index the files whose names contain `marker` (a test's own suffix).
 pub fn unpublish(marker: &str) {
     let dir =

@@ -16,10 +16,6 @@ fn gate(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
     in_results(dir, &all)
 }
 
-fn findings_of<'a>(r: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
-    r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == kind).collect()
-}
-
 #[test]
 fn a_smoke_test_that_crashes_only_in_a_worker_thread_on_musl_is_a_blocking_thread_crash() {
     require_engine();

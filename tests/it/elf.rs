@@ -251,8 +251,7 @@ rm libmcmissing.so ./*.c; chmod 644 _native.so"#;
     let out = bin().args(&args).current_dir(root()).assert().code(1);
     let md = stdout_of(&out);
     let r = report(&results);
-    let fails: Vec<&serde_json::Value> =
-        r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "fails").collect();
+    let fails = findings_of(&r, "fails");
     assert_eq!(fails.len(), 1, "one finding for the one cause: {r:#}");
     for base in ["glibc", "musl"] {
         let why = fails[0]["explanation"][base].to_string();

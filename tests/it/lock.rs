@@ -6,8 +6,6 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::common::*;
 
 /// A suffix of this test run's own, and the removal of its files from the wheelhouse.
@@ -65,16 +63,6 @@ fn finding<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .iter()
         .find(|f| f["id"] == id)
         .unwrap_or_else(|| panic!("no finding {id} in {:#}", r["findings"]))
-}
-
-fn sha256_of_published(prefix: &str) -> String {
-    let dir = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").unwrap();
-    let f = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .find(|f| f.file_name().to_string_lossy().starts_with(prefix))
-        .unwrap_or_else(|| panic!("no {prefix}* on the local index"));
-    hex::encode(Sha256::digest(std::fs::read(f.path()).unwrap()))
 }
 
 #[test]

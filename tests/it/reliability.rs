@@ -142,8 +142,7 @@ fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
     let j = job(&r, "six[musl]");
     assert_eq!(j["probe"]["container"]["timed_out"], true, "{j}");
     // A probe stopped at its limit fails its base with a `timeout` finding: never a pass.
-    let t: Vec<&serde_json::Value> =
-        r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "timeout").collect();
+    let t = findings_of(&r, "timeout");
     assert_eq!(t.len(), 1, "{r:#}");
     assert_eq!((t[0]["severity"].as_str(), t[0]["id"].as_str()), (Some("blocking"), Some("six/timeout/probe")));
     let v = &r["verdicts"][0];

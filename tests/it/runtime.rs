@@ -36,10 +36,6 @@ fn runtime_of<'a>(r: &'a serde_json::Value, base: &str) -> &'a serde_json::Value
     &job(r, &format!("mcruntime[{base}]"))["probe"]["smoke_runtime"]
 }
 
-fn runtime_findings(r: &serde_json::Value) -> Vec<&serde_json::Value> {
-    r["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "runtime-differs").collect()
-}
-
 /// Every base timed its smoke script after the warm-up: five times, or at least three when a
 /// loaded machine made the runs so slow that the budget stopped them (then it says so).
 fn assert_timed(r: &serde_json::Value) {
@@ -63,7 +59,7 @@ fn an_allocation_heavy_smoke_test_is_slower_on_musl_and_a_runtime_finding() {
     assert_timed(&r);
     let (glibc, musl) = (runtime_of(&r, "glibc"), runtime_of(&r, "musl"));
     eprintln!("alloc-threads: glibc {glibc}, musl {musl}");
-    let f = runtime_findings(&r);
+    let f = findings_of(&r, "runtime-differs");
     assert_eq!(f.len(), 1, "glibc {glibc:#}\nmusl {musl:#}\n{:#}", r["findings"]);
     assert_eq!(f[0]["id"], "mcruntime/runtime-differs/smoke");
     assert_eq!(f[0]["failing"], serde_json::json!(["musl"]));
@@ -88,7 +84,7 @@ fn a_pure_arithmetic_smoke_test_takes_as_long_on_both_bases_and_is_no_finding() 
     let (r, _) = gate_with_smoke(dir.path(), "tests/fixtures/smoke/arithmetic.py");
     assert_timed(&r);
     eprintln!("arithmetic: glibc {}, musl {}", runtime_of(&r, "glibc"), runtime_of(&r, "musl"));
-    assert!(runtime_findings(&r).is_empty(), "{:#}", r["findings"]);
+    assert!(findings_of(&r, "runtime-differs").is_empty(), "{:#}", r["findings"]);
     assert_no_leftovers(&r);
 }
 
@@ -131,7 +127,7 @@ fn the_timed_runs_stop_at_their_budget_and_too_few_are_not_compared() {
         assert_eq!(t["runs_secs"].as_array().map(Vec::len), Some(2), "{base}: {t:#}");
         assert!(t["stopped"].as_str().unwrap().contains("would not fit in the 4 s budget"), "{t:#}");
     }
-    assert!(runtime_findings(&r).is_empty(), "{:#}", r["findings"]);
+    assert!(findings_of(&r, "runtime-differs").is_empty(), "{:#}", r["findings"]);
     assert!(table.contains("run time not compared"), "{table}");
     assert_no_leftovers(&r);
 }
