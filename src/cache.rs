@@ -13,25 +13,49 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Bumped when the shape or meaning of a cached observation changes.
-pub const OBSERVATION_VERSION: &str = "muslcheck-observation-1";
-
 /// The cache directory, when there is one.
 pub fn dir() -> Option<PathBuf> {
-    crate::settings::cache_dir("MUSLCHECK_OBSERVATIONS", "observations")
+    cache_dir("MUSLCHECK_OBSERVATIONS", "observations")
+}
+
+/// Where pip's download and wheel cache lives between runs: `MUSLCHECK_PIP_CACHE` (a directory,
+/// or `off`), else `$XDG_CACHE_HOME/muslcheck/pip` or `~/.cache/muslcheck/pip`. It is
+/// bind-mounted into builds, so it exists only where the engine can see this machine's files:
+/// with a remote engine (DOCKER_HOST other than a unix socket) there is none.
+pub fn pip_cache_dir() -> Option<PathBuf> {
+    if !crate::engine::is_local() {
+        return None;
+    }
+    cache_dir("MUSLCHECK_PIP_CACHE", "pip")
+}
+
+/// A cache directory of the harness's: `$VAR` (a directory, or `off`), else
+/// `$XDG_CACHE_HOME/muslcheck/<name>` or `~/.cache/muslcheck/<name>`.
+pub fn cache_dir(var: &str, name: &str) -> Option<PathBuf> {
+    match std::env::var(var) {
+        Ok(v) if v == "off" => None,
+        Ok(v) if !v.is_empty() => Some(PathBuf::from(v)),
+        _ => {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(base.join("muslcheck").join(name))
+        }
+    }
 }
 
 /// A key for an observation: a digest of its inputs, in order.
 pub fn key(parts: &[&str]) -> String {
-    // The harness's own version too: what it keeps is parsed, so a new parser re-observes.
-    let mut all = vec![OBSERVATION_VERSION, env!("CARGO_PKG_VERSION")];
+    // The harness's own identity too (the probe programs, how their records are read, the
+    // record format): a change to any of them re-observes.
+    let mut all = vec![crate::identity::observations()];
     all.extend_from_slice(parts);
-    crate::plan::key(&all)
+    crate::key::key(&all)
 }
 
 /// A digest of a text (a probe program, a smoke script), for use in a key.
 pub fn digest(text: &str) -> String {
-    crate::plan::key(&[text])
+    crate::key::key(&[text])
 }
 
 fn path(dir: &Path, kind: &str, key: &str) -> PathBuf {
@@ -48,7 +72,7 @@ pub fn get<T: DeserializeOwned>(dir: Option<&Path>, kind: &str, key: &str) -> Op
 pub fn put<T: Serialize>(dir: Option<&Path>, kind: &str, key: &str, value: &T) {
     let Some(dir) = dir else { return };
     let json = serde_json::to_vec(value).expect("serialising an observation");
-    if let Err(e) = crate::report::write_atomic(&path(dir, kind, key), &json) {
+    if let Err(e) = crate::results::write_atomic(&path(dir, kind, key), &json) {
         tracing::warn!("could not keep an observation in {}: {e}", dir.display());
     }
 }

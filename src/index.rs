@@ -118,7 +118,7 @@ impl IndexClient {
 
     /// The project's state on the index, or why it could not be had (asked once per run).
     pub fn project_state(&self, project: &str) -> Result<String, String> {
-        let name = crate::build::normalise_name(project);
+        let name = crate::dist::normalise_name(project);
         if let Some(r) = self.memo.lock().expect("index memo").get(&name) {
             return r.clone();
         }
@@ -130,7 +130,7 @@ impl IndexClient {
     /// The names of the project's files on the index that are not yanked (PEP 691 `files`);
     /// an empty list when the index does not know the project.
     pub fn files(&self, project: &str) -> Result<Vec<String>, String> {
-        let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
+        let url = format!("{}{}/", self.base, crate::dist::normalise_name(project));
         let Some(body) = self.page(&url)? else { return Ok(vec![]) };
         files_of(&body).map_err(|e| format!("GET {url}: {e}"))
     }
@@ -138,7 +138,7 @@ impl IndexClient {
     /// The project's files on the index that are not yanked, with where to download each and
     /// its sha256 when the index gives one; an empty list when the index does not know it.
     pub fn downloadable(&self, project: &str) -> Result<Vec<IndexFile>, String> {
-        let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
+        let url = format!("{}{}/", self.base, crate::dist::normalise_name(project));
         let Some(body) = self.page(&url)? else { return Ok(vec![]) };
         downloadable_of(&url, &body).map_err(|e| format!("GET {url}: {e}"))
     }
@@ -193,7 +193,7 @@ impl IndexClient {
     }
 
     fn fetch_state(&self, project: &str) -> Result<String, String> {
-        let url = format!("{}{}/", self.base, crate::build::normalise_name(project));
+        let url = format!("{}{}/", self.base, crate::dist::normalise_name(project));
         match self.page(&url)? {
             None => Ok("absent".into()),
             Some(body) => state_of(&body).map_err(|e| format!("GET {url}: {e}")),
@@ -280,7 +280,7 @@ fn resolve(base: &str, reference: &str) -> String {
 fn files_digest(files: &[FileEntry]) -> String {
     let mut lines: Vec<String> = files.iter().map(|f| format!("{} {:?} {}", f.filename, f.hashes, f.yanked)).collect();
     lines.sort();
-    crate::plan::key(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+    crate::key::key(&lines.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[cfg(test)]

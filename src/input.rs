@@ -88,7 +88,7 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
         let prefix = std::str::from_utf8(&e.as_bytes()[..good]).expect("the valid prefix");
-        let (line, column) = crate::matrix::line_col(prefix, prefix.len());
+        let (line, column) = crate::input::line_col(prefix, prefix.len());
         InputError::NotUtf8 { line, column }
     })
 }
@@ -101,6 +101,15 @@ pub fn shown(s: &str) -> String {
         Some((i, _)) => format!("{}…", &escaped[..i]),
         None => escaped,
     }
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map(|i| before[i + 1..].chars().count()).unwrap_or_else(|| before.chars().count()) + 1;
+    (line, col)
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_lease_is_live_while_held_and_gone_after() {
-        let id = format!("{}-{}", crate::report::model::now(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let id = format!("{}-{}", crate::model::now(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         assert_eq!(state(&id), RunState::Gone);
         let lease = Lease::acquire(&id).unwrap();
         assert_eq!(state(&id), RunState::Live(Some(std::process::id())));
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn stale_leases_are_swept_and_held_ones_kept() {
-        let new_id = || format!("{}-{}", crate::report::model::now(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let new_id = || format!("{}-{}", crate::model::now(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let (stale, held) = (new_id(), new_id());
         std::fs::create_dir_all(dir()).unwrap();
         std::fs::write(path_of(&stale), "1\n").unwrap();

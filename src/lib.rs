@@ -2,20 +2,24 @@
 //! instead of a glibc one. See README.md for the user's view and `docs` in each module for the
 //! pieces.
 
-pub(crate) mod build;
 pub(crate) mod cache;
 pub mod cli;
 pub(crate) mod commands;
 pub(crate) mod compare;
+pub(crate) mod dist;
 pub(crate) mod engine;
 pub mod error;
-pub(crate) mod fixhints;
+pub(crate) mod hints;
+pub(crate) mod identity;
 pub(crate) mod index;
 pub(crate) mod input;
+pub(crate) mod install;
+pub(crate) mod key;
 pub mod kinds;
 pub(crate) mod lease;
 pub(crate) mod lock;
 pub mod matrix;
+pub mod model;
 pub(crate) mod plan;
 pub(crate) mod probe;
 pub(crate) mod progress;
@@ -25,6 +29,6 @@ pub(crate) mod scenario;
 pub(crate) mod settings;
 pub(crate) mod signals;
 pub(crate) mod srcbuild;
-pub(crate) mod wheelhints;
+pub(crate) mod text;
 
 pub use commands::execute;

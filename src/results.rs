@@ -40,6 +40,19 @@ pub fn write_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     f.flush()
 }
 
+/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
+/// rename, so a reader (or an interrupted run) never sees half a file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ pub struct RunSettings {
     /// network as much as it computes).
     pub jobs: Option<usize>,
     pub no_cache: bool,
-    pub freshness: crate::build::Freshness,
+    pub freshness: crate::install::Freshness,
     pub keep: bool,
     pub profile: bool,
     pub resolver: bool,
@@ -34,11 +34,11 @@ pub struct RunSettings {
     /// The host directory of the observation cache, when there is one.
     pub observations: Option<PathBuf>,
     /// The slice of the dependencies this run takes (`run --shard`).
-    pub shard: Option<crate::report::merge::Shard>,
+    pub shard: Option<crate::model::Shard>,
     /// `Matrix::digest` of the matrix before sharding.
     pub matrix_digest: String,
     /// The report to compare with (`run --baseline`), read before anything runs.
-    pub baseline: Option<crate::report::model::RunReport>,
+    pub baseline: Option<crate::model::RunReport>,
     /// `gate --lock`: the lock the gated requirements are installed with and compared against.
     pub lock: Option<crate::lock::LockPlan>,
 }
@@ -121,38 +121,6 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     Ok(m)
 }
 
-/// Whether the engine sees this machine's files (a unix socket, the default), so that a host
-/// directory can be bind-mounted into a container.
-pub fn engine_is_local() -> bool {
-    !std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"))
-}
-
-/// Where pip's download and wheel cache lives between runs: `MUSLCHECK_PIP_CACHE` (a directory,
-/// or `off`), else `$XDG_CACHE_HOME/muslcheck/pip` or `~/.cache/muslcheck/pip`. It is
-/// bind-mounted into builds, so it exists only where the engine can see this machine's files:
-/// with a remote engine (DOCKER_HOST other than a unix socket) there is none.
-pub fn pip_cache_dir() -> Option<PathBuf> {
-    if !engine_is_local() {
-        return None;
-    }
-    cache_dir("MUSLCHECK_PIP_CACHE", "pip")
-}
-
-/// A cache directory of the harness's: `$VAR` (a directory, or `off`), else
-/// `$XDG_CACHE_HOME/muslcheck/<name>` or `~/.cache/muslcheck/<name>`.
-pub fn cache_dir(var: &str, name: &str) -> Option<PathBuf> {
-    match std::env::var(var) {
-        Ok(v) if v == "off" => None,
-        Ok(v) if !v.is_empty() => Some(PathBuf::from(v)),
-        _ => {
-            let base = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            Some(base.join("muslcheck").join(name))
-        }
-    }
-}
-
 fn exec(a: &ExecArgs) -> Result<(Option<usize>, bool, bool)> {
     if let Some(n) = a.jobs.filter(|n| *n == 0 || *n > 64) {
         return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {n}")));
@@ -185,7 +153,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     // The digest is of the whole matrix as asked (after --only): every shard has the same.
     let matrix_digest = matrix.digest();
-    let shard = a.shard.as_deref().map(crate::report::merge::Shard::parse).transpose().map_err(Error::Usage)?;
+    let shard = a.shard.as_deref().map(crate::model::Shard::parse).transpose().map_err(Error::Usage)?;
     if let Some(sh) = shard {
         let mut names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
         names.sort();
@@ -205,12 +173,12 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         matrix_digest,
         jobs,
         no_cache,
-        freshness: crate::build::Freshness::from_flags(a.exec.offline, a.exec.refresh),
+        freshness: crate::install::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
         profile: !a.no_profile && first_shard,
         resolver: !a.no_resolver && first_shard,
         out,
-        pip_cache: pip_cache_dir(),
+        pip_cache: crate::cache::pip_cache_dir(),
         observations: crate::cache::dir(),
         shard,
         baseline,
@@ -344,12 +312,12 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         matrix_digest,
         jobs,
         no_cache,
-        freshness: crate::build::Freshness::from_flags(a.exec.offline, a.exec.refresh),
+        freshness: crate::install::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
         profile: false,
         resolver: false,
         out,
-        pip_cache: pip_cache_dir(),
+        pip_cache: crate::cache::pip_cache_dir(),
         observations: crate::cache::dir(),
         shard: None,
         baseline: None,

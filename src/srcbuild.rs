@@ -5,26 +5,7 @@
 //! A build's time is the sum of its steps' spans; a failed one is named with the first line of
 //! its output that a compiler, a linker or a build backend wrote to say why.
 
-use serde::{Deserialize, Serialize};
-
-/// One distribution built from an sdist in a pip run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SourceBuild {
-    /// Normalised distribution name.
-    pub distribution: String,
-    /// The sdist pip built (file name).
-    pub file: String,
-    pub ok: bool,
-    /// Wall time of its build steps, in seconds.
-    pub secs: f64,
-    /// On failure, the first compiler, linker or backend error line of its output.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// pip took a wheel it had built before from its cache (`file` is that wheel): the build
-    /// was not paid in this run, and `secs` is 0.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub from_cache: bool,
-}
+use crate::model::SourceBuild;
 
 /// A log line: its time (seconds since the day began: pip runs do not span days usefully, and
 /// a span over midnight is corrected below) and its text with the indentation kept.
@@ -87,7 +68,7 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
                     && file.rsplit('-').next().is_some_and(|p| p.starts_with("linux_"));
                 if built_before {
                     builds.push(SourceBuild {
-                        distribution: crate::build::normalise_name(file.split('-').next().unwrap_or("")),
+                        distribution: crate::dist::normalise_name(file.split('-').next().unwrap_or("")),
                         file,
                         ok: true,
                         secs: 0.0,
@@ -96,9 +77,9 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
                     });
                     first_line.push(i);
                     current = None;
-                } else if crate::build::classify(&file) == crate::report::model::Source::Sdist {
+                } else if crate::dist::classify(&file) == crate::dist::Source::Sdist {
                     builds.push(SourceBuild {
-                        distribution: crate::build::normalise_name(crate::build::sdist_name(&file).0),
+                        distribution: crate::dist::normalise_name(crate::dist::sdist_name(&file).0),
                         file,
                         ok: true,
                         secs: 0.0,
@@ -114,7 +95,7 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
         }
         // Which build a step belongs to: the sdist being collected, or the one it names.
         let (step, owner) = if let Some(rest) = trimmed.strip_prefix("Building wheel for ") {
-            let name = crate::build::normalise_name(rest.split_whitespace().next().unwrap_or(""));
+            let name = crate::dist::normalise_name(rest.split_whitespace().next().unwrap_or(""));
             (Some(rest), builds.iter().rposition(|b| b.distribution == name))
         } else {
             (STEPS.iter().find_map(|s| trimmed.strip_prefix(s)), current)

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::engine::{Engine, EngineError};
 use crate::matrix::Base;
-use crate::report::model::BaseRecord;
+use crate::model::BaseRecord;
 
 /// A base resolved to an image.
 pub struct Resolved {
@@ -39,7 +39,7 @@ pub async fn prepare(
         tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
     }
     record.libc = libc;
-    let prep = crate::build::ensure_prep(engine, base, &record.image_id, timeout, no_cache).await;
+    let prep = crate::install::ensure_prep(engine, base, &record.image_id, timeout, no_cache).await;
     if let Ok(tag) = &prep {
         record.compilers = compilers(engine, tag, observations, no_cache).await?;
     }
@@ -63,7 +63,7 @@ async fn compilers(
         }
     }
     let image = engine.hold(prep).await?;
-    match crate::probe::sections::observe_compilers(engine, &image, crate::build::VENV_PYTHON).await? {
+    match crate::probe::sections::observe_compilers(engine, &image, crate::install::VENV_PYTHON).await? {
         Ok(c) => {
             crate::cache::put(observations, "compilers", &key, &c);
             Ok(c)

@@ -71,7 +71,7 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
     crate::lease::sweep();
     println!("removed {what}");
     if a.images && a.run.is_none() {
-        if let Some(dir) = crate::settings::pip_cache_dir().filter(|d| d.exists()) {
+        if let Some(dir) = crate::cache::pip_cache_dir().filter(|d| d.exists()) {
             match std::fs::remove_dir_all(&dir) {
                 Ok(()) => println!("removed pip's cache {}", dir.display()),
                 Err(e) => eprintln!("failed to remove pip's cache {}: {e}", dir.display()),

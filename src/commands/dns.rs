@@ -218,7 +218,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     }
     report.outcome = Some(outcome.clone());
     report.partial = false;
-    report.finished_at = Some(crate::report::model::now());
+    report.finished_at = Some(crate::model::now());
     super::save(&report, &out)?;
     if out.format == Format::Table {
         let text = crate::report::trace::render(&report.resolver);

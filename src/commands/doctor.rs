@@ -166,6 +166,6 @@ async fn index_reachable(
     } else if out.timed_out {
         Err("no answer within 90 s".into())
     } else {
-        Err(crate::build::last_error_line(&format!("{}{}", out.stdout, out.stderr)))
+        Err(crate::install::last_error_line(&format!("{}{}", out.stdout, out.stderr)))
     }
 }

@@ -16,7 +16,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
-use crate::report::model::RunReport;
+use crate::model::RunReport;
 use crate::settings::Output;
 
 /// Runs a parsed command line and returns the process exit code.
@@ -64,7 +64,7 @@ pub fn execute(cli: Cli) -> i32 {
 /// A fresh run id: unique per invocation, so concurrent runs never share labels or names.
 pub(crate) fn new_run_id() -> String {
     let u = uuid::Uuid::new_v4().simple().to_string();
-    format!("{}-{}", crate::report::model::now(), &u[..8])
+    format!("{}-{}", crate::model::now(), &u[..8])
 }
 
 /// Prints (or writes) the report in the chosen format. A closed pipe is not an error.
@@ -128,7 +128,7 @@ pub(crate) async fn guarded<T>(
 pub(crate) fn save(report: &RunReport, out: &Output) -> Result<()> {
     let path = out.results_dir.join("report.json");
     let json = serde_json::to_vec_pretty(report).expect("serialising a report");
-    crate::report::write_atomic(&path, &json).map_err(|e| Error::io(format!("failed to write {}", path.display()), e))
+    crate::results::write_atomic(&path, &json).map_err(|e| Error::io(format!("failed to write {}", path.display()), e))
 }
 
 /// The exit code a finished report earns.

@@ -83,7 +83,7 @@ fn write_pins(path: &Path, pins: &[(String, String)]) -> Result<()> {
     let text = crate::input::read_text(path, crate::input::MAX_TEXT)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     let new = pin_text(&text, pins).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    crate::report::write_atomic(path, new.as_bytes())
+    crate::results::write_atomic(path, new.as_bytes())
         .map_err(|e| Error::io(format!("failed to write {}", path.display()), e))
 }
 

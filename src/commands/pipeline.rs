@@ -8,24 +8,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::{bases, emit, exit_code_of, new_run_id};
-use crate::build::{self, BuildInputs};
 use crate::cache;
 use crate::compare;
 use crate::engine::{Engine, EngineError, Sandbox};
 use crate::error::{Error, Result};
+use crate::install::{self, BuildInputs};
 use crate::kinds::FindingKind;
 use crate::matrix::Base;
+use crate::model::{BuildOutcome, JobRecord, RunReport};
 use crate::plan::{self, Job};
 use crate::probe::{self, programs, sections, ProbeSpec};
 use crate::progress::{Event, Progress};
-use crate::report::model::{BuildOutcome, JobRecord, RunReport};
 use crate::settings::RunSettings;
 
 /// A job's observations as the cache keeps them.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct CachedProbe {
-    probe: crate::report::model::WheelProbe,
-    crash_depth: Option<crate::report::model::Observation>,
+    probe: crate::model::WheelProbe,
+    crash_depth: Option<crate::model::Observation>,
 }
 
 /// Shared between the workers and the interrupt path.
@@ -44,7 +44,7 @@ impl State {
             r.clone()
         };
         let json = serde_json::to_vec_pretty(&snapshot).expect("serialising a report");
-        if let Err(e) = crate::report::write_atomic(&self.path, &json) {
+        if let Err(e) = crate::results::write_atomic(&self.path, &json) {
             tracing::warn!("failed to write {}: {e}", self.path.display());
         }
     }
@@ -148,7 +148,7 @@ fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
     r.findings.extend(compare::incomplete_section_findings("<resolver>", &r.resolver, policy, &required));
     let infra = r.jobs.iter().any(|j| j.outcome == BuildOutcome::InfraError);
     r.partial = infra || !r.not_run.is_empty();
-    r.finished_at = Some(crate::report::model::now());
+    r.finished_at = Some(crate::model::now());
     r.normalise();
     let mut outcome = compare::run_outcome(r);
     if let Some(base) = &s.baseline {
@@ -299,7 +299,7 @@ async fn work(
     futures_util::future::try_join_all(per_base).await?;
     // What the version suggestions need, where a job could not take a wheel.
     let snapshot = state.report.lock().expect("report lock").clone();
-    Ok(crate::wheelhints::gather(engine, s, &snapshot).await)
+    Ok(crate::hints::gather(engine, s, &snapshot).await)
 }
 
 async fn run_section(
@@ -324,11 +324,8 @@ async fn run_section(
         .unwrap_or_default();
     let (kind, program) = if dns { ("resolver", programs::DNS) } else { ("profile", programs::PROFILE) };
     let key = cache::key(&[&image, &cache::digest(&programs::program(program)), &base.python, "{}"]);
-    let cached = if s.no_cache {
-        None
-    } else {
-        cache::get::<crate::report::model::ProbeSection>(s.observations.as_deref(), kind, &key)
-    };
+    let cached =
+        if s.no_cache { None } else { cache::get::<crate::model::ProbeSection>(s.observations.as_deref(), kind, &key) };
     let result = match cached {
         Some(mut section) => {
             section.cached = true;
@@ -456,7 +453,7 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
             freshness: s.freshness,
             index: index.as_ref(),
         };
-        let built = build::build_job(engine, &inputs).await;
+        let built = install::build_job(engine, &inputs).await;
         drop(build_slot);
         let built = built?;
         if !built.log.is_empty() {
@@ -511,7 +508,7 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
                     engine,
                     &ProbeSpec {
                         image: &image,
-                        python: build::VENV_PYTHON,
+                        python: install::VENV_PYTHON,
                         probe: programs::WHEELS,
                         config,
                         sandbox,
@@ -549,7 +546,8 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
                             config["hints"] = serde_json::json!({ probe::checks::CRASH_DEPTH_JSON_THREAD: h });
                         }
                         let section =
-                            sections::libc_profile(engine, &job.base.name, &image, build::VENV_PYTHON, config).await?;
+                            sections::libc_profile(engine, &job.base.name, &image, install::VENV_PYTHON, config)
+                                .await?;
                         depth_complete = section.completion.is_complete();
                         record.crash_depth = section.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD).cloned();
                     }

@@ -7,12 +7,12 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{bases, emit};
-use crate::build::{self, BuildInputs, VENV_PYTHON};
 use crate::cli::ReproArgs;
 use crate::engine::{RunSpec, Sandbox};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
+use crate::install::{self, BuildInputs, VENV_PYTHON};
 use crate::matrix::Requirement;
-use crate::report::model::{BuildOutcome, ReproRecord, ReproRun};
+use crate::model::{BuildOutcome, ReproRecord, ReproRun};
 
 pub async fn run(a: &ReproArgs) -> Result<i32> {
     let script = crate::input::read_text(&a.script, crate::input::MAX_SCRIPT)
@@ -30,7 +30,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
         })
         .collect::<Result<Vec<_>>>()?;
     let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
-    let pip_cache = crate::settings::pip_cache_dir();
+    let pip_cache = crate::cache::pip_cache_dir();
     let policy = &matrix.policy;
     let index =
         crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts)
@@ -65,10 +65,10 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     timeout: matrix.policy.build_timeout,
                     no_cache: false,
                     pip_cache: pip_cache.as_deref(),
-                    freshness: build::Freshness::Check,
+                    freshness: install::Freshness::Check,
                     index: index.as_ref(),
                 };
-                let built = build::build_job(&engine, &inputs).await?;
+                let built = install::build_job(&engine, &inputs).await?;
                 match (built.record.outcome, built.image) {
                     (BuildOutcome::Installed, Some(img)) => img,
                     (BuildOutcome::InfraError, _) => {
@@ -107,7 +107,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     };
     super::guarded(&engine, work).await?;
     report.partial = false;
-    report.finished_at = Some(crate::report::model::now());
+    report.finished_at = Some(crate::model::now());
     super::save(&report, &out)?;
     emit(&report, &out)?;
     if !report.errors.is_empty() {
@@ -150,7 +150,7 @@ fn repro_run(o: &crate::engine::RunOutput) -> ReproRun {
     };
     let excerpt = {
         let text = if o.stderr.trim().is_empty() { &o.stdout } else { &o.stderr };
-        crate::build::tail(text.trim(), 400)
+        crate::text::tail(text.trim(), 400)
     };
     ReproRun {
         outcome,

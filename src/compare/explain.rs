@@ -6,7 +6,7 @@
 //! The rules that depend on a libc version (which version's loader first supports a feature)
 //! are data, in [`LOADER_SUPPORT`], each with its source.
 
-use crate::report::model::{Extension, Libc, WheelProbe};
+use crate::model::{Extension, Libc, WheelProbe};
 
 /// The first version of a libc whose dynamic loader supports a feature of an ELF file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use super::explain::{file_causes, FileCause};
 use super::BaseResult;
 use crate::kinds::FindingKind;
 use crate::matrix::Dependency;
-use crate::report::model::{BuildOutcome, Extension, Finding, Libc};
+use crate::model::{BuildOutcome, Extension, Finding, Libc};
 
 /// At most this many versions are read per distribution and base: each is a download and a
 /// container.
@@ -256,7 +256,7 @@ pub fn suggest_fixes(findings: &mut [Finding], dep: &Dependency, results: &[Base
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::WheelProbe;
+    use crate::model::WheelProbe;
 
     fn probe_with(files: Vec<Extension>) -> WheelProbe {
         WheelProbe { extensions: files, ..Default::default() }
@@ -376,7 +376,7 @@ mod tests {
     #[test]
     fn the_suggestion_goes_to_the_finding_the_cause_explains_on_its_failing_base() {
         use crate::matrix::Requirement;
-        use crate::report::model::{CheckOutcome, Completion, Distribution, JobRecord, Severity, Source};
+        use crate::model::{CheckOutcome, Completion, Distribution, JobRecord, Severity, Source};
         let libc = Libc { family: "musl".into(), version: Some("1.2.3".into()) };
         let mut p = probe_with(vec![file("pkg.libs/libx.so", true)]);
         p.extensions[0].distribution = "pkg".into();

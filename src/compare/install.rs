@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{first_line, BaseResult, Draft};
 use crate::kinds::FindingKind;
-use crate::report::model::{BuildOutcome, Source};
+use crate::model::{BuildOutcome, Source};
 
 fn outcome_name(o: BuildOutcome) -> String {
     serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()

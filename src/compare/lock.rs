@@ -11,8 +11,8 @@ use super::{finalize, first_line, Draft};
 use crate::kinds::FindingKind;
 use crate::lock::LockPlan;
 use crate::matrix::{Base, Policy};
+use crate::model::{BuildOutcome, Finding, JobRecord};
 use crate::plan::job_id;
-use crate::report::model::{BuildOutcome, Finding, JobRecord};
 
 /// What happened to one distribution of the lock's resolution on one base.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +186,7 @@ fn whole(lock: &LockPlan, results: &[PerBase]) -> Draft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{Distribution, Source};
+    use crate::model::{Distribution, Source};
 
     fn job(dep: &str, base: &str, outcome: BuildOutcome, dists: &[(&str, &str)]) -> JobRecord {
         JobRecord {
@@ -273,7 +273,7 @@ mod tests {
         assert!(all.evidence["musl"].contains("do not resolve together"), "{all:?}");
         assert!(all.summary.contains("glibc 5 changed") && all.summary.contains("musl not compared"), "{all:?}");
         assert!(all.explanation["glibc"][0].contains("lock[glibc]"), "{all:?}");
-        assert!(f.iter().all(|f| f.severity == crate::report::model::Severity::Info), "information, not a failure");
+        assert!(f.iter().all(|f| f.severity == crate::model::Severity::Info), "information, not a failure");
     }
 
     #[test]

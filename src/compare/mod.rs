@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
-use crate::report::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
+use crate::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
@@ -43,7 +43,7 @@ pub struct BaseResult<'a> {
 /// harness could not do (an infrastructure error) observed nothing: it has no result.
 pub fn base_results<'a>(
     jobs: &'a [JobRecord],
-    records: &'a [crate::report::model::BaseRecord],
+    records: &'a [crate::model::BaseRecord],
     bases: &[crate::matrix::Base],
     dependency: &str,
 ) -> Vec<BaseResult<'a>> {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{outcome_text, BaseResult, Draft};
 use crate::kinds::FindingKind;
-use crate::report::model::{CheckOutcome, Completion, WheelProbe};
+use crate::model::{CheckOutcome, Completion, WheelProbe};
 
 fn probe_of<'a>(r: &'a BaseResult) -> &'a WheelProbe {
     r.job.probe.as_ref().expect("a probed job")

@@ -15,8 +15,7 @@ use std::collections::BTreeMap;
 
 use super::{BaseResult, Draft};
 use crate::kinds::FindingKind;
-pub use crate::matrix::MIN_RUNTIME_RUNS;
-use crate::report::model::SmokeRuntime;
+use crate::model::SmokeRuntime;
 
 /// Medians closer than this are never a finding, whatever their ratio: a difference of a few
 /// tens of milliseconds per run is within what a shared engine's scheduling does to a short
@@ -38,27 +37,13 @@ fn comparable<'a>(r: &BaseResult<'a>) -> Result<Timed<'a>, String> {
         return Err("not timed: the smoke test did not pass".into());
     }
     let t = p.smoke_runtime.as_ref().ok_or("not timed")?;
-    not_comparable(t).map_or(Ok(()), Err)?;
+    t.not_comparable().map_or(Ok(()), Err)?;
     match (t.median_secs, t.min_secs, t.max_secs) {
         (Some(median), Some(min), Some(max)) if median > 0.0 && min <= median && median <= max => {
             Ok(Timed { median, min, max, runtime: t })
         }
         _ => Err("not compared: no usable timing".into()),
     }
-}
-
-/// Why a timing is not compared, or `None` when it can be: what a job's rendering says.
-pub fn not_comparable(t: &SmokeRuntime) -> Option<String> {
-    let n = t.runs_secs.len();
-    if n >= MIN_RUNTIME_RUNS as usize {
-        return None;
-    }
-    let why = t.stopped.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
-    Some(format!(
-        "not compared: {n} timed run{} of {} (at least {MIN_RUNTIME_RUNS} needed){why}",
-        if n == 1 { "" } else { "s" },
-        t.requested
-    ))
 }
 
 /// One finding naming every base that is slower than some other base by the ratio, with the
@@ -105,7 +90,7 @@ mod tests {
     use super::*;
     use crate::compare::{dependency_findings, verdicts, Dependency};
     use crate::matrix::{KnownDifference, Policy, Requirement};
-    use crate::report::model::{BuildOutcome, CheckOutcome, Completion, JobRecord, Severity, WheelProbe};
+    use crate::model::{BuildOutcome, CheckOutcome, Completion, JobRecord, Severity, WheelProbe};
 
     /// An installed job whose probe finished, with a passing smoke run timed as `runs`.
     fn job(base: &str, runs: &[f64]) -> JobRecord {
@@ -182,7 +167,7 @@ mod tests {
         assert!(rule(&[job("glibc", &FAST), few.clone()], 1.5).is_empty());
         let t = few.probe.as_ref().unwrap().smoke_runtime.as_ref().unwrap();
         assert_eq!(
-            not_comparable(t).unwrap(),
+            t.not_comparable().unwrap(),
             "not compared: 2 timed runs of 5 (at least 3 needed): the next run (about 2.0 s) would not fit in the 3 s budget"
         );
         assert_eq!(rule(&[job("glibc", &FAST), job("musl", &SLOW[..3])], 1.5).len(), 1);

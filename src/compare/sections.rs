@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{finalize, Draft};
 use crate::kinds::FindingKind;
 use crate::matrix::Policy;
+use crate::model::{Completion, Finding, JobRecord, ProbeSection};
 use crate::probe::checks;
 use crate::probe::sections::json_thread_depth;
-use crate::report::model::{Completion, Finding, JobRecord, ProbeSection};
 
 /// A dependency's crash depth differs "materially" from its base's own when it moves by more
 /// than this fraction: the depth is found by bisection and wobbles a little run to run.

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::matrix::{KnownDifference, Requirement};
-use crate::report::model::{Completion, Distribution, Extension, RunReport, Source, Verdict, WheelProbe};
+use crate::model::{Completion, Distribution, Extension, RunReport, Source, Verdict, WheelProbe};
 
 fn dep() -> Dependency {
     Dependency {
@@ -274,7 +274,7 @@ fn modules_of_one_distribution_failing_the_same_way_are_one_finding_with_its_exp
             p.imports.insert(format!("pkg._ext{i:02}"), CheckOutcome::Ok);
             p.module_dist.insert(format!("pkg._ext{i:02}"), "pkg".into());
         }
-        p.libc = Some(crate::report::model::Libc {
+        p.libc = Some(crate::model::Libc {
             family: base.clone(),
             version: Some(if base == "musl" { "1.2.3" } else { "2.41" }.into()),
         });
@@ -426,7 +426,7 @@ fn the_run_outcome_is_decided_once_from_findings_and_errors() {
 
 #[test]
 fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
-    use crate::report::model::{ContainerOutcome, Observation, ProbeSection};
+    use crate::model::{ContainerOutcome, Observation, ProbeSection};
     let depth = |d: i64| Observation {
         status: "ok".into(),
         value: serde_json::json!({"max_ok_depth": d}),
@@ -461,7 +461,7 @@ fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
 /// that built it, its first error line where it failed, the install's time where a wheel came.
 #[test]
 fn source_build_evidence_carries_times_compilers_and_errors() {
-    let sb = |ok: bool, secs: f64, error: Option<&str>| crate::srcbuild::SourceBuild {
+    let sb = |ok: bool, secs: f64, error: Option<&str>| crate::model::SourceBuild {
         distribution: "pkg".into(),
         file: "pkg-2.0.tar.gz".into(),
         ok,

@@ -5,7 +5,7 @@
 use super::{base_subject, first_line, BaseResult};
 use crate::error::{EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
 use crate::matrix::{Dependency, Policy};
-use crate::report::model::{BuildOutcome, Finding, RunOutcome, RunReport, Severity, Verdict};
+use crate::model::{BuildOutcome, Finding, RunOutcome, RunReport, Severity, Verdict};
 
 /// Pass or fail of a dependency on each base, with the findings behind it.
 pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult], findings: &[Finding]) -> Vec<Verdict> {

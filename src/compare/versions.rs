@@ -10,7 +10,7 @@ use std::str::FromStr;
 use super::BaseResult;
 use crate::kinds::FindingKind;
 use crate::matrix::Dependency;
-use crate::report::model::{BuildOutcome, Finding, Source};
+use crate::model::{BuildOutcome, Finding, Source};
 
 /// What the suggestions are made from: per base its compatible tags in pip's order of
 /// preference, per distribution the names of its files on the index (not yanked); or why they
@@ -27,7 +27,7 @@ pub struct Available {
 /// The distributions a job could not take a wheel for: those it built (or tried to build)
 /// from an sdist, or, when pip found nothing to install at all, the one pip names ("No matching
 /// distribution found for …").
-pub fn without_wheel(job: &crate::report::model::JobRecord) -> Vec<String> {
+pub fn without_wheel(job: &crate::model::JobRecord) -> Vec<String> {
     let sdists: Vec<String> =
         job.distributions.iter().filter(|d| d.source == Source::Sdist).map(|d| d.name.clone()).collect();
     if !sdists.is_empty() || job.outcome != BuildOutcome::InstallFailed {
@@ -51,7 +51,7 @@ pub fn without_wheel(job: &crate::report::model::JobRecord) -> Vec<String> {
 fn wheel(dist: &str, file: &str) -> Option<(String, BTreeSet<String>)> {
     let stem = file.strip_suffix(".whl")?;
     let parts: Vec<&str> = stem.split('-').collect();
-    if !(5..=6).contains(&parts.len()) || crate::build::normalise_name(parts[0]) != dist {
+    if !(5..=6).contains(&parts.len()) || crate::dist::normalise_name(parts[0]) != dist {
         return None;
     }
     let n = parts.len();
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn what_had_no_wheel_is_the_sdist_pip_took_or_the_distribution_it_found_nothing_for() {
-        use crate::report::model::{Distribution, JobRecord};
+        use crate::model::{Distribution, JobRecord};
         let mut j: JobRecord = serde_json::from_value(serde_json::json!({
             "id": "x[musl]", "dependency": "x", "base": "musl", "requirement": "x", "outcome": "install-failed",
             "cached": false, "build_secs": 1.0, "image": null, "image_size": null, "size_over_base": null,

@@ -180,5 +180,27 @@ impl Engine {
     }
 }
 
+/// A tar with fixed mtimes, owners and modes, so the same inputs give the same bytes.
+pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).expect("writing a tar to memory");
+    }
+    b.into_inner().expect("finishing a tar in memory")
+}
+
+/// Whether the engine sees this machine's files (a unix socket, the default), so that a host
+/// directory can be bind-mounted into a container.
+pub fn is_local() -> bool {
+    !std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"))
+}
+
 #[cfg(test)]
 mod tests;

@@ -156,6 +156,6 @@ async fn a_full_disk_is_seen_by_pip_and_named_as_such() {
     let out = e.run(&spec).await.unwrap();
     let log = format!("{}{}", out.stdout, out.stderr);
     assert_ne!(out.exit_code, Some(0), "{log}");
-    assert!(crate::build::disk_full(&log).is_some(), "{log}");
+    assert!(crate::install::pip::disk_full(&log).is_some(), "{log}");
     assert_nothing_left(&e).await;
 }

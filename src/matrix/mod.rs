@@ -181,7 +181,7 @@ impl Matrix {
                 p.remove("ca_bundle");
             }
         }
-        crate::plan::key(&[&v.to_string()])
+        crate::key::key(&[&v.to_string()])
     }
 
     /// Reads, parses and validates a matrix file. Every problem is returned, each located.
@@ -216,15 +216,6 @@ impl Matrix {
     pub fn dependency(&self, name: &str) -> Option<&Dependency> {
         self.dependencies.iter().find(|d| d.name == name)
     }
-}
-
-/// 1-based line and column of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map(|i| before[i + 1..].chars().count()).unwrap_or_else(|| before.chars().count()) + 1;
-    (line, col)
 }
 
 /// Parses "90s", "20m", "1h", "1h30m" or a plain number of seconds.

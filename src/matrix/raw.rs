@@ -5,7 +5,8 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{line_col, Diagnostic};
+use super::Diagnostic;
+use crate::input::line_col;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::raw::{RawBase, RawDependency, RawMatrix, RawPolicy};
-use super::{
-    line_col, parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement,
-};
+use super::{parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement};
+use crate::input::line_col;
 use crate::input::shown;
 use crate::kinds::FindingKind;
 

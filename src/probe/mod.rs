@@ -4,7 +4,7 @@
 //! observed, the libc behaviour profile and the resolver profile (`sections`).
 //!
 //! A probe that crashes, hangs, runs out of memory, prints garbage or stops before its closing
-//! record is an outcome recorded here (a [`Completion`](crate::report::model::Completion) other
+//! record is an outcome recorded here (a [`Completion`](crate::model::Completion) other
 //! than complete), never a harness error and never a silent pass.
 
 pub(crate) mod checks;

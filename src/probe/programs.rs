@@ -21,3 +21,6 @@ pub fn program(probe: &str) -> String {
 
 /// The smallest probe: which libc the base's Python runs on.
 pub const LIBC: &str = "MC_PROBE = \"libc\"\nemit(\"libc\", value=detect_libc())\nmc_end(1)\n";
+
+/// Every program text above: what the observations' identity is made of (`identity`).
+pub const ALL: &[&str] = &[COMMON, WHEELS, WHEEL_ELF, PROFILE, DNS, COMPILER, LIBC];

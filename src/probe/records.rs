@@ -8,7 +8,7 @@
 use serde::Deserialize;
 
 use super::checks;
-use crate::report::model::{CheckOutcome, Completion, ContainerOutcome, Libc, Observation};
+use crate::model::{CheckOutcome, Completion, ContainerOutcome, Libc, Observation};
 
 /// The protocol schema this harness understands.
 const SCHEMA: u64 = 1;
@@ -143,7 +143,7 @@ pub fn completion(container: &ContainerOutcome, stderr: &str, timeout_secs: u64,
         return Completion::OutputCut;
     }
     if container.exit_code != Some(0) {
-        return Completion::Died { exit_code: container.exit_code, stderr: crate::build::tail(stderr.trim(), 300) };
+        return Completion::Died { exit_code: container.exit_code, stderr: crate::text::tail(stderr.trim(), 300) };
     }
     let Some(end) = p.end else {
         return Completion::NoClosingRecord;

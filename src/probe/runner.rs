@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::records::{self, Record};
 use crate::engine::{Engine, EngineError, RunSpec, Sandbox};
-use crate::report::model::{Completion, ContainerOutcome};
+use crate::model::{Completion, ContainerOutcome};
 
 /// What a probe run needs.
 pub struct ProbeSpec<'a> {

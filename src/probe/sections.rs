@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::records::libc_of;
 use super::{checks, programs, run, ProbeRun, ProbeSpec};
 use crate::engine::{Engine, EngineError, Sandbox};
-use crate::report::model::{Libc, Observation, ProbeSection};
+use crate::model::{Libc, Observation, ProbeSection};
 
 /// Observes the C and C++ compilers a source build would use in a prepared image: per language
 /// ("cc", "c++"), what was found and its version, or what was looked for. A probe that did not
@@ -170,7 +170,7 @@ pub async fn resolver_scenario(
     timeout: Duration,
 ) -> Result<ProbeSection, EngineError> {
     let (dir, name) = SCENARIO_FILE.rsplit_once('/').expect("an absolute path");
-    let tar = crate::build::tar_of(&[(&format!("{}/{name}", dir.trim_start_matches('/')), scenario)]);
+    let tar = crate::engine::tar_of(&[(&format!("{}/{name}", dir.trim_start_matches('/')), scenario)]);
     let config = serde_json::json!({ "custom_file": SCENARIO_FILE });
     dns_lab(engine, base, image, python, config, timeout, vec![("/".to_string(), tar)]).await
 }
@@ -214,7 +214,7 @@ async fn dns_lab(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{Completion, ContainerOutcome};
+    use crate::model::{Completion, ContainerOutcome};
 
     #[test]
     fn a_lab_that_reported_only_itself_observed_no_scenario() {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::records::{libc_of, Record};
 use super::{checks, ProbeRun};
-use crate::report::model::{Completion, Extension, SmokeRuntime, WheelProbe};
+use crate::model::{Completion, Extension, SmokeRuntime, WheelProbe};
 
 /// `import:<module>` and `load:<path>` values.
 #[derive(Deserialize)]
@@ -110,7 +110,7 @@ fn smoke_output(v: &SmokeValue) -> Option<String> {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    (!out.is_empty()).then(|| crate::build::tail(&out, 2000))
+    (!out.is_empty()).then(|| crate::text::tail(&out, 2000))
 }
 
 fn native(dist: &str, kind: &str, f: NativeFile) -> Extension {
@@ -201,8 +201,8 @@ pub fn top_level_of(records: &[Record], dist: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{CheckOutcome, ContainerOutcome};
     use crate::probe::records::{completion, parse_output};
-    use crate::report::model::{CheckOutcome, ContainerOutcome};
 
     fn probe(out: &str) -> WheelProbe {
         let parsed = parse_output(out);

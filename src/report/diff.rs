@@ -3,27 +3,7 @@
 //! id, different evidence, severity or failing bases: a version bump of the same problem) or
 //! unchanged. A pure function of the two reports.
 
-use serde::{Deserialize, Serialize};
-
-use super::model::{Finding, RunReport, Severity};
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ReportDiff {
-    pub old_run: String,
-    pub new_run: String,
-    pub new: Vec<Finding>,
-    pub resolved: Vec<Finding>,
-    /// (before, after), by id.
-    pub changed: Vec<(Finding, Finding)>,
-    pub unchanged: Vec<String>,
-}
-
-impl ReportDiff {
-    /// New findings that block: the only thing that makes a nightly comparison fail.
-    pub fn new_blocking(&self) -> usize {
-        self.new.iter().filter(|f| f.severity == Severity::Blocking).count()
-    }
-}
+use crate::model::{Finding, ReportDiff, RunReport, Severity};
 
 /// What is comparable of a finding: everything but what varies run to run.
 fn same(a: &Finding, b: &Finding) -> bool {

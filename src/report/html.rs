@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, ProbeSection, RunReport, Severity};
+use crate::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, ProbeSection, RunReport, Severity};
 
 /// Escapes text for HTML content and attribute values.
 fn esc(s: &str) -> String {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::model::RunReport;
+use crate::model::RunReport;
 
 pub fn render(r: &RunReport) -> String {
     let mut report = Report::new("muslcheck");

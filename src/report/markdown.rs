@@ -1,6 +1,6 @@
 //! Markdown for CI job summaries and pull-request comments.
 
-use super::model::{RunReport, Severity};
+use crate::model::{RunReport, Severity};
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', "<br>")

@@ -6,37 +6,7 @@
 //! per dependency (or per base, deduplicated by id), so the union is what one run would have
 //! found, and the outcome is decided again from it.
 
-use serde::{Deserialize, Serialize};
-
-use super::model::RunReport;
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Shard {
-    /// 1-based.
-    pub k: u32,
-    pub n: u32,
-}
-
-impl Shard {
-    /// Parses `K/N` (1 <= K <= N <= 1000).
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let (k, n) =
-            s.split_once('/').ok_or_else(|| format!("--shard `{}` is not K/N (e.g. 1/4)", crate::input::shown(s)))?;
-        let (k, n): (u32, u32) = (
-            k.trim().parse().map_err(|_| format!("--shard `{s}`: K is not a number"))?,
-            n.trim().parse().map_err(|_| format!("--shard `{s}`: N is not a number"))?,
-        );
-        if n == 0 || n > 1000 || k == 0 || k > n {
-            return Err(format!("--shard `{s}`: needs 1 <= K <= N <= 1000"));
-        }
-        Ok(Shard { k, n })
-    }
-
-    /// Whether the dependency at `index` of the sorted names belongs to this shard.
-    pub fn takes(&self, index: usize) -> bool {
-        index % self.n as usize == (self.k - 1) as usize
-    }
-}
+use crate::model::RunReport;
 
 /// Merges shard reports into one, or says why not.
 pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
@@ -116,6 +86,7 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Shard;
 
     #[test]
     fn shards_parse_and_partition_evenly() {

@@ -1,12 +1,11 @@
-//! The run report: its model, one renderer per format (pure functions of the model), and
-//! writing it atomically.
+//! The run report: one renderer per format (pure functions of the model), reading a report
+//! back, and merging and comparing reports.
 
 pub mod diff;
 pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
-pub mod model;
 pub mod table;
 pub mod target;
 pub mod trace;
@@ -14,7 +13,7 @@ pub mod trace;
 use std::path::Path;
 
 use crate::cli::Format;
-use model::RunReport;
+use crate::model::{self as model, RunReport};
 
 /// Renders a report in a format.
 pub fn render(report: &RunReport, format: Format) -> String {
@@ -38,23 +37,10 @@ pub(crate) fn not_applicable(r: &RunReport, dependency: &str, base: &str) -> boo
 /// The main-thread smoke run time of a job as renderers show it: its median and spread, or why
 /// it is not compared.
 pub(crate) fn runtime_text(t: &model::SmokeRuntime) -> String {
-    match crate::compare::runtime::not_comparable(t) {
+    match t.not_comparable() {
         Some(why) => format!("run time {why}"),
         None => format!("run time {}", t.describe()),
     }
-}
-
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
-/// rename, so a reader (or an interrupted run) never sees half a file.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Reads a report written by an earlier run; an unknown schema is refused.

@@ -2,8 +2,8 @@
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
-use super::model::{BuildOutcome, ProbeSection, RunReport, Severity};
 use crate::compare::summarise;
+use crate::model::{BuildOutcome, ProbeSection, RunReport, Severity};
 
 fn table() -> Table {
     let mut t = Table::new();
@@ -321,7 +321,7 @@ pub fn side_by_side(sections: &[ProbeSection]) -> Table {
 #[cfg(test)]
 mod clip_tests {
     use super::*;
-    use crate::report::model::JobRecord;
+    use crate::model::JobRecord;
 
     #[test]
     fn a_huge_name_renders_quickly_and_cut() {

@@ -28,7 +28,7 @@ pub fn write_output(path: &Path, contents: &[u8]) -> Result<(), TargetError> {
                 // A dangling symlink: create its target, in place (there is nothing to replace).
                 return write_in_place(path, contents, true).map_err(|e| refused(e.to_string()));
             }
-            super::write_atomic(path, contents).map_err(TargetError::Io)
+            crate::results::write_atomic(path, contents).map_err(TargetError::Io)
         }
         Err(e) => Err(refused(e.to_string())),
         Ok(m) if m.is_dir() => Err(refused("it is a directory".into())),
@@ -40,7 +40,7 @@ pub fn write_output(path: &Path, contents: &[u8]) -> Result<(), TargetError> {
         Ok(m) if m.is_file() => {
             // Through any symlinks to the file itself, which is replaced with the same mode.
             let real = std::fs::canonicalize(path).map_err(TargetError::Io)?;
-            super::write_atomic(&real, contents).map_err(TargetError::Io)?;
+            crate::results::write_atomic(&real, contents).map_err(TargetError::Io)?;
             std::fs::set_permissions(&real, m.permissions()).map_err(TargetError::Io)
         }
         Ok(_) => write_in_place(path, contents, false).map_err(|e| refused(e.to_string())),

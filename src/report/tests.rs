@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use super::model::*;
 use super::render;
 use crate::cli::Format;
 use crate::kinds::FindingKind;
+use crate::model::*;
 
 fn fixture() -> RunReport {
     let mut r = RunReport::new("gate", "1700000000-abcdef12", "matrix/local.toml");
@@ -161,7 +161,7 @@ fn json_round_trips_and_is_versioned() {
 fn reading_a_report_checks_its_schema() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("r.json");
-    super::write_atomic(&p, render(&fixture(), Format::Json).as_bytes()).unwrap();
+    crate::results::write_atomic(&p, render(&fixture(), Format::Json).as_bytes()).unwrap();
     assert_eq!(super::read(&p).unwrap(), fixture());
     std::fs::write(&p, "{\"schema_version\": 99}").unwrap();
     assert!(super::read(&p).unwrap_err().contains("schema 99"));

@@ -3,7 +3,7 @@
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
-use super::model::ProbeSection;
+use crate::model::ProbeSection;
 
 fn trace_of(check: &serde_json::Value) -> String {
     let v = &check["value"];

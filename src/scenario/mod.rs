@@ -13,7 +13,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::matrix::{line_col, Diagnostic};
+use crate::input::line_col;
+use crate::matrix::Diagnostic;
 use spans::{child, Spans};
 
 const ZONE_KEYS: &[&str] = &["records", "servers", "udp_max"];

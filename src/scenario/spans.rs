@@ -146,7 +146,7 @@ mod tests {
     fn keys_and_values_are_located() {
         let text = "{\n  \"zone\": {\"records\": [\n    {\"name\": \"a.\", \"ty\\u0070e\": \"A\"},\n    {\"a/b\": [1, {\"x\": null}]}\n  ]}\n}";
         let s = Spans::of(text);
-        let at = |o: usize| crate::matrix::line_col(text, o);
+        let at = |o: usize| crate::input::line_col(text, o);
         assert_eq!(at(s.value("/zone/records/0/name")), (3, 14));
         assert_eq!(at(s.key("/zone/records/0/type")), (3, 20));
         assert_eq!(at(s.value("/zone/records/1/a~1b/1/x")), (4, 23));

@@ -1,90 +1,13 @@
-//! The versioned result model. Every renderer is a pure function of a [`RunReport`]; runs write
-//! it as jobs complete; a partial run says so.
+//! What probes and builds observed, as typed values: a build's outcome and the distributions it
+//! installed, each check's outcome, a probe's completion, the wheel probe's findings, the smoke
+//! script's run times, per-base sections and reproducer runs. The vocabulary the probes, the
+//! builds and the comparison share.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::kinds::FindingKind;
-
-/// Bumped on any incompatible change to the JSON shape.
-pub const SCHEMA_VERSION: u32 = 2;
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunReport {
-    pub schema_version: u32,
-    pub tool_version: String,
-    pub run_id: String,
-    /// `run`, `gate`, `repro` or `dns`.
-    pub command: String,
-    pub matrix: String,
-    /// Seconds since the Unix epoch.
-    pub started_at: u64,
-    pub finished_at: Option<u64>,
-    /// True until the run finished; an interrupted run leaves a partial report.
-    pub partial: bool,
-    /// Jobs planned but not (yet) run.
-    pub not_run: Vec<String>,
-    pub bases: Vec<BaseRecord>,
-    pub jobs: Vec<JobRecord>,
-    pub findings: Vec<Finding>,
-    pub verdicts: Vec<Verdict>,
-    /// Per base, the libc behaviour profile (check id -> observation).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub profile: Vec<ProbeSection>,
-    /// Per base, the resolver profile (scenario id -> observation).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resolver: Vec<ProbeSection>,
-    /// `repro` results.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub repro: Vec<ReproRecord>,
-    /// The harness's own failures during the run (engine lost, ...).
-    pub errors: Vec<String>,
-    /// The decision, computed once when the run finished: renderers show it, derive nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<RunOutcome>,
-    #[serde(default)]
-    pub timings: Timings,
-    /// A digest of the matrix as run (bases, dependencies, policy; not its path): shards of one
-    /// matrix have the same.
-    #[serde(default)]
-    pub matrix_digest: String,
-    /// Set when the run took one shard of the matrix's dependencies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<super::merge::Shard>,
-    /// The comparison with a baseline report (`run --baseline`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<super::diff::ReportDiff>,
-}
-
-/// What a finished run decided, and the counts behind it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RunOutcome {
-    pub exit_code: i32,
-    pub findings: usize,
-    pub blocking: usize,
-    /// Verdicts that fail (on any base, required or not).
-    pub failing_verdicts: usize,
-    pub errors: usize,
-    /// One line: what the exit code means for this run.
-    pub summary: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BaseRecord {
-    pub name: String,
-    pub image: String,
-    /// The registry digest (`sha256:…`), when the image came from a registry.
-    pub digest: Option<String>,
-    pub image_id: String,
-    pub size: i64,
-    pub required: bool,
-    pub libc: Option<Libc>,
-    /// The compilers a source build would use in its prepared image ("cc", "c++"), observed;
-    /// empty when not observed (the prep failed, or the probe did not finish: see `errors`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub compilers: BTreeMap<String, String>,
-}
+pub use crate::dist::Source;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Libc {
@@ -117,18 +40,6 @@ pub enum BuildOutcome {
     Conflict,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Source {
-    Musllinux,
-    Manylinux,
-    /// A platform wheel that is neither (e.g. `linux_x86_64` from a local build).
-    OtherWheel,
-    Pure,
-    Sdist,
-    Unknown,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Distribution {
     pub name: String,
@@ -137,83 +48,6 @@ pub struct Distribution {
     /// The file pip chose (wheel or sdist name).
     pub file: String,
     pub requested: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct JobRecord {
-    pub id: String,
-    pub dependency: String,
-    pub base: String,
-    pub requirement: String,
-    pub outcome: BuildOutcome,
-    /// The image was reused from an earlier run.
-    pub cached: bool,
-    /// Why it was reused (`reused: index unchanged`, `reused: --offline, …`) or built
-    /// (`built: not in the cache`, `rebuilt: changed on the index: numpy`, …).
-    #[serde(default)]
-    pub reuse: String,
-    pub build_secs: f64,
-    pub image: Option<String>,
-    pub image_size: Option<i64>,
-    pub size_over_base: Option<i64>,
-    pub distributions: Vec<Distribution>,
-    /// The end of pip's output (the full log is in the results directory).
-    pub log_tail: String,
-    pub error: Option<String>,
-    pub probe: Option<WheelProbe>,
-    /// The thread crash depth (nested json.dumps in a threading.Thread) with this dependency
-    /// imported first, observed in the job's image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crash_depth: Option<Observation>,
-    /// The probe's observations came from the observation cache (same image, same probe).
-    #[serde(default)]
-    pub probe_cached: bool,
-    /// Seconds spent probing this job (imports, smoke, crash depth), 0 when cached.
-    #[serde(default)]
-    pub probe_secs: f64,
-    /// What was built from an sdist: each build's time, and why one failed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub source_builds: Vec<crate::srcbuild::SourceBuild>,
-}
-
-impl JobRecord {
-    /// A job not run yet: nothing built, nothing observed. Fields are filled in as it runs.
-    pub fn new(dependency: &str, base: &str, requirement: &str, outcome: BuildOutcome) -> JobRecord {
-        JobRecord {
-            id: crate::plan::job_id(dependency, base),
-            dependency: dependency.to_string(),
-            base: base.to_string(),
-            requirement: requirement.to_string(),
-            outcome,
-            cached: false,
-            reuse: String::new(),
-            build_secs: 0.0,
-            image: None,
-            image_size: None,
-            size_over_base: None,
-            distributions: vec![],
-            log_tail: String::new(),
-            error: None,
-            probe: None,
-            crash_depth: None,
-            probe_cached: false,
-            probe_secs: 0.0,
-            source_builds: vec![],
-        }
-    }
-}
-
-/// Where a run's time went, in seconds: wall time in total, and the sum over jobs and sections
-/// of each phase (phases of parallel jobs overlap, so they add up to more than the wall time).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct Timings {
-    pub total: f64,
-    /// Pulling the bases, observing their libc, preparing their venv layer.
-    pub bases: f64,
-    pub build: f64,
-    pub probe: f64,
-    pub profile: f64,
-    pub resolver: f64,
 }
 
 /// The outcome of one check run in a subprocess.
@@ -419,6 +253,20 @@ pub struct SmokeRuntime {
 }
 
 impl SmokeRuntime {
+    /// Why a timing is not compared, or `None` when it can be: what a job's rendering says.
+    pub fn not_comparable(&self) -> Option<String> {
+        let (n, min) = (self.runs_secs.len(), crate::matrix::MIN_RUNTIME_RUNS);
+        if n >= min as usize {
+            return None;
+        }
+        let why = self.stopped.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+        Some(format!(
+            "not compared: {n} timed run{} of {} (at least {min} needed){why}",
+            if n == 1 { "" } else { "s" },
+            self.requested
+        ))
+    }
+
     /// The timing of these runs: their median and spread.
     pub fn from_runs(requested: u32, runs_secs: Vec<f64>) -> SmokeRuntime {
         let mut sorted = runs_secs.clone();
@@ -481,62 +329,6 @@ pub struct ContainerOutcome {
     pub secs: f64,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Blocking,
-    Info,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Finding {
-    /// Stable identity, `<subject>/<kind>/<item>`: never prose or versions, so two reports can
-    /// be diffed and shards merged by it.
-    pub id: String,
-    /// The dependency, `<profile>`/`<resolver>` for base-level sections, or `<base:NAME>`.
-    pub subject: String,
-    pub kind: FindingKind,
-    /// What within the subject: a module, a distribution, a check id; empty for the whole.
-    #[serde(default)]
-    pub item: String,
-    /// The bases on the failing side: the ones this finding fails.
-    pub failing: Vec<String>,
-    pub severity: Severity,
-    /// One line: what differs.
-    pub summary: String,
-    /// Per base, what was observed (a short excerpt).
-    pub evidence: BTreeMap<String, String>,
-    /// Set when the matrix accepts this difference (then it does not block).
-    pub known: Option<String>,
-    /// Per failing base, the facts that explain it and the rule linking them; "no explanation
-    /// found" where no rule matches the evidence.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub explanation: BTreeMap<String, Vec<String>>,
-}
-
-/// Pass or fail of one dependency on one base, with reasons.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Verdict {
-    pub dependency: String,
-    pub base: String,
-    /// False when a finding whose kind the policy blocks on (and the matrix does not accept)
-    /// names this base as failing.
-    pub pass: bool,
-    pub required: bool,
-    /// The summaries of every finding that names this base as failing.
-    pub reasons: Vec<String>,
-    /// The ids of the findings that fail this verdict.
-    #[serde(default)]
-    pub failed_by: Vec<String>,
-}
-
-impl Verdict {
-    /// A failing verdict on a required base: what makes a JUnit case fail and the run exit 1.
-    pub fn blocks(&self) -> bool {
-        !self.pass && self.required
-    }
-}
-
 /// A probe's observations on one base: check id -> (status, value, message).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ProbeSection {
@@ -588,48 +380,21 @@ pub struct ReproRun {
     pub excerpt: String,
 }
 
-impl RunReport {
-    pub fn new(command: &str, run_id: &str, matrix: &str) -> RunReport {
-        RunReport {
-            schema_version: SCHEMA_VERSION,
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            run_id: run_id.to_string(),
-            command: command.to_string(),
-            matrix: matrix.to_string(),
-            started_at: now(),
-            finished_at: None,
-            partial: true,
-            not_run: vec![],
-            bases: vec![],
-            jobs: vec![],
-            findings: vec![],
-            verdicts: vec![],
-            profile: vec![],
-            resolver: vec![],
-            repro: vec![],
-            errors: vec![],
-            outcome: None,
-            timings: Timings::default(),
-            matrix_digest: String::new(),
-            shard: None,
-            baseline: None,
-        }
-    }
-
-    /// Whether any finding blocks.
-    pub fn has_blocking(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::Blocking)
-    }
-
-    /// Sorts everything that has an order, so two runs on the same inputs print the same.
-    pub fn normalise(&mut self) {
-        self.jobs.sort_by(|a, b| a.id.cmp(&b.id));
-        self.not_run.sort();
-        self.findings.sort_by(|a, b| a.id.cmp(&b.id));
-        self.verdicts.sort_by(|a, b| (&a.dependency, &a.base).cmp(&(&b.dependency, &b.base)));
-    }
-}
-
-pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+/// One distribution built from an sdist in a pip run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceBuild {
+    /// Normalised distribution name.
+    pub distribution: String,
+    /// The sdist pip built (file name).
+    pub file: String,
+    pub ok: bool,
+    /// Wall time of its build steps, in seconds.
+    pub secs: f64,
+    /// On failure, the first compiler, linker or backend error line of its output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// pip took a wheel it had built before from its cache (`file` is that wheel): the build
+    /// was not paid in this run, and `secs` is 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_cache: bool,
 }

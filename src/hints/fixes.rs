@@ -14,9 +14,9 @@ use std::time::Duration;
 use crate::compare::{Checked, FixSearch, FixWanted, Fixes};
 use crate::engine::{Engine, Sandbox};
 use crate::index::{IndexClient, IndexFile};
+use crate::model::{Extension, RunReport};
 use crate::probe::records::Status;
 use crate::probe::{programs, ProbeSpec};
-use crate::report::model::{Extension, RunReport};
 use crate::settings::RunSettings;
 
 /// Where the wheel is put in the reading container (a path of the image's own root: a tmpfs
@@ -79,7 +79,7 @@ pub async fn gather(engine: &Engine, s: &RunSettings, report: &RunReport) -> Fix
         return out;
     }
     let policy = &s.matrix.policy;
-    let index = if s.freshness == crate::build::Freshness::Offline {
+    let index = if s.freshness == crate::install::Freshness::Offline {
         // --offline promises not to ask the index; the suggestion then says it was not asked.
         Err("--offline: the index was not asked".to_string())
     } else {
@@ -111,8 +111,8 @@ async fn search(
     let (Some(b), Some(rec)) = (s.matrix.base(&w.base), report.bases.iter().find(|r| r.name == w.base)) else {
         return Err(format!("base {} is not in the report", w.base));
     };
-    let prep = crate::build::prep_tag(b, &rec.image_id);
-    let tags = crate::wheelhints::tags_of(engine, s, &prep).await?;
+    let prep = crate::install::prep_tag(b, &rec.image_id);
+    let tags = super::tags::tags_of(engine, s, &prep).await?;
     let files = {
         let (index, dist) = (index.clone(), w.dist.clone());
         tokio::task::spawn_blocking(move || index.downloadable(&dist))
@@ -187,10 +187,10 @@ async fn read_in_container(engine: &Engine, prep: &str, filename: &str, bytes: V
         return Err(format!("the index named a wheel {filename:?}, which is not a file name"));
     }
     let inside = format!("{WHEEL_DIR}/{filename}");
-    let tar = crate::build::tar_of(&[(inside.trim_start_matches('/'), bytes.as_slice())]);
+    let tar = crate::engine::tar_of(&[(inside.trim_start_matches('/'), bytes.as_slice())]);
     let spec = ProbeSpec {
         image: prep,
-        python: crate::build::VENV_PYTHON,
+        python: crate::install::VENV_PYTHON,
         probe: programs::WHEEL_ELF,
         config: serde_json::json!({ "wheel": inside }),
         // The strict sandbox with a writable root, which the copy into the container needs.

@@ -1,0 +1,354 @@
+//! A job image: the requirements installed by pip on a prep image, or a cached one reused while
+//! the index still serves what it resolved.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::pip::{
+    deterministic_failure, disk_full, files_from_log, last_error_line, parse_pip_report, resolution_conflict,
+};
+use super::{BuildInputs, BuildRecord, Freshness, JobBuild, VENV_PYTHON};
+use crate::engine::{tar_of, Engine, EngineError, Mount, RunSpec, Sandbox};
+use crate::matrix::Requirement;
+use crate::model::{BuildOutcome, Distribution};
+use crate::text::tail;
+
+const STATE_DIR: &str = "/opt/muslcheck";
+const CA_PATH: &str = "/run/muslcheck/ca.pem";
+const PIP_CACHE: &str = "/var/cache/muslcheck/pip";
+/// Where pip writes its timestamped log (a host directory of the build's own).
+const LOG_DIR: &str = "/var/log/muslcheck-pip";
+const LOG_TAIL: usize = 6000;
+
+/// The requirements file pip reads: one validated requirement a line, with its hashes.
+fn requirements_file(reqs: &[Requirement]) -> String {
+    reqs.iter()
+        .map(|r| format!("{}{}\n", r.text, r.hashes.iter().map(|h| format!(" --hash={h}")).collect::<String>()))
+        .collect()
+}
+
+/// The job image's tag: a hash of what went into it: the prep image's own content key (its
+/// tag), the requirements and the index they were resolved from. Not the prep image's id, which
+/// changes on every rebuild (its labels name the run that built it).
+pub fn job_tag(prep_tag: &str, reqs: &[Requirement], constraints: &[Requirement], index_url: Option<&str>) -> String {
+    format!(
+        "muslcheck/job:{}",
+        crate::key::key(&[
+            &crate::identity::recipe(),
+            prep_tag,
+            &requirements_file(reqs),
+            index_url.unwrap_or(""),
+            &requirements_file(constraints)
+        ])
+    )
+}
+
+/// Installs the requirement on the prep image, or reuses the cached job image.
+pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
+    let tag = job_tag(inp.prep_tag, inp.requirements, inp.constraints, inp.index_url);
+    let mut why_built = if inp.no_cache {
+        "built: --no-cache".to_string()
+    } else if inp.freshness == Freshness::Refresh {
+        "built: --refresh".to_string()
+    } else {
+        "built: not in the cache".to_string()
+    };
+    if !inp.no_cache && inp.freshness != Freshness::Refresh && engine.image(&tag).await?.is_some() {
+        if let Some(mut record) = read_record(engine, &tag).await? {
+            // An image cached by a version that did not know about markers says "installed"
+            // with nothing installed: its log says what happened.
+            if record.outcome == BuildOutcome::Installed {
+                if let Some(why) = not_applicable(inp.requirements, &record.distributions, &record.log_tail) {
+                    record.outcome = BuildOutcome::NotApplicable;
+                    record.error = Some(why);
+                    return Ok(JobBuild {
+                        record,
+                        image: None,
+                        cached: true,
+                        log: String::new(),
+                        reuse: "reused: not applicable".into(),
+                    });
+                }
+            }
+            match still_holds(&record, inp).await {
+                Ok(reuse) => {
+                    let image = (record.outcome == BuildOutcome::Installed).then_some(tag);
+                    let reuse = match &record.failure_cause {
+                        Some(c) => format!("{reuse}; the failure is a fact of its inputs ({c})"),
+                        None => reuse,
+                    };
+                    return Ok(JobBuild { record, image, cached: true, log: String::new(), reuse });
+                }
+                Err(moved) => why_built = format!("rebuilt: {moved}"),
+            }
+        }
+    }
+    // Containers are made from a hold of this run's: see `Engine::hold`.
+    let prep = engine.hold(inp.prep_tag).await?;
+    let mut spec = RunSpec::new(
+        &prep,
+        vec![
+            VENV_PYTHON.into(),
+            "-m".into(),
+            "pip".into(),
+            "install".into(),
+            "--no-input".into(),
+            "--progress-bar".into(),
+            "off".into(),
+            "--report".into(),
+            format!("{STATE_DIR}/pip-report.json"),
+            "-r".into(),
+            format!("{STATE_DIR}/requirements.txt"),
+        ],
+        "build",
+    );
+    // A locked requirement (with hashes) puts pip in hash-checking mode for the whole run, as
+    // pip itself would for a file with hashes; constraints go in a file of their own.
+    if inp.requirements.iter().any(|r| !r.hashes.is_empty()) {
+        spec.cmd.push("--require-hashes".into());
+    }
+    if !inp.constraints.is_empty() {
+        spec.cmd.push("-c".into());
+        spec.cmd.push(format!("{STATE_DIR}/constraints.txt"));
+    }
+    spec.sandbox = Sandbox::build();
+    spec.user = Some("0".into());
+    spec.timeout = inp.timeout;
+    spec.max_output = 64 << 20;
+    spec.keep = true;
+    spec.env = vec![
+        "PIP_DISABLE_PIP_VERSION_CHECK=1".into(),
+        "PIP_ROOT_USER_ACTION=ignore".into(),
+        format!("PIP_CACHE_DIR={PIP_CACHE}"),
+        "PYTHONDONTWRITEBYTECODE=1".into(),
+    ];
+    if let Some(url) = inp.index_url {
+        spec.env.push(format!("PIP_INDEX_URL={url}"));
+    }
+    spec.extra_hosts = inp.extra_hosts.to_vec();
+    // pip's cache lives in a host directory, not in a Docker volume: it outlives the run
+    // without leaving a Docker object behind.
+    if let Some(dir) = inp.pip_cache.map(|d| d.join(&inp.base.name)) {
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) => spec.mounts.push(Mount::Bind {
+                source: dir.display().to_string(),
+                target: PIP_CACHE.into(),
+                read_only: false,
+            }),
+            Err(e) => tracing::warn!("no pip cache for this build: cannot create {}: {e}", dir.display()),
+        }
+    }
+    // The timestamped log goes to a host directory, not into the image: with every compiler
+    // line in it, it can be far larger than the output kept.
+    // A remote engine cannot see it: there, source builds go untimed.
+    let log_dir = if crate::engine::is_local() {
+        let d = tempfile::Builder::new()
+            .prefix("muslcheck-piplog.")
+            .tempdir()
+            .map_err(|e| EngineError::other("failed to create a directory for pip's log", e.to_string()))?;
+        // pip's own log file, every line timestamped: what each source build took.
+        spec.cmd.extend(["--log".to_string(), format!("{LOG_DIR}/pip.log")]);
+        spec.mounts.push(Mount::Bind {
+            source: d.path().display().to_string(),
+            target: LOG_DIR.into(),
+            read_only: false,
+        });
+        Some(d)
+    } else {
+        None
+    };
+    if let Some(ca) = inp.ca_bundle {
+        spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
+        spec.env.push(format!("PIP_CERT={CA_PATH}"));
+        spec.env.push(format!("SSL_CERT_FILE={CA_PATH}"));
+    }
+    let reqs = requirements_file(inp.requirements);
+    let constraints = requirements_file(inp.constraints);
+    spec.uploads.push((
+        STATE_DIR.into(),
+        tar_of(&[("requirements.txt", reqs.as_bytes()), ("constraints.txt", constraints.as_bytes())]),
+    ));
+    let started = Instant::now();
+    let out = engine.run(&spec).await?;
+    let container = out.container.clone().expect("kept container");
+    let result = async {
+        // pip's own log file has what its console output leaves out when a build step fails
+        // ("See above for output" with nothing above: the backend's own lines, such as a
+        // missing compiler): the failure is classified, and the install log kept, from both.
+        let timed_log = match log_dir.as_ref().map(|d| std::fs::read(d.path().join("pip.log"))) {
+            Some(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Some(Err(e)) => {
+                tracing::warn!("no source-build timings: cannot read pip's log: {e}");
+                String::new()
+            }
+            None => String::new(),
+        };
+        let source_builds = crate::srcbuild::parse(&timed_log);
+        let console = format!("{}{}", out.stdout, out.stderr);
+        let log = if out.exit_code == Some(0) || timed_log.is_empty() {
+            console.clone()
+        } else {
+            format!(
+                "{console}\n---- pip's log file (--log), without its timestamps ----\n{}",
+                crate::srcbuild::untimed(&timed_log)
+            )
+        };
+        let (outcome, error) = if out.timed_out {
+            (BuildOutcome::Timeout, Some(format!("pip did not finish within {} s", inp.timeout.as_secs())))
+        } else if out.output_truncated {
+            (BuildOutcome::InstallFailed, Some("pip printed more than 64 MiB; stopped".to_string()))
+        } else if out.oom_killed {
+            (BuildOutcome::InstallFailed, Some("pip was killed for exceeding the memory limit".to_string()))
+        } else if out.exit_code == Some(0) {
+            (BuildOutcome::Installed, None)
+        } else if let Some(line) = disk_full(&log) {
+            // Not the dependency's fault: the harness's own infrastructure failed.
+            (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
+        } else if log.contains("CERTIFICATE_VERIFY_FAILED") {
+            // Nor is an index whose certificate pip cannot verify: a configuration problem of
+            // this machine or network, the same for every dependency.
+            (BuildOutcome::InfraError, Some(last_error_line(&console)))
+        } else if let Some(why) = resolution_conflict(&console) {
+            // The requirements contradict each other: an answer about them, not a failure to
+            // fetch or build something.
+            (BuildOutcome::Conflict, Some(why))
+        } else {
+            (BuildOutcome::InstallFailed, Some(last_error_line(&console)))
+        };
+        let distributions = if outcome == BuildOutcome::Installed {
+            match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
+                Some(bytes) => {
+                    parse_pip_report(&bytes).map_err(|e| EngineError::other("failed to read pip's report", e))?
+                }
+                None => vec![],
+            }
+        } else {
+            // No report when pip fails: what it downloaded still says whether it went for an
+            // sdist (a source build) or a wheel.
+            files_from_log(&console)
+        };
+        let (outcome, error) = match (outcome, not_applicable(inp.requirements, &distributions, &console)) {
+            (BuildOutcome::Installed, Some(why)) => (BuildOutcome::NotApplicable, Some(why)),
+            other => (other.0, error),
+        };
+        // A failure whose cause is a fact of the inputs (no compiler in the base, nothing on the
+        // index for it) is kept like a success; any other may be passing, and is observed again.
+        let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
+        let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
+        let index_state = if keep { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
+        let record = BuildRecord {
+            source_builds,
+            outcome,
+            exit_code: out.exit_code,
+            secs: started.elapsed().as_secs_f64(),
+            distributions,
+            log_tail: tail(&console, LOG_TAIL),
+            error,
+            index_state,
+            failure_cause: failure_cause.map(str::to_string),
+        };
+        let image = if !keep {
+            None
+        } else {
+            let json = serde_json::to_vec_pretty(&record).expect("serialising a build record");
+            engine
+                .upload(&container, STATE_DIR, tar_of(&[("build.json", &json), ("install.log", log.as_bytes())]))
+                .await?;
+            let labels =
+                HashMap::from([("io.muslcheck.requirements".to_string(), reqs.trim_end().replace('\n', "; "))]);
+            let staging = engine.staging_tag(&tag);
+            engine.commit(&container, &staging, "job", labels).await?;
+            engine.promote(&staging, &tag).await?;
+            // A kept failure has no image to probe.
+            (outcome == BuildOutcome::Installed).then(|| tag.clone())
+        };
+        Ok(JobBuild { record, image, cached: false, log, reuse: why_built })
+    }
+    .await;
+    engine.remove_container(&container).await;
+    result
+}
+
+/// The index's state of every distribution of a resolution, or why it could not be had.
+async fn states(
+    inp: &BuildInputs<'_>,
+    dists: &[Distribution],
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let Some(index) = inp.index.cloned() else { return Err("the index cannot be asked".into()) };
+    let names: Vec<String> = dists.iter().map(|d| d.name.clone()).collect();
+    tokio::task::spawn_blocking(move || names.into_iter().map(|n| index.project_state(&n).map(|s| (n, s))).collect())
+        .await
+        .map_err(|e| format!("asking the index: {e}"))?
+}
+
+/// Whether a cached job's resolution still holds: `Ok(why it is reused)`, or `Err(what moved)`.
+/// Every distribution it installed must have the state it had on the index when it was built;
+/// a job built without a recorded state, or an index that cannot be asked now, is reused and
+/// says so (an unreachable index is no reason to throw away what was observed).
+async fn still_holds(record: &BuildRecord, inp: &BuildInputs<'_>) -> Result<String, String> {
+    if inp.freshness == Freshness::Offline {
+        return Ok("reused: --offline, the index was not asked".into());
+    }
+    if record.index_state.is_empty() {
+        return Ok("reused: no index state was recorded when it was built (not checked)".into());
+    }
+    let now = match states(inp, &record.distributions).await {
+        Ok(s) => s,
+        Err(e) => return Ok(format!("reused: the index could not be asked ({e})")),
+    };
+    let moved: Vec<String> =
+        record.index_state.iter().filter(|(d, s)| now.get(*d) != Some(*s)).map(|(d, _)| d.clone()).collect();
+    if moved.is_empty() {
+        Ok("reused: index unchanged".into())
+    } else {
+        Err(format!("changed on the index: {}", moved.join(", ")))
+    }
+}
+
+/// Why a successful pip run installed none of the requirements, when pip says their markers
+/// exclude this environment ("Ignoring six: markers 'sys_platform == \"win32\"' don't match your
+/// environment"): the job is not applicable on this base, which is not a pass with nothing
+/// installed.
+fn not_applicable(reqs: &[Requirement], installed: &[Distribution], log: &str) -> Option<String> {
+    let mut lines = vec![];
+    for r in reqs {
+        if installed.iter().any(|d| d.name == r.name) {
+            return None;
+        }
+        let prefix = format!("Ignoring {}: markers", r.name);
+        lines.push(log.lines().map(str::trim).find(|l| l.starts_with(&prefix))?.to_string());
+    }
+    (!lines.is_empty()).then(|| format!("the marker excludes this base (pip: {})", lines.join("; ")))
+}
+
+/// Reads build.json out of a cached job image.
+async fn read_record(engine: &Engine, tag: &str) -> Result<Option<BuildRecord>, EngineError> {
+    let held = engine.hold(tag).await?;
+    let id = engine.create_idle(&held, "read").await?;
+    let bytes = engine.read_file(&id, &format!("{STATE_DIR}/build.json"), 4 << 20).await;
+    engine.remove_container(&id).await;
+    Ok(bytes?.and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Source;
+
+    #[test]
+    fn a_marker_that_excludes_the_base_is_not_applicable() {
+        let reqs = [Requirement::parse("six==1.17.0; sys_platform == 'win32'").unwrap()];
+        let log = "Ignoring six: markers 'sys_platform == \"win32\"' don't match your environment\n";
+        assert!(not_applicable(&reqs, &[], log).unwrap().contains("Ignoring six: markers"));
+        // Installed, or nothing said about markers (pip had it already): applicable.
+        let six = Distribution {
+            name: "six".into(),
+            version: "1.17.0".into(),
+            source: Source::Pure,
+            file: String::new(),
+            requested: true,
+        };
+        assert!(not_applicable(&reqs, &[six], log).is_none());
+        assert!(not_applicable(&reqs, &[], "Requirement already satisfied: six\n").is_none());
+    }
+}
