@@ -141,3 +141,37 @@ impl FromStr for FindingKind {
         })
     }
 }
+/// A per-base section of the report: a probe run once in each base, its observations kept by
+/// base, compared check by check. What renderers and the comparison need to know of it; how it
+/// is observed is in `sections`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SectionKind {
+    /// The report's key for the section, its cache kind and its progress label.
+    pub id: &'static str,
+    /// The subject of its findings.
+    pub subject: &'static str,
+    /// The kind of its "differs" findings.
+    pub finding: FindingKind,
+    /// How reports title it, and what it observes, in a few words.
+    pub title: &'static str,
+    pub about: &'static str,
+}
+
+pub const PROFILE: SectionKind = SectionKind {
+    id: "profile",
+    subject: "<profile>",
+    finding: FindingKind::Behaviour,
+    title: "Base profile",
+    about: "observed in each base",
+};
+
+pub const RESOLVER: SectionKind = SectionKind {
+    id: "resolver",
+    subject: "<resolver>",
+    finding: FindingKind::Resolver,
+    title: "Resolver profile",
+    about: "getaddrinfo against a scripted DNS server",
+};
+
+/// Every section, in the order reports show them.
+pub const SECTIONS: &[&SectionKind] = &[&PROFILE, &RESOLVER];

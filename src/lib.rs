@@ -26,6 +26,7 @@ pub(crate) mod progress;
 pub mod report;
 pub(crate) mod results;
 pub(crate) mod scenario;
+pub(crate) mod sections;
 pub(crate) mod settings;
 pub(crate) mod signals;
 pub(crate) mod srcbuild;

@@ -1,6 +1,7 @@
 //! Raw arguments + matrix + environment -> one validated settings value per command, once.
 //! Nothing downstream reads clap or re-validates input.
 
+use crate::kinds::{SectionKind, PROFILE, RESOLVER};
 use std::path::PathBuf;
 
 use crate::cli::{ExecArgs, Format, GateArgs, MatrixArgs, OutputArgs, RunArgs};
@@ -26,8 +27,9 @@ pub struct RunSettings {
     pub no_cache: bool,
     pub freshness: crate::install::Freshness,
     pub keep: bool,
-    pub profile: bool,
-    pub resolver: bool,
+    /// The per-base sections this run observes (`--no-profile`, `--no-resolver` leave theirs
+    /// out; only the first shard observes any).
+    pub sections: Vec<&'static crate::sections::Section>,
     pub out: Output,
     /// The host directory that holds pip's cache between runs, when there is one.
     pub pip_cache: Option<PathBuf>,
@@ -41,6 +43,13 @@ pub struct RunSettings {
     pub baseline: Option<crate::model::RunReport>,
     /// `gate --lock`: the lock the gated requirements are installed with and compared against.
     pub lock: Option<crate::lock::LockPlan>,
+}
+
+impl RunSettings {
+    /// Whether the run observes a section of this kind.
+    pub fn observes(&self, kind: &SectionKind) -> bool {
+        self.sections.iter().any(|x| x.kind == kind)
+    }
 }
 
 impl Output {
@@ -175,8 +184,11 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         no_cache,
         freshness: crate::install::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
-        profile: !a.no_profile && first_shard,
-        resolver: !a.no_resolver && first_shard,
+        sections: crate::sections::ALL
+            .iter()
+            .copied()
+            .filter(|x| first_shard && !(a.no_profile && x.kind == &PROFILE) && !(a.no_resolver && x.kind == &RESOLVER))
+            .collect(),
         out,
         pip_cache: crate::cache::pip_cache_dir(),
         observations: crate::cache::dir(),
@@ -314,8 +326,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         no_cache,
         freshness: crate::install::Freshness::from_flags(a.exec.offline, a.exec.refresh),
         keep,
-        profile: false,
-        resolver: false,
+        sections: vec![],
         out,
         pip_cache: crate::cache::pip_cache_dir(),
         observations: crate::cache::dir(),

@@ -9,7 +9,7 @@ use super::bases;
 use super::emit;
 use crate::cli::{DnsArgs, Format, QueryType};
 use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
-use crate::kinds::FindingKind;
+use crate::kinds::RESOLVER;
 use crate::matrix::Diagnostic;
 use crate::scenario;
 
@@ -167,34 +167,23 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
         // Every base at once: a slow scenario takes its time once, not once per base.
         let sections = futures_util::future::join_all(runs).await;
         for s in sections {
-            report.resolver.push(s?);
+            report.add_section(&RESOLVER, s?);
         }
         Ok::<_, Error>(())
     };
     super::guarded(&engine, work).await?;
-    for (b, s) in report.bases.iter_mut().zip(&report.resolver) {
+    let observed = report.section(&RESOLVER).to_vec();
+    for (b, s) in report.bases.iter_mut().zip(&observed) {
         b.libc = s.libc.clone();
     }
     let required = matrix.required();
     let policy = &matrix.policy;
-    report.findings = crate::compare::section_findings(
-        "<resolver>",
-        FindingKind::Resolver,
-        &report.resolver,
-        policy,
-        &required,
-        super::pipeline::normalise_resolver,
-    );
-    report.findings.extend(crate::compare::incomplete_section_findings(
-        "<resolver>",
-        &report.resolver,
-        policy,
-        &required,
-    ));
+    let section = crate::sections::of(&RESOLVER);
+    report.findings = crate::compare::section_findings(&RESOLVER, &observed, policy, &required, section.normalise);
+    report.findings.extend(crate::compare::incomplete_section_findings(RESOLVER.subject, &observed, policy, &required));
     // A base that produced no scenario record observed nothing: the bases cannot be compared,
     // and "no difference" would be a verdict better than the evidence.
-    let silent: Vec<String> = report
-        .resolver
+    let silent: Vec<String> = observed
         .iter()
         .filter(|s| crate::probe::sections::scenarios_observed(s) == 0)
         .map(|s| s.base.clone())
@@ -202,7 +191,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     for b in &silent {
         report.errors.push(format!(
             "{b}: the DNS lab observed nothing (no scenario record): {}",
-            report.resolver.iter().find(|s| &s.base == b).map(|s| s.completion.describe()).unwrap_or_default()
+            observed.iter().find(|s| &s.base == b).map(|s| s.completion.describe()).unwrap_or_default()
         ));
     }
     report.normalise();
@@ -221,7 +210,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     report.finished_at = Some(crate::model::now());
     super::save(&report, &out)?;
     if out.format == Format::Table {
-        let text = crate::report::trace::render(&report.resolver);
+        let text = crate::report::trace::render(&observed);
         match &out.output {
             Some(p) => super::write_output(p, text.as_bytes())?,
             None => print!("{text}"),

@@ -13,7 +13,6 @@ use crate::compare;
 use crate::engine::{Engine, EngineError, Sandbox};
 use crate::error::{Error, Result};
 use crate::install::{self, BuildInputs};
-use crate::kinds::FindingKind;
 use crate::matrix::Base;
 use crate::model::{BuildOutcome, JobRecord, RunReport};
 use crate::plan::{self, Job};
@@ -94,125 +93,11 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     };
     state.update(|r| {
         r.timings.total = started.elapsed().as_secs_f64();
-        finish(r, &s, &available);
+        compare::close(r, &s.matrix, s.lock.as_ref(), s.baseline.as_ref(), &available);
     });
     let report = state.report.lock().expect("report lock").clone();
     emit(&report, &s.out)?;
     Ok(exit_code_of(&report))
-}
-
-/// Compares what was observed, decides once, and closes the report.
-fn finish(r: &mut RunReport, s: &RunSettings, available: &compare::Available) {
-    let policy = &s.matrix.policy;
-    let required = s.matrix.required();
-    r.findings.clear();
-    r.verdicts.clear();
-    // A base that could not be prepared is one finding, not one per dependency.
-    let mut failed_bases = std::collections::BTreeMap::new();
-    for j in r.jobs.iter().filter(|j| j.outcome == BuildOutcome::BaseFailed) {
-        failed_bases.entry(j.base.clone()).or_insert_with(|| j.error.clone().unwrap_or_default());
-    }
-    for (base, error) in &failed_bases {
-        r.findings.push(compare::prep_failed(base, error, policy, &required));
-    }
-    for dep in &s.matrix.dependencies {
-        let results = compare::base_results(&r.jobs, &r.bases, &s.matrix.bases, &dep.name);
-        let mut findings = compare::dependency_findings(dep, policy, &results);
-        compare::suggest_versions(&mut findings, dep, &results, available);
-        compare::suggest_fixes(&mut findings, dep, &results, &available.fixes);
-        r.findings.extend(findings);
-        let verdicts = compare::verdicts(dep, policy, &results, &r.findings);
-        r.verdicts.extend(verdicts);
-    }
-    if let Some(lock) = &s.lock {
-        r.findings.extend(compare::lock_findings(lock, &r.jobs, &s.matrix.bases, policy, &required));
-    }
-    r.findings.extend(compare::section_findings(
-        "<profile>",
-        FindingKind::Behaviour,
-        &r.profile,
-        policy,
-        &required,
-        normalise_profile,
-    ));
-    r.findings.extend(compare::incomplete_section_findings("<profile>", &r.profile, policy, &required));
-    r.findings.extend(compare::dependency_depth_findings(&r.jobs, &r.profile, policy, &required));
-    r.findings.extend(compare::section_findings(
-        "<resolver>",
-        FindingKind::Resolver,
-        &r.resolver,
-        policy,
-        &required,
-        normalise_resolver,
-    ));
-    r.findings.extend(compare::incomplete_section_findings("<resolver>", &r.resolver, policy, &required));
-    let infra = r.jobs.iter().any(|j| j.outcome == BuildOutcome::InfraError);
-    r.partial = infra || !r.not_run.is_empty();
-    r.finished_at = Some(crate::model::now());
-    r.normalise();
-    let mut outcome = compare::run_outcome(r);
-    if let Some(base) = &s.baseline {
-        // Against a baseline, only what is new decides: last night's known failures do not
-        // fail tonight's run again.
-        let d = crate::report::diff::diff(base, r);
-        if outcome.exit_code != crate::error::EXIT_INFRA {
-            outcome.exit_code = if d.new_blocking() > 0 { crate::error::EXIT_FINDINGS } else { crate::error::EXIT_OK };
-            outcome.summary = format!(
-                "{} new blocking finding(s) since {}; {} resolved, {} changed",
-                d.new_blocking(),
-                d.old_run,
-                d.resolved.len(),
-                d.changed.len()
-            );
-        }
-        r.baseline = Some(d);
-    }
-    r.outcome = Some(outcome);
-}
-
-/// Profile values that vary from run to run on one base (timings, throughput) are not
-/// differences between bases.
-fn normalise_profile(check: &str, v: &serde_json::Value) -> serde_json::Value {
-    if check.starts_with("malloc") {
-        return serde_json::Value::Null;
-    }
-    strip_keys(v, &["duration_ms", "attempts", "ops_per_sec", "seconds", "elapsed_ms"])
-}
-
-/// Resolver observations: what getaddrinfo returned and the sequence of queries (server,
-/// transport, type, name, what the server did); not times, source ports or query ids, which
-/// vary from run to run.
-pub(crate) fn normalise_resolver(check: &str, v: &serde_json::Value) -> serde_json::Value {
-    if !check.starts_with("dns.") || check == "dns.sandbox" {
-        return serde_json::Value::Null;
-    }
-    let r = &v["result"];
-    let queries: Vec<serde_json::Value> = v["queries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|q| serde_json::json!([q["server"], q["transport"], q["type"], q["name"], q["action"]]))
-        .collect();
-    serde_json::json!({
-        "ok": r["ok"],
-        "addresses": r["addresses"],
-        "canonnames": r["canonnames"],
-        "error": r["error"]["name"],
-        "queries": queries,
-    })
-}
-
-fn strip_keys(v: &serde_json::Value, keys: &[&str]) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(
-            m.iter()
-                .filter(|(k, _)| !keys.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), strip_keys(v, keys)))
-                .collect(),
-        ),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| strip_keys(x, keys)).collect()),
-        other => other.clone(),
-    }
 }
 
 /// At most this many builds, and this many probes, at once (`--jobs`). Builds and probes
@@ -230,7 +115,7 @@ async fn work(
     jobs: &[Job],
     progress: &Progress,
 ) -> Result<compare::Available> {
-    let sections_per_base = usize::from(s.profile) + usize::from(s.resolver);
+    let sections_per_base = s.sections.len();
     progress.event(Event::Planned((jobs.len() + s.matrix.bases.len() * (1 + sections_per_base)) as u64));
     let parallel = match s.jobs {
         Some(n) => n,
@@ -280,14 +165,13 @@ async fn work(
         });
         let prep = &prep;
         let mut units: Vec<futures_util::future::BoxFuture<'_, Result<()>>> = vec![];
-        if s.resolver {
-            // Mostly waiting out real DNS time-outs: it takes no probe slot.
-            units.push(Box::pin(run_section(engine, s, state, base, progress, true)));
-        }
-        if s.profile {
+        for &section in &s.sections {
             units.push(Box::pin(async move {
-                let _slot = slots.probes.acquire().await.expect("slots are never closed");
-                run_section(engine, s, state, base, progress, false).await
+                let _slot = match section.takes_slot {
+                    true => Some(slots.probes.acquire().await.expect("slots are never closed")),
+                    false => None,
+                };
+                run_section(engine, s, state, base, progress, section).await
             }));
         }
         for job in jobs.iter().filter(|j| j.base.name == base.name) {
@@ -308,9 +192,10 @@ async fn run_section(
     state: &State,
     base: &Base,
     progress: &Progress,
-    dns: bool,
+    section: &crate::sections::Section,
 ) -> Result<()> {
-    let id = format!("{} {}", if dns { "resolver" } else { "profile" }, base.name);
+    let kind = section.kind.id;
+    let id = format!("{kind} {}", base.name);
     progress.event(Event::Started { id: id.clone(), what: "probing".into() });
     let started = Instant::now();
     let image = state
@@ -322,46 +207,29 @@ async fn run_section(
         .find(|b| b.name == base.name)
         .map(|b| b.image_id.clone())
         .unwrap_or_default();
-    let (kind, program) = if dns { ("resolver", programs::DNS) } else { ("profile", programs::PROFILE) };
-    let key = cache::key(&[&image, &cache::digest(&programs::program(program)), &base.python, "{}"]);
+    let key = cache::key(&[&image, &cache::digest(&programs::program(section.program)), &base.python, "{}"]);
     let cached =
         if s.no_cache { None } else { cache::get::<crate::model::ProbeSection>(s.observations.as_deref(), kind, &key) };
     let result = match cached {
-        Some(mut section) => {
-            section.cached = true;
-            Ok(section)
+        Some(mut observed) => {
+            observed.cached = true;
+            Ok(observed)
         }
-        None if dns => {
-            sections::resolver(
-                engine,
-                &base.name,
-                &image,
-                &base.python,
-                serde_json::json!({}),
-                std::time::Duration::from_secs(600),
-            )
-            .await
-        }
-        None => sections::libc_profile(engine, &base.name, &image, &base.python, serde_json::json!({})).await,
+        None => (section.observe)(engine, &base.name, &image, &base.python).await,
     };
     match result {
-        Ok(section) => {
-            if !section.cached && section.completion.is_complete() {
-                cache::put(s.observations.as_deref(), kind, &key, &section);
+        Ok(observed) => {
+            if !observed.cached && observed.completion.is_complete() {
+                cache::put(s.observations.as_deref(), kind, &key, &observed);
             }
-            let secs = if section.cached { 0.0 } else { started.elapsed().as_secs_f64() };
+            let secs = if observed.cached { 0.0 } else { started.elapsed().as_secs_f64() };
             progress.event(Event::Finished {
                 id,
-                summary: format!("{} checks{}", section.checks.len(), if section.cached { " (cached)" } else { "" }),
+                summary: format!("{} checks{}", observed.checks.len(), if observed.cached { " (cached)" } else { "" }),
             });
             state.update(|r| {
-                if dns {
-                    r.timings.resolver += secs;
-                    r.resolver.push(section)
-                } else {
-                    r.timings.profile += secs;
-                    r.profile.push(section)
-                }
+                *r.timings.sections.entry(kind.to_string()).or_default() += secs;
+                r.add_section(section.kind, observed);
             });
             Ok(())
         }
@@ -492,7 +360,8 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
             let config =
                 wheel_probe_config(job.dependency.smoke.as_ref().map(|(_, src)| src.as_str()), &s.matrix.policy);
             let sandbox = Sandbox::strict();
-            let key = wheel_probe_key(&image_id, &config, &sandbox, &s.matrix.policy, s.profile);
+            let key =
+                wheel_probe_key(&image_id, &config, &sandbox, &s.matrix.policy, s.observes(&crate::kinds::PROFILE));
             let cached = if s.no_cache || image_id.is_empty() {
                 None
             } else {
@@ -521,7 +390,7 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
                 .await?;
                 let observed = probe::wheels::wheel_probe(&run);
                 let mut depth_complete = true;
-                if s.profile {
+                if s.observes(&crate::kinds::PROFILE) {
                     // The crash depth again, with the dependency imported first: an extension that
                     // starts threads or changes stack use shows up here.
                     let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
@@ -534,7 +403,7 @@ async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<Strin
                             .report
                             .lock()
                             .expect("report")
-                            .profile
+                            .section(&crate::kinds::PROFILE)
                             .iter()
                             .find(|p| p.base == job.base.name)
                             .and_then(|p| p.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD))

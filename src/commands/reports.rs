@@ -33,7 +33,9 @@ fn run_merge(a: &MergeArgs) -> Result<i32> {
     let out = Output::from_args(&a.output);
     out.check()?;
     let reports = a.reports.iter().map(|p| report::read(p).map_err(Error::Usage)).collect::<Result<Vec<_>>>()?;
-    let merged = merge::merge(reports).map_err(Error::Usage)?;
+    let mut merged = merge::merge(reports).map_err(Error::Usage)?;
+    // The union is decided again, as one run of the whole matrix would have been.
+    merged.outcome = Some(crate::compare::outcome(&merged, None).0);
     super::save(&merged, &out)?;
     super::emit(&merged, &out)?;
     Ok(super::exit_code_of(&merged))

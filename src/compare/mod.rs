@@ -6,6 +6,7 @@
 //! policy once (severity, accepted differences) and gives each finding its stable id;
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
+mod close;
 mod explain;
 mod fixes;
 mod install;
@@ -23,11 +24,12 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
+pub use close::{close, outcome};
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
 pub use lock::lock_findings;
-pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings, summarise};
+pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings};
 pub use verdicts::{run_outcome, verdicts};
 pub use versions::{suggest_versions, without_wheel, Available};
 
@@ -120,14 +122,7 @@ pub(crate) fn finalize(
     }
 }
 
-pub(crate) fn first_line(s: &str) -> String {
-    let l = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    if l.chars().count() > 200 {
-        format!("{}…", l.chars().take(200).collect::<String>())
-    } else {
-        l.to_string()
-    }
-}
+pub(crate) use crate::text::first_line;
 
 pub(crate) fn outcome_text(o: &CheckOutcome) -> String {
     match o {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{finalize, Draft};
-use crate::kinds::FindingKind;
+use crate::kinds::{FindingKind, SectionKind};
 use crate::matrix::Policy;
 use crate::model::{Completion, Finding, JobRecord, ProbeSection};
 use crate::probe::checks;
@@ -18,8 +18,7 @@ const MATERIAL_DEPTH_CHANGE: f64 = 0.25;
 /// drops what varies run to run (timings, ports). Checks a base did not report because its
 /// probe was cut short are not compared (the section's own `incomplete` finding says so).
 pub fn section_findings(
-    subject: &str,
-    kind: FindingKind,
+    section: &SectionKind,
     sections: &[ProbeSection],
     policy: &Policy,
     required: &BTreeMap<String, bool>,
@@ -40,7 +39,7 @@ pub fn section_findings(
             .map(|s| match s.checks.get(c) {
                 Some(o) => {
                     let v = serde_json::json!({"status": o.status, "value": normalise(c, &o.value)});
-                    (s.base.as_str(), v, summarise(&o.status, &o.value, o.message.as_deref()))
+                    (s.base.as_str(), v, o.summary())
                 }
                 None => (s.base.as_str(), serde_json::Value::Null, "not observed".into()),
             })
@@ -49,8 +48,8 @@ pub fn section_findings(
         if distinct.len() > 1 {
             let all: Vec<String> = per.iter().map(|(b, _, _)| b.to_string()).collect();
             let evidence = per.into_iter().map(|(b, _, s)| (b.to_string(), s)).collect();
-            let d = Draft::new(kind, c.clone(), format!("{c} differs"), evidence, all);
-            out.push(finalize(subject, d, policy, required, None));
+            let d = Draft::new(section.finding, c.clone(), format!("{c} differs"), evidence, all);
+            out.push(finalize(section.subject, d, policy, required, None));
         }
     }
     out
@@ -135,15 +134,4 @@ pub fn dependency_depth_findings(
             )
         })
         .collect()
-}
-
-/// A short text for an observation.
-pub fn summarise(status: &str, value: &serde_json::Value, message: Option<&str>) -> String {
-    let v = value.to_string();
-    let v = if v.chars().count() > 160 { format!("{}…", v.chars().take(160).collect::<String>()) } else { v };
-    match (status, message) {
-        ("ok", _) => v,
-        (s, Some(m)) => format!("{s}: {}", super::first_line(m)),
-        (s, None) => format!("{s}: {v}"),
-    }
 }

@@ -355,6 +355,19 @@ pub struct Observation {
     pub duration_ms: Option<f64>,
 }
 
+impl Observation {
+    /// A short text for the observation: its value, or its status and message.
+    pub fn summary(&self) -> String {
+        let v = self.value.to_string();
+        let v = if v.chars().count() > 160 { format!("{}…", v.chars().take(160).collect::<String>()) } else { v };
+        match (self.status.as_str(), self.message.as_deref()) {
+            ("ok", _) => v,
+            (s, Some(m)) => format!("{s}: {}", crate::text::first_line(m)),
+            (s, None) => format!("{s}: {v}"),
+        }
+    }
+}
+
 /// `repro`: one base's runs of a reproducer.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ReproRecord {

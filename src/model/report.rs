@@ -33,12 +33,11 @@ pub struct RunReport {
     pub jobs: Vec<JobRecord>,
     pub findings: Vec<Finding>,
     pub verdicts: Vec<Verdict>,
-    /// Per base, the libc behaviour profile (check id -> observation).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub profile: Vec<ProbeSection>,
-    /// Per base, the resolver profile (scenario id -> observation).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resolver: Vec<ProbeSection>,
+    /// The per-base sections by kind (`kinds::SECTIONS`: the libc behaviour profile under
+    /// `profile`, the resolver profile under `resolver`), each a list of one section per base.
+    /// Flattened: each kind is a key of the report's JSON, and a kind with nothing is absent.
+    #[serde(flatten)]
+    pub sections: BTreeMap<String, Vec<ProbeSection>>,
     /// `repro` results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repro: Vec<ReproRecord>,
@@ -143,15 +142,28 @@ impl JobRecord {
 
 /// Where a run's time went, in seconds: wall time in total, and the sum over jobs and sections
 /// of each phase (phases of parallel jobs overlap, so they add up to more than the wall time).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Timings {
     pub total: f64,
     /// Pulling the bases, observing their libc, preparing their venv layer.
     pub bases: f64,
     pub build: f64,
     pub probe: f64,
-    pub profile: f64,
-    pub resolver: f64,
+    /// Per section kind, its time (every kind of `kinds::SECTIONS` is present).
+    #[serde(flatten)]
+    pub sections: BTreeMap<String, f64>,
+}
+
+impl Default for Timings {
+    fn default() -> Timings {
+        Timings {
+            total: 0.0,
+            bases: 0.0,
+            build: 0.0,
+            probe: 0.0,
+            sections: crate::kinds::SECTIONS.iter().map(|k| (k.id.to_string(), 0.0)).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -216,8 +228,7 @@ impl RunReport {
             jobs: vec![],
             findings: vec![],
             verdicts: vec![],
-            profile: vec![],
-            resolver: vec![],
+            sections: BTreeMap::new(),
             repro: vec![],
             errors: vec![],
             outcome: None,
@@ -231,6 +242,16 @@ impl RunReport {
     /// Whether any finding blocks.
     pub fn has_blocking(&self) -> bool {
         self.findings.iter().any(|f| f.severity == Severity::Blocking)
+    }
+
+    /// The sections of one kind, one per base (empty when it was not observed).
+    pub fn section(&self, kind: &crate::kinds::SectionKind) -> &[ProbeSection] {
+        self.sections.get(kind.id).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Adds a base's section of a kind.
+    pub fn add_section(&mut self, kind: &crate::kinds::SectionKind, section: ProbeSection) {
+        self.sections.entry(kind.id.to_string()).or_default().push(section);
     }
 
     /// Sorts everything that has an order, so two runs on the same inputs print the same.

@@ -173,11 +173,7 @@ fn section(out: &mut String, title: &str, sections: &[ProbeSection]) {
     for c in checks {
         let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c));
         for s in sections {
-            let v = s
-                .checks
-                .get(c)
-                .map(|o| crate::compare::summarise(&o.status, &o.value, o.message.as_deref()))
-                .unwrap_or_else(|| "-".into());
+            let v = s.checks.get(c).map(|o| o.summary()).unwrap_or_else(|| "-".into());
             let _ = write!(out, "<td><pre>{}</pre></td>", esc(&v));
         }
         out.push_str("</tr>");
@@ -244,8 +240,9 @@ pub fn render(r: &RunReport) -> String {
             dependency(&mut out, r, d);
         }
     }
-    section(&mut out, "Base profile", &r.profile);
-    section(&mut out, "Resolver profile", &r.resolver);
+    for kind in crate::kinds::SECTIONS {
+        section(&mut out, kind.title, r.section(kind));
+    }
     if !r.errors.is_empty() {
         out.push_str("<h2>Errors</h2><ul>");
         for e in &r.errors {

@@ -2,7 +2,6 @@
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
-use crate::compare::summarise;
 use crate::model::{BuildOutcome, ProbeSection, RunReport, Severity};
 
 fn table() -> Table {
@@ -213,14 +212,11 @@ pub fn render(r: &RunReport) -> String {
         }
         out.push_str(&format!("\nFindings\n{t}\n"));
     }
-    if !r.profile.is_empty() {
-        out.push_str(&format!("\nBase profile (observed in each base)\n{}\n", side_by_side(&r.profile)));
-    }
-    if !r.resolver.is_empty() {
-        out.push_str(&format!(
-            "\nResolver profile (getaddrinfo against a scripted DNS server)\n{}\n",
-            side_by_side(&r.resolver)
-        ));
+    for kind in crate::kinds::SECTIONS {
+        let sections = r.section(kind);
+        if !sections.is_empty() {
+            out.push_str(&format!("\n{} ({})\n{}\n", kind.title, kind.about, side_by_side(sections)));
+        }
     }
     if !r.repro.is_empty() {
         let mut t = table();
@@ -263,13 +259,16 @@ pub fn render(r: &RunReport) -> String {
         let cached = r.jobs.iter().filter(|j| j.cached).count();
         let observed = r.jobs.iter().filter(|j| j.probe_cached).count();
         out.push_str(&format!(
-            "\ntime: {:.1} s in all; bases {:.1} s, builds {:.1} s, probes {:.1} s, profile {:.1} s, resolver {:.1} s (phases of parallel jobs overlap); {cached}/{} images reused, {observed} observations reused\n",
+            "\ntime: {:.1} s in all; bases {:.1} s, builds {:.1} s, probes {:.1} s, {} (phases of parallel jobs overlap); {cached}/{} images reused, {observed} observations reused\n",
             t.total,
             t.bases,
             t.build,
             t.probe,
-            t.profile,
-            t.resolver,
+            crate::kinds::SECTIONS
+                .iter()
+                .map(|k| format!("{} {:.1} s", k.id, t.sections.get(k.id).copied().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", "),
             r.jobs.len()
         ));
     }
@@ -306,12 +305,7 @@ pub fn side_by_side(sections: &[ProbeSection]) -> Table {
     for c in checks {
         let mut row = vec![c.clone()];
         for s in sections {
-            row.push(
-                s.checks
-                    .get(c)
-                    .map(|o| summarise(&o.status, &o.value, o.message.as_deref()))
-                    .unwrap_or_else(|| "-".into()),
-            );
+            row.push(s.checks.get(c).map(|o| o.summary()).unwrap_or_else(|| "-".into()));
         }
         add(&mut t, row);
     }

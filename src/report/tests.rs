@@ -110,15 +110,18 @@ fn fixture() -> RunReport {
     r.verdicts = verdicts;
     let obs = |v: serde_json::Value| Observation { status: "ok".into(), value: v, message: None, duration_ms: None };
     for (base, stack) in [("glibc", 8_388_608), ("musl", 1_051_384)] {
-        r.profile.push(ProbeSection {
-            base: base.into(),
-            libc: r.bases.iter().find(|b| b.name == base).unwrap().libc.clone(),
-            checks: BTreeMap::from([("thread_stack.python".into(), obs(serde_json::json!({"bytes": stack})))]),
-            protocol_errors: vec![],
-            container: ContainerOutcome::default(),
-            completion: Completion::Complete,
-            cached: false,
-        });
+        r.add_section(
+            &crate::kinds::PROFILE,
+            ProbeSection {
+                base: base.into(),
+                libc: r.bases.iter().find(|b| b.name == base).unwrap().libc.clone(),
+                checks: BTreeMap::from([("thread_stack.python".into(), obs(serde_json::json!({"bytes": stack})))]),
+                protocol_errors: vec![],
+                container: ContainerOutcome::default(),
+                completion: Completion::Complete,
+                cached: false,
+            },
+        );
     }
     r.normalise();
     r.outcome = Some(crate::compare::run_outcome(&r));
