@@ -12,6 +12,10 @@ use crate::engine::{Engine, EngineError};
 use crate::kinds::SectionKind;
 use crate::model::ProbeSection;
 
+/// Runs a section's probe: `(engine, base name, image, python)` to the section observed.
+pub type Observe =
+    for<'a> fn(&'a Engine, &'a str, &'a str, &'a str) -> BoxFuture<'a, Result<ProbeSection, EngineError>>;
+
 /// How a section is observed and compared.
 pub struct Section {
     pub kind: &'static SectionKind,
@@ -20,8 +24,8 @@ pub struct Section {
     /// Whether it takes one of the run's probe slots. A section that mostly waits (on real DNS
     /// time-outs) takes none, so it never holds back a probe.
     pub takes_slot: bool,
-    /// Runs the probe in an image of a base: `(engine, base name, image, python)`.
-    pub observe: for<'a> fn(&'a Engine, &'a str, &'a str, &'a str) -> BoxFuture<'a, Result<ProbeSection, EngineError>>,
+    /// Runs the probe in an image of a base.
+    pub observe: Observe,
     /// What of a check's value is compared between bases (`Null`: nothing): drops what varies
     /// from run to run on one base (timings, ports, query ids).
     pub normalise: fn(&str, &serde_json::Value) -> serde_json::Value,
