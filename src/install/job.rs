@@ -46,43 +46,10 @@ pub fn job_tag(prep_tag: &str, reqs: &[Requirement], constraints: &[Requirement]
 /// Installs the requirement on the prep image, or reuses the cached job image.
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
     let tag = job_tag(inp.prep_tag, inp.requirements, inp.constraints, inp.index_url);
-    let mut why_built = if inp.no_cache {
-        "built: --no-cache".to_string()
-    } else if inp.freshness == Freshness::Refresh {
-        "built: --refresh".to_string()
-    } else {
-        "built: not in the cache".to_string()
+    let why_built = match reuse(engine, inp, &tag).await? {
+        Ok(reused) => return Ok(reused),
+        Err(why_built) => why_built,
     };
-    if !inp.no_cache && inp.freshness != Freshness::Refresh && engine.image(&tag).await?.is_some() {
-        if let Some(mut record) = read_record(engine, &tag).await? {
-            // An image cached by a version that did not know about markers says "installed"
-            // with nothing installed: its log says what happened.
-            if record.outcome == BuildOutcome::Installed {
-                if let Some(why) = not_applicable(inp.requirements, &record.distributions, &record.log_tail) {
-                    record.outcome = BuildOutcome::NotApplicable;
-                    record.error = Some(why);
-                    return Ok(JobBuild {
-                        record,
-                        image: None,
-                        cached: true,
-                        log: String::new(),
-                        reuse: "reused: not applicable".into(),
-                    });
-                }
-            }
-            match still_holds(&record, inp).await {
-                Ok(reuse) => {
-                    let image = (record.outcome == BuildOutcome::Installed).then_some(tag);
-                    let reuse = match &record.failure_cause {
-                        Some(c) => format!("{reuse}; the failure is a fact of its inputs ({c})"),
-                        None => reuse,
-                    };
-                    return Ok(JobBuild { record, image, cached: true, log: String::new(), reuse });
-                }
-                Err(moved) => why_built = format!("rebuilt: {moved}"),
-            }
-        }
-    }
     // Containers are made from a hold of this run's: see `Engine::hold`.
     let prep = engine.hold(inp.prep_tag).await?;
     let mut spec = RunSpec::new(
@@ -193,28 +160,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 crate::srcbuild::untimed(&timed_log)
             )
         };
-        let (outcome, error) = if out.timed_out {
-            (BuildOutcome::Timeout, Some(format!("pip did not finish within {} s", inp.timeout.as_secs())))
-        } else if out.output_truncated {
-            (BuildOutcome::InstallFailed, Some("pip printed more than 64 MiB; stopped".to_string()))
-        } else if out.oom_killed {
-            (BuildOutcome::InstallFailed, Some("pip was killed for exceeding the memory limit".to_string()))
-        } else if out.exit_code == Some(0) {
-            (BuildOutcome::Installed, None)
-        } else if let Some(line) = disk_full(&log) {
-            // Not the dependency's fault: the harness's own infrastructure failed.
-            (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
-        } else if log.contains("CERTIFICATE_VERIFY_FAILED") {
-            // Nor is an index whose certificate pip cannot verify: a configuration problem of
-            // this machine or network, the same for every dependency.
-            (BuildOutcome::InfraError, Some(last_error_line(&console)))
-        } else if let Some(why) = resolution_conflict(&console) {
-            // The requirements contradict each other: an answer about them, not a failure to
-            // fetch or build something.
-            (BuildOutcome::Conflict, Some(why))
-        } else {
-            (BuildOutcome::InstallFailed, Some(last_error_line(&console)))
-        };
+        let (outcome, error) = classify(&out, &log, &console, inp.timeout);
         let distributions = if outcome == BuildOutcome::Installed {
             match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
                 Some(bytes) => {
@@ -267,6 +213,81 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     .await;
     engine.remove_container(&container).await;
     result
+}
+
+/// The cached job image, when there is one and it still holds (`Ok`), or why the job is built
+/// (`Err`).
+async fn reuse(engine: &Engine, inp: &BuildInputs<'_>, tag: &str) -> Result<Result<JobBuild, String>, EngineError> {
+    let mut why_built = if inp.no_cache {
+        "built: --no-cache".to_string()
+    } else if inp.freshness == Freshness::Refresh {
+        "built: --refresh".to_string()
+    } else {
+        "built: not in the cache".to_string()
+    };
+    if !inp.no_cache && inp.freshness != Freshness::Refresh && engine.image(tag).await?.is_some() {
+        if let Some(mut record) = read_record(engine, tag).await? {
+            // An image cached by a version that did not know about markers says "installed"
+            // with nothing installed: its log says what happened.
+            if record.outcome == BuildOutcome::Installed {
+                if let Some(why) = not_applicable(inp.requirements, &record.distributions, &record.log_tail) {
+                    record.outcome = BuildOutcome::NotApplicable;
+                    record.error = Some(why);
+                    return Ok(Ok(JobBuild {
+                        record,
+                        image: None,
+                        cached: true,
+                        log: String::new(),
+                        reuse: "reused: not applicable".into(),
+                    }));
+                }
+            }
+            match still_holds(&record, inp).await {
+                Ok(reuse) => {
+                    let image = (record.outcome == BuildOutcome::Installed).then(|| tag.to_string());
+                    let reuse = match &record.failure_cause {
+                        Some(c) => format!("{reuse}; the failure is a fact of its inputs ({c})"),
+                        None => reuse,
+                    };
+                    return Ok(Ok(JobBuild { record, image, cached: true, log: String::new(), reuse }));
+                }
+                Err(moved) => why_built = format!("rebuilt: {moved}"),
+            }
+        }
+    }
+    Ok(Err(why_built))
+}
+
+/// What a finished pip run was: its outcome and, unless it installed, why. The harness's own
+/// infrastructure failing (the disk, TLS to the index) is never the dependency's finding.
+fn classify(
+    out: &crate::engine::RunOutput,
+    log: &str,
+    console: &str,
+    timeout: std::time::Duration,
+) -> (BuildOutcome, Option<String>) {
+    if out.timed_out {
+        (BuildOutcome::Timeout, Some(format!("pip did not finish within {} s", timeout.as_secs())))
+    } else if out.output_truncated {
+        (BuildOutcome::InstallFailed, Some("pip printed more than 64 MiB; stopped".to_string()))
+    } else if out.oom_killed {
+        (BuildOutcome::InstallFailed, Some("pip was killed for exceeding the memory limit".to_string()))
+    } else if out.exit_code == Some(0) {
+        (BuildOutcome::Installed, None)
+    } else if let Some(line) = disk_full(log) {
+        // Not the dependency's fault: the harness's own infrastructure failed.
+        (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
+    } else if log.contains("CERTIFICATE_VERIFY_FAILED") {
+        // Nor is an index whose certificate pip cannot verify: a configuration problem of
+        // this machine or network, the same for every dependency.
+        (BuildOutcome::InfraError, Some(last_error_line(console)))
+    } else if let Some(why) = resolution_conflict(console) {
+        // The requirements contradict each other: an answer about them, not a failure to
+        // fetch or build something.
+        (BuildOutcome::Conflict, Some(why))
+    } else {
+        (BuildOutcome::InstallFailed, Some(last_error_line(console)))
+    }
 }
 
 /// The index's state of every distribution of a resolution, or why it could not be had.
