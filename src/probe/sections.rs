@@ -84,7 +84,7 @@ pub async fn observe_libc(
 }
 
 /// A section: one observation per check id (ids are unique: the parser refuses repeats).
-fn section(base: &str, run: ProbeRun) -> ProbeSection {
+pub fn section(base: &str, run: ProbeRun) -> ProbeSection {
     let checks: BTreeMap<String, Observation> =
         run.records.iter().map(|r| (r.check.clone(), r.observation())).collect();
     ProbeSection {
