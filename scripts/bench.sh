@@ -21,7 +21,10 @@ cargo build --release --locked -q
 bin=$PWD/target/release/muslcheck
 ca=${MUSLCHECK_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 out=$(mktemp -d /var/tmp/muslcheck-bench.XXXXXX)
-export MUSLCHECK_OBSERVATIONS=$out/observations MUSLCHECK_PIP_CACHE=$out/pip
+# pip's cache is an engine-side volume per base: a name of this benchmark's own, removed at the end.
+pip_cache=muslcheck-bench-pip-$$
+export MUSLCHECK_OBSERVATIONS=$out/observations MUSLCHECK_PIP_CACHE=$pip_cache
+trap 'docker volume ls -q --filter "name=$pip_cache" | xargs -r docker volume rm -f >/dev/null' EXIT
 now() { date +%s.%N; }
 run() { local d=$1; shift; "$bin" run --matrix "${RUN_MATRIX:-$matrix}" --ca-bundle "$ca" --no-progress --results-dir "$out/$d" "$@" ${MUSLCHECK_ARGS:-} >"$out/$d.txt" 2>&1 || true; }
 timed() { local s; s=$(now); "$@"; python3 -c "print(round($(now) - $s, 1))"; }
@@ -60,7 +63,7 @@ plain_s=$(timed plain)
 toolchain_s=
 if [ "${BENCH_TOOLCHAIN:-1}" != 0 ]; then
   toolchain=${BENCH_TOOLCHAIN_MATRIX:-matrix/local-toolchain.toml}
-  toolchain_s=$(RUN_MATRIX=$toolchain MUSLCHECK_PIP_CACHE=$out/pip-toolchain timed run toolchain)
+  toolchain_s=$(RUN_MATRIX=$toolchain MUSLCHECK_PIP_CACHE=$pip_cache-toolchain timed run toolchain)
 fi
 
 summary() { python3 -c "

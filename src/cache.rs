@@ -18,15 +18,32 @@ pub fn dir() -> Option<PathBuf> {
     cache_dir("MUSLCHECK_OBSERVATIONS", "observations")
 }
 
-/// Where pip's download and wheel cache lives between runs: `MUSLCHECK_PIP_CACHE` (a directory,
-/// or `off`), else `$XDG_CACHE_HOME/muslcheck/pip` or `~/.cache/muslcheck/pip`. It is
-/// bind-mounted into builds, so it exists only where the engine can see this machine's files:
-/// with a remote engine (DOCKER_HOST other than a unix socket) there is none.
-pub fn pip_cache_dir() -> Option<PathBuf> {
-    if !crate::engine::is_local() {
-        return None;
+/// The default name of pip's cache volumes (one per base: `<name>-<base>`).
+pub const PIP_CACHE_VOLUME: &str = "muslcheck-pip";
+
+/// The engine-side volumes that keep pip's download and wheel cache between runs, one per base:
+/// `MUSLCHECK_PIP_CACHE` names them (`<name>-<base>`), `off` turns the cache off; by default
+/// `muslcheck-pip-<base>`. Volumes, not a directory of this machine: the engine may see another
+/// filesystem (a remote engine, a socket mounted into a CI job's container), and a volume works
+/// on any engine. `Err` for a name the engine would refuse.
+pub fn pip_cache_volume() -> Result<Option<String>, String> {
+    match std::env::var("MUSLCHECK_PIP_CACHE") {
+        Ok(v) if v == "off" => Ok(None),
+        Ok(v) if !v.is_empty() => {
+            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if ok {
+                Ok(Some(v))
+            } else {
+                Err(format!(
+                    "MUSLCHECK_PIP_CACHE `{}` is not a volume name (letters, digits, `.`, `_`, `-`, at most 64) or `off`",
+                    crate::input::shown(&v)
+                ))
+            }
+        }
+        _ => Ok(Some(PIP_CACHE_VOLUME.to_string())),
     }
-    cache_dir("MUSLCHECK_PIP_CACHE", "pip")
 }
 
 /// A cache directory of the harness's: `$VAR` (a directory, or `off`), else

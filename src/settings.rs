@@ -31,8 +31,8 @@ pub struct RunSettings {
     /// out; only the first shard observes any).
     pub sections: Vec<&'static crate::sections::Section>,
     pub out: Output,
-    /// The host directory that holds pip's cache between runs, when there is one.
-    pub pip_cache: Option<PathBuf>,
+    /// The name of the engine-side volumes that keep pip's cache between runs, if any.
+    pub pip_cache: Option<String>,
     /// The host directory of the observation cache, when there is one.
     pub observations: Option<PathBuf>,
     /// The slice of the dependencies this run takes (`run --shard`).
@@ -190,7 +190,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
             .filter(|x| first_shard && !(a.no_profile && x.kind == &PROFILE) && !(a.no_resolver && x.kind == &RESOLVER))
             .collect(),
         out,
-        pip_cache: crate::cache::pip_cache_dir(),
+        pip_cache: crate::cache::pip_cache_volume().map_err(Error::Usage)?,
         observations: crate::cache::dir(),
         shard,
         baseline,
@@ -328,7 +328,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         keep,
         sections: vec![],
         out,
-        pip_cache: crate::cache::pip_cache_dir(),
+        pip_cache: crate::cache::pip_cache_volume().map_err(Error::Usage)?,
         observations: crate::cache::dir(),
         shard: None,
         baseline: None,

@@ -70,14 +70,6 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
     let report = engine.remove_labelled(&found).await;
     crate::lease::sweep();
     println!("removed {what}");
-    if a.images && a.run.is_none() {
-        if let Some(dir) = crate::cache::pip_cache_dir().filter(|d| d.exists()) {
-            match std::fs::remove_dir_all(&dir) {
-                Ok(()) => println!("removed pip's cache {}", dir.display()),
-                Err(e) => eprintln!("failed to remove pip's cache {}: {e}", dir.display()),
-            }
-        }
-    }
     // An untagged image still used by a live run's container is that run's to remove.
     let failed: Vec<&String> = report.failed.iter().filter(|f| !f.contains("conflict")).collect();
     for f in &report.failed {

@@ -8,7 +8,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 use super::{bases, new_run_id};
 use crate::cli::DoctorArgs;
-use crate::engine::{Engine, Mount, RunSpec, Sandbox};
+use crate::engine::{Engine, RunSpec, Sandbox};
 use crate::error::{Result, EXIT_INFRA, EXIT_OK};
 
 const CA_PATH: &str = "/run/muslcheck/ca.pem";
@@ -157,7 +157,11 @@ async fn index_reachable(
     }
     spec.extra_hosts = extra_hosts.to_vec();
     if let Some(ca) = ca {
-        spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
+        // Handed over through the engine, which may not see this machine's files.
+        let bytes = crate::input::read_text(ca, crate::input::MAX_DATA)
+            .map_err(|e| format!("failed to read the CA bundle {}: {e}", ca.display()))?;
+        let (dir, name) = CA_PATH.rsplit_once('/').expect("an absolute path");
+        spec.uploads.push(("/".into(), crate::engine::tar_of(&[(&format!("{}/{name}", &dir[1..]), bytes.as_bytes())])));
         spec.env.push(format!("PIP_CERT={CA_PATH}"));
     }
     let out = engine.run(&spec).await.map_err(|e| e.to_string())?;

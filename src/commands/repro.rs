@@ -30,7 +30,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
         })
         .collect::<Result<Vec<_>>>()?;
     let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
-    let pip_cache = crate::cache::pip_cache_dir();
+    let pip_cache = crate::cache::pip_cache_volume().map_err(Error::Usage)?;
     let policy = &matrix.policy;
     let index =
         crate::index::IndexClient::new(policy.index_url.as_deref(), policy.ca_bundle.as_deref(), &policy.extra_hosts)

@@ -64,10 +64,15 @@ impl Sandbox {
     }
 }
 
-/// A bind mount of a host path. (The harness creates no volumes.)
+/// What a container mounts: only engine-side volumes. The harness binds no path of its own
+/// machine into a container: the engine may be remote, or see another filesystem (a socket
+/// mounted into a CI job's container); files go in and out through the engine's archive API.
 #[derive(Debug, Clone)]
 pub enum Mount {
-    Bind { source: String, target: String, read_only: bool },
+    /// An engine-side volume, labelled as the harness's. A named one is made on first use and
+    /// kept (a cache, removed by `clean --images`); an unnamed one lives and dies with its
+    /// container, and is never part of an image committed from it.
+    Volume { name: Option<String>, target: String },
 }
 
 /// One container run.
@@ -156,11 +161,20 @@ impl Engine {
             .mounts
             .iter()
             .map(|m| match m {
-                Mount::Bind { source, target, read_only } => bollard::models::Mount {
-                    typ: Some(MountType::BIND),
-                    source: Some(source.clone()),
+                Mount::Volume { name, target } => bollard::models::Mount {
+                    typ: Some(MountType::VOLUME),
+                    source: name.clone(),
                     target: Some(target.clone()),
-                    read_only: Some(*read_only),
+                    read_only: Some(false),
+                    // A named cache outlives the run that made it: it carries no run label, so
+                    // only `clean --images` takes it.
+                    volume_options: Some(bollard::models::MountVolumeOptions {
+                        labels: Some(match name {
+                            Some(_) => self.cache_labels("cache-volume"),
+                            None => self.labels("volume"),
+                        }),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 },
             })

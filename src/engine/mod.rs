@@ -151,6 +151,11 @@ impl Engine {
         .collect()
     }
 
+    /// The labels of a cache the harness keeps between runs: its own, no run's.
+    pub(crate) fn cache_labels(&self, kind: &str) -> std::collections::HashMap<String, String> {
+        [(LABEL.to_string(), "1".to_string()), (KIND_LABEL.to_string(), kind.to_string())].into_iter().collect()
+    }
+
     pub async fn info(&self) -> Result<EngineInfo, EngineError> {
         let v = self.docker.version().await.map_err(|e| EngineError::api("failed to read the engine version", e))?;
         let i = self.docker.info().await.map_err(|e| EngineError::api("failed to read the engine info", e))?;
@@ -194,12 +199,6 @@ pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
         b.append_data(&mut h, name, *data).expect("writing a tar to memory");
     }
     b.into_inner().expect("finishing a tar in memory")
-}
-
-/// Whether the engine sees this machine's files (a unix socket, the default), so that a host
-/// directory can be bind-mounted into a container.
-pub fn is_local() -> bool {
-    !std::env::var("DOCKER_HOST").is_ok_and(|h| !h.is_empty() && !h.starts_with("unix://"))
 }
 
 #[cfg(test)]

@@ -14,10 +14,15 @@ use crate::model::{BuildOutcome, Distribution};
 use crate::text::tail;
 
 const STATE_DIR: &str = "/opt/muslcheck";
+/// The build container's own volume: the CA bundle and pip's log.
+const SCRATCH: &str = "/run/muslcheck";
+const CA_FILE: &str = "ca.pem";
 const CA_PATH: &str = "/run/muslcheck/ca.pem";
 const PIP_CACHE: &str = "/var/cache/muslcheck/pip";
-/// Where pip writes its timestamped log (a host directory of the build's own).
-const LOG_DIR: &str = "/var/log/muslcheck-pip";
+/// Where pip writes its timestamped log.
+const LOG_PATH: &str = "/run/muslcheck/pip.log";
+/// pip's log is read back up to this size (a source build's compiler lines can be many).
+const MAX_LOG: usize = 64 << 20;
 const LOG_TAIL: usize = 6000;
 
 /// The requirements file pip reads: one validated requirement a line, with its hashes.
@@ -93,41 +98,29 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         spec.env.push(format!("PIP_INDEX_URL={url}"));
     }
     spec.extra_hosts = inp.extra_hosts.to_vec();
-    // pip's cache lives in a host directory, not in a Docker volume: it outlives the run
-    // without leaving a Docker object behind.
-    if let Some(dir) = inp.pip_cache.map(|d| d.join(&inp.base.name)) {
-        match std::fs::create_dir_all(&dir) {
-            Ok(()) => spec.mounts.push(Mount::Bind {
-                source: dir.display().to_string(),
-                target: PIP_CACHE.into(),
-                read_only: false,
-            }),
-            Err(e) => tracing::warn!("no pip cache for this build: cannot create {}: {e}", dir.display()),
-        }
+    // pip's cache is an engine-side volume per base: it outlives the run, and works wherever
+    // the engine is (nothing of this machine's filesystem is mounted into a build).
+    if let Some(name) = inp.pip_cache {
+        spec.mounts.push(Mount::Volume { name: Some(format!("{name}-{}", inp.base.name)), target: PIP_CACHE.into() });
     }
-    // The timestamped log goes to a host directory, not into the image: with every compiler
-    // line in it, it can be far larger than the output kept.
-    // A remote engine cannot see it: there, source builds go untimed.
-    let log_dir = if crate::engine::is_local() {
-        let d = tempfile::Builder::new()
-            .prefix("muslcheck-piplog.")
-            .tempdir()
-            .map_err(|e| EngineError::other("failed to create a directory for pip's log", e.to_string()))?;
-        // pip's own log file, every line timestamped: what each source build took.
-        spec.cmd.extend(["--log".to_string(), format!("{LOG_DIR}/pip.log")]);
-        spec.mounts.push(Mount::Bind {
-            source: d.path().display().to_string(),
-            target: LOG_DIR.into(),
-            read_only: false,
-        });
-        Some(d)
-    } else {
-        None
-    };
-    if let Some(ca) = inp.ca_bundle {
-        spec.mounts.push(Mount::Bind { source: ca.display().to_string(), target: CA_PATH.into(), read_only: true });
+    // What the build needs and must not leave in the committed image (the CA bundle, pip's
+    // timestamped log, which with every compiler line can be far larger than the output kept)
+    // is in a volume of the container's own: never part of a commit, removed with it.
+    spec.mounts.push(Mount::Volume { name: None, target: SCRATCH.into() });
+    // pip's own log file, every line timestamped: what each source build took; read back
+    // through the engine after the run, so it is timed on any engine.
+    spec.cmd.extend(["--log".to_string(), LOG_PATH.to_string()]);
+    let mut scratch = vec![];
+    let ca;
+    if let Some(path) = inp.ca_bundle {
+        // Read here and handed over through the engine: the engine may not see this path.
+        ca = read_ca_bundle(path)?;
+        scratch.push((CA_FILE, ca.as_slice()));
         spec.env.push(format!("PIP_CERT={CA_PATH}"));
         spec.env.push(format!("SSL_CERT_FILE={CA_PATH}"));
+    }
+    if !scratch.is_empty() {
+        spec.uploads.push((SCRATCH.into(), tar_of(&scratch)));
     }
     let reqs = requirements_file(inp.requirements);
     let constraints = requirements_file(inp.constraints);
@@ -142,13 +135,13 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         // pip's own log file has what its console output leaves out when a build step fails
         // ("See above for output" with nothing above: the backend's own lines, such as a
         // missing compiler): the failure is classified, and the install log kept, from both.
-        let timed_log = match log_dir.as_ref().map(|d| std::fs::read(d.path().join("pip.log"))) {
-            Some(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-            Some(Err(e)) => {
+        let timed_log = match engine.read_file(&container, LOG_PATH, MAX_LOG).await {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(None) => String::new(),
+            Err(e) => {
                 tracing::warn!("no source-build timings: cannot read pip's log: {e}");
                 String::new()
             }
-            None => String::new(),
         };
         let source_builds = crate::srcbuild::parse(&timed_log);
         let console = format!("{}{}", out.stdout, out.stderr);
@@ -288,6 +281,14 @@ fn classify(
     } else {
         (BuildOutcome::InstallFailed, Some(last_error_line(console)))
     }
+}
+
+/// The CA bundle's bytes, for the build container (the path was checked when the settings
+/// were made; read again, capped, here).
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<u8>, EngineError> {
+    crate::input::read_text(path, crate::input::MAX_DATA)
+        .map(String::into_bytes)
+        .map_err(|e| EngineError::other(format!("failed to read the CA bundle {}", path.display()), e.to_string()))
 }
 
 /// The index's state of every distribution of a resolution, or why it could not be had.

@@ -97,8 +97,8 @@ pub struct BuildInputs<'a> {
     pub extra_hosts: &'a [String],
     pub timeout: Duration,
     pub no_cache: bool,
-    /// A host directory for pip's cache (a subdirectory per base is used), or none.
-    pub pip_cache: Option<&'a std::path::Path>,
+    /// The name of pip's cache volumes (`<name>-<base>` is this base's), or none.
+    pub pip_cache: Option<&'a str>,
     pub freshness: Freshness,
     /// The index to ask whether a cached resolution still holds; none: it cannot be asked.
     pub index: Option<&'a std::sync::Arc<crate::index::IndexClient>>,

@@ -176,11 +176,44 @@ pub fn assert_no_leftovers(report: &serde_json::Value) {
     let run_id = report["run_id"].as_str().expect("run id");
     let left = leftovers(run_id);
     assert!(left.is_empty(), "run {run_id} left {left:?}");
-    // The harness creates no volume at all (pip's cache is a host directory), so any labelled
-    // volume, whichever run made it, is a leak.
-    let o =
-        Command::new("docker").args(["volume", "ls", "-q", "--filter", "label=io.muslcheck"]).output().expect("docker");
-    assert!(o.stdout.is_empty(), "labelled volumes left: {}", String::from_utf8_lossy(&o.stdout));
+    // The only volumes the harness keeps are pip's caches (no run's, removed by `clean
+    // --images`); any other labelled volume, whichever run made it, is a leak.
+    let o = Command::new("docker")
+        .args([
+            "volume",
+            "ls",
+            "--filter",
+            "label=io.muslcheck",
+            "--format",
+            "{{.Name}} {{.Label \"io.muslcheck.kind\"}}",
+        ])
+        .output()
+        .expect("docker");
+    let text = String::from_utf8_lossy(&o.stdout);
+    let leaked: Vec<&str> = text.lines().filter(|l| !l.ends_with(" cache-volume")).collect();
+    assert!(leaked.is_empty(), "labelled volumes left: {leaked:?}");
+}
+
+/// pip's cache volumes of a name of the test's own (`MUSLCHECK_PIP_CACHE`), removed when
+/// dropped: a test that needs an empty pip cache leaves none behind.
+pub struct PipCache(pub String);
+
+impl PipCache {
+    pub fn new() -> PipCache {
+        PipCache(format!("muslcheck-test-pip-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]))
+    }
+}
+
+impl Drop for PipCache {
+    fn drop(&mut self) {
+        let o = Command::new("docker")
+            .args(["volume", "ls", "-q", "--filter", &format!("name={}", self.0)])
+            .output()
+            .expect("docker");
+        for v in String::from_utf8_lossy(&o.stdout).lines() {
+            let _ = Command::new("docker").args(["volume", "rm", "-f", v]).output();
+        }
+    }
 }
 
 pub fn job<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

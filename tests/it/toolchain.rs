@@ -12,7 +12,7 @@ fn a_source_build_is_timed_where_it_succeeds_and_explained_where_it_fails() {
     let d = tempfile::tempdir().unwrap();
     let results = d.path().join("r");
     // pip's own cache of wheels it built would hide the build: a cache of this test's own.
-    let pip_cache = d.path().join("pip");
+    let pip_cache = PipCache::new();
     let out = bin()
         .args([
             "gate",
@@ -27,7 +27,7 @@ fn a_source_build_is_timed_where_it_succeeds_and_explained_where_it_fails() {
             "--results-dir",
         ])
         .arg(&results)
-        .env("MUSLCHECK_PIP_CACHE", &pip_cache)
+        .env("MUSLCHECK_PIP_CACHE", &pip_cache.0)
         .current_dir(root())
         .assert()
         .code(1);
@@ -79,7 +79,7 @@ fn a_source_build_is_timed_where_it_succeeds_and_explained_where_it_fails() {
     bin()
         .args(["gate", LZ4, "--matrix", "tests/fixtures/toolchain.toml", "--ca-bundle", &ca_bundle(), "--results-dir"])
         .arg(&again)
-        .env("MUSLCHECK_PIP_CACHE", &pip_cache)
+        .env("MUSLCHECK_PIP_CACHE", &pip_cache.0)
         .current_dir(root())
         .assert()
         .code(1);
