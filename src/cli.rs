@@ -273,7 +273,7 @@ pub struct DnsArgs {
     /// The resolv.conf to replay (nameserver addresses are mapped to the scripted servers).
     #[arg(long, value_name = "FILE")]
     pub resolv_conf: Option<PathBuf>,
-    /// The zone and fault script (JSON; see README "DNS lab").
+    /// The zone and fault script (JSON; see docs/dns-lab.md).
     #[arg(long, value_name = "FILE")]
     pub zone: Option<PathBuf>,
     /// The name to resolve.

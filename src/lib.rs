@@ -1,6 +1,6 @@
 //! muslcheck: what breaks, or behaves differently, when Python dependencies run on a musl base
-//! instead of a glibc one. See README.md for the user's view and `docs` in each module for the
-//! pieces.
+//! instead of a glibc one. See README.md and docs/ for the user's view, and each module's own
+//! documentation for the pieces.
 
 pub(crate) mod cache;
 pub mod cli;

@@ -96,10 +96,9 @@ fn scenario(a: &DnsArgs) -> Result<serde_json::Value> {
             let resolv = a.resolv_conf.as_ref().ok_or_else(|| {
                 Error::Usage("dns needs --scenario FILE, or --resolv-conf FILE with --zone FILE and --name NAME".into())
             })?;
-            let zone_path = a
-                .zone
-                .as_ref()
-                .ok_or_else(|| Error::Usage("dns needs --zone FILE (records and faults, JSON; see README)".into()))?;
+            let zone_path = a.zone.as_ref().ok_or_else(|| {
+                Error::Usage("dns needs --zone FILE (records and faults, JSON; see docs/dns-lab.md)".into())
+            })?;
             let resolv_conf = crate::input::read_text(resolv, crate::input::MAX_TEXT).map_err(|e| {
                 let (line, column) = e.position();
                 Error::Usage(format!("{}:{line}:{column}: cannot read the resolv.conf: {e}", resolv.display()))
