@@ -17,6 +17,7 @@ mod nightly;
 mod pins;
 mod profile;
 mod reliability;
+mod remote;
 mod repro;
 mod run;
 mod runtime;
