@@ -167,6 +167,16 @@ fn reading_a_report_checks_its_schema() {
     assert!(super::read(&p).unwrap_err().contains("schema 99"));
     std::fs::write(&p, "[1,2").unwrap();
     assert!(super::read(&p).unwrap_err().contains("not a report"));
+    for (wrong, shown) in [("\"2\"", "\\\"2\\\""), ("-1", "-1"), ("2.5", "2.5"), ("null", "null"), ("[2]", "[2]")] {
+        std::fs::write(&p, format!("{{\"schema_version\": {wrong}}}")).unwrap();
+        let e = super::read(&p).unwrap_err();
+        assert!(
+            e.contains(&format!("has a schema_version of the wrong type: {shown}, where a report has a whole number")),
+            "{wrong}: {e}"
+        );
+    }
+    std::fs::write(&p, "{}").unwrap();
+    assert!(super::read(&p).unwrap_err().contains("(no schema_version)"));
 }
 
 /// Two installed jobs whose smoke script is timed on both bases, musl's many times slower, and
