@@ -41,20 +41,48 @@ pub fn write_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
-/// rename, so a reader (or an interrupted run) never sees half a file.
+/// rename, so a reader (or an interrupted run) never sees half a file. A file that is replaced
+/// keeps its mode; a new one gets the mode the umask gives (0644 under the usual 022), as any
+/// other program's output would, not the temporary file's private 0600.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let existing = std::fs::symlink_metadata(path).ok().filter(|m| m.is_file()).map(|m| m.permissions());
+    // The mode is given to open(2), which applies the umask.
+    let mut tmp = tempfile::Builder::new().permissions(std::fs::Permissions::from_mode(0o666)).tempfile_in(dir)?;
+    if let Some(p) = existing {
+        tmp.as_file().set_permissions(p)?;
+    }
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
+/// Replaces the file `path` names (through any symlinks: the link stays a link, its target is
+/// what is rewritten), atomically and with its mode kept. A file nobody may write (0444) is
+/// refused: a read-only matrix says "do not edit me", and root's rename would ignore that.
+pub fn replace_through(path: &Path, contents: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+    let meta = std::fs::metadata(&real).map_err(|e| format!("cannot inspect {}: {e}", real.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file; refusing to replace it", real.display()));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o222 == 0 {
+        return Err(format!(
+            "{} is read-only (mode {mode:04o}); refusing to rewrite it (make it writable first)",
+            real.display()
+        ));
+    }
+    write_atomic(&real, contents).map_err(|e| format!("failed to write {}: {e}", real.display()))
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -78,5 +106,46 @@ mod tests {
         let plain = d.path().join("results/logs/y.install.log");
         write_file(&plain, b"ok").unwrap();
         assert_eq!(std::fs::read(&plain).unwrap(), b"ok");
+    }
+
+    /// The process's umask, read without changing it (umask(2) can only set it, and this
+    /// process has other threads creating files).
+    pub(crate) fn umask() -> u32 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:")).expect("Umask in /proc/self/status");
+        u32::from_str_radix(line.trim(), 8).unwrap()
+    }
+
+    #[test]
+    fn new_files_get_the_umasks_mode_and_replaced_files_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let d = tempfile::tempdir().unwrap();
+        let fresh = d.path().join("report.json");
+        write_atomic(&fresh, b"{}").unwrap();
+        assert_eq!(mode(&fresh), 0o666 & !umask(), "not the temporary file's 0600");
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&fresh, b"{\"a\": 1}").unwrap();
+        assert_eq!(mode(&fresh), 0o640);
+        assert_eq!(std::fs::read(&fresh).unwrap(), b"{\"a\": 1}");
+    }
+
+    #[test]
+    fn a_file_is_replaced_through_its_symlink_and_a_read_only_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("real.toml");
+        std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o664)).unwrap();
+        let link = d.path().join("link.toml");
+        std::os::unix::fs::symlink("real.toml", &link).unwrap();
+        replace_through(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777, 0o664);
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let e = replace_through(&link, b"newer").unwrap_err();
+        assert!(e.contains("real.toml is read-only (mode 0444); refusing to rewrite it"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
     }
 }
