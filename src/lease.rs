@@ -32,7 +32,7 @@ fn path_of(run_id: &str) -> PathBuf {
     dir().join(format!("{run_id}.lock"))
 }
 
-fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
+pub(crate) fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
     // SAFETY: a valid, open descriptor; flock only reads its arguments.
     if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
         return Ok(true);

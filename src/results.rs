@@ -23,6 +23,53 @@ pub fn prepare(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// The lock file in a results directory: held (flock) by the run writing there.
+pub const LOCK_FILE: &str = ".muslcheck.lock";
+
+/// A results directory holds one run at a time: two runs sharing one would overwrite each
+/// other's `report.json` and logs without a word. Held for as long as the value lives; the
+/// kernel releases it however the run ends (as a lease is, see `lease`). The file is left in
+/// place: removing it would let a third run lock a new file while a second holds the old one.
+#[derive(Debug)]
+pub struct ResultsLock {
+    _file: std::fs::File,
+}
+
+/// Takes the results directory `dir` for `run_id`, or says which run has it (a usage error:
+/// the user pointed two runs at one directory).
+pub fn lock(dir: &Path, run_id: &str) -> Result<ResultsLock, String> {
+    use std::io::{Read, Seek};
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+        .map_err(|e| format!("cannot lock the results directory ({}): {e}", path.display()))?;
+    if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+        return Err(format!("cannot lock the results directory: {} is not a regular file", path.display()));
+    }
+    let held = !crate::lease::try_lock(&file)
+        .map_err(|e| format!("cannot lock the results directory ({}): {e}", path.display()))?;
+    if held {
+        let mut who = String::new();
+        let _ = (&mut file).take(200).read_to_string(&mut who);
+        let who = crate::text::sanitize(who.trim(), false);
+        return Err(format!(
+            "the results directory {} is in use by {}; give this run another --results-dir, or wait for that one to finish",
+            dir.display(),
+            if who.is_empty() { "another run".into() } else { who }
+        ));
+    }
+    file.set_len(0).and_then(|_| file.rewind()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    writeln!(file, "run {run_id} (pid {})", std::process::id())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(ResultsLock { _file: file })
+}
+
 /// Creates or truncates `path` and writes `contents`, refusing to follow a symlink there.
 pub fn write_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
@@ -106,6 +153,28 @@ pub(crate) mod tests {
         let plain = d.path().join("results/logs/y.install.log");
         write_file(&plain, b"ok").unwrap();
         assert_eq!(std::fs::read(&plain).unwrap(), b"ok");
+    }
+
+    #[test]
+    fn a_results_directory_holds_one_run_at_a_time() {
+        let d = tempfile::tempdir().unwrap();
+        let first = lock(d.path(), "1700000000-aaaaaaaa").unwrap();
+        let e = lock(d.path(), "1700000001-bbbbbbbb").unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "is in use by run 1700000000-aaaaaaaa (pid {}); give this run another --results-dir",
+                std::process::id()
+            )),
+            "{e}"
+        );
+        drop(first);
+        let _second = lock(d.path(), "1700000001-bbbbbbbb").unwrap();
+        assert!(std::fs::read_to_string(d.path().join(LOCK_FILE)).unwrap().starts_with("run 1700000001-bbbbbbbb "));
+        // A lock file planted as a symlink is not followed.
+        let d2 = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(d.path().join("victim"), d2.path().join(LOCK_FILE)).unwrap();
+        assert!(lock(d2.path(), "x").unwrap_err().contains("cannot lock the results directory"));
+        assert!(!d.path().join("victim").exists());
     }
 
     /// The process's umask, read without changing it (umask(2) can only set it, and this

@@ -55,6 +55,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let run_id = new_run_id();
     let engine = Engine::connect(&run_id).await?;
     crate::results::prepare(&s.out.results_dir).map_err(Error::Usage)?;
+    let _results_lock = crate::results::lock(&s.out.results_dir, &run_id).map_err(Error::Usage)?;
     let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
     report.matrix_digest = s.matrix_digest.clone();
     report.shard = s.shard;
