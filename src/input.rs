@@ -16,6 +16,9 @@ pub const MAX_TEXT: u64 = 1 << 20;
 pub const MAX_SCRIPT: u64 = 64 << 10;
 /// CA bundles, DNS zones and scenarios: bigger by nature (a corporate bundle, a large zone).
 pub const MAX_DATA: u64 = 4 << 20;
+/// Run reports read back (`report diff`, `report merge`, `--baseline`): the largest nightly
+/// report seen is a few MiB; a file beyond this is not one, and is not read into memory.
+pub const MAX_REPORT: u64 = 256 << 20;
 
 /// Why an input file could not be read.
 #[derive(Debug)]
@@ -30,6 +33,8 @@ pub enum InputError {
     },
     /// A directory, not a file.
     Directory,
+    /// A FIFO, a device or a socket where a regular file is needed: what it is.
+    NotRegular(&'static str),
 }
 
 impl InputError {
@@ -51,6 +56,7 @@ impl std::fmt::Display for InputError {
                 write!(f, "not UTF-8 text (first bad byte at line {line}, column {column})")
             }
             InputError::Directory => write!(f, "a directory, not a file"),
+            InputError::NotRegular(what) => write!(f, "{what}, not a regular file"),
         }
     }
 }
@@ -78,6 +84,43 @@ pub fn read_text(path: &Path, cap: u64) -> Result<String, InputError> {
         return Err(InputError::TooLarge(cap));
     }
     decode(bytes)
+}
+
+/// Like [`read_text`], for a file that must be a regular file: a report, a baseline, a
+/// requirements file's include. A FIFO, a device or a socket is refused before it is opened (a
+/// FIFO nobody writes to would block the read for ever, `/dev/zero` would cost the cap), and
+/// once more on the opened file, which is opened without blocking so a FIFO swapped in between
+/// cannot hang the open; a regular file's size is checked before anything is read.
+pub fn read_regular_text(path: &Path, cap: u64) -> Result<String, InputError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    regular(&std::fs::metadata(path).map_err(InputError::Io)?)?;
+    let file =
+        std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(InputError::Io)?;
+    let meta = file.metadata().map_err(InputError::Io)?;
+    regular(&meta)?;
+    if meta.len() > cap {
+        return Err(InputError::TooLarge(cap));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(InputError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(InputError::TooLarge(cap));
+    }
+    decode(bytes)
+}
+
+fn regular(meta: &std::fs::Metadata) -> Result<(), InputError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    match () {
+        _ if t.is_file() => Ok(()),
+        _ if t.is_dir() => Err(InputError::Directory),
+        _ if t.is_fifo() => Err(InputError::NotRegular("a FIFO")),
+        _ if t.is_char_device() => Err(InputError::NotRegular("a character device")),
+        _ if t.is_block_device() => Err(InputError::NotRegular("a block device")),
+        _ if t.is_socket() => Err(InputError::NotRegular("a socket")),
+        _ => Err(InputError::NotRegular("not a file")),
+    }
 }
 
 /// UTF-8 text from bytes, without a leading byte-order mark; a bad byte is located.
@@ -140,5 +183,31 @@ mod tests {
         assert!(matches!(read_text(Path::new("/dev/zero"), 4096), Err(InputError::TooLarge(_))));
         assert!(matches!(read_text(d.path(), 10), Err(InputError::Directory)));
         assert!(read_text(&d.path().join("none"), 10).unwrap_err().to_string().contains("No such file"));
+    }
+
+    #[test]
+    fn fifos_and_devices_are_refused_where_a_regular_file_is_needed_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo.json");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Nobody writes to the FIFO: a blocking open would never return (the test would hang).
+        let e = read_regular_text(&fifo, 1024).unwrap_err();
+        assert_eq!(e.to_string(), "a FIFO, not a regular file");
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        assert!(matches!(read_regular_text(&link, 1024), Err(InputError::NotRegular("a FIFO"))));
+        assert!(matches!(
+            read_regular_text(Path::new("/dev/zero"), 1024),
+            Err(InputError::NotRegular("a character device"))
+        ));
+        assert!(matches!(read_regular_text(d.path(), 1024), Err(InputError::Directory)));
+        // A regular file over the cap is refused by its size, before it is read: a sparse file
+        // of a TiB costs nothing.
+        let big = d.path().join("big.json");
+        std::fs::File::create(&big).unwrap().set_len(1 << 40).unwrap();
+        assert!(matches!(read_regular_text(&big, MAX_REPORT), Err(InputError::TooLarge(MAX_REPORT))));
+        std::fs::write(&big, "{}").unwrap();
+        assert_eq!(read_regular_text(&big, 2).unwrap(), "{}");
     }
 }

@@ -32,7 +32,7 @@ fn path_of(run_id: &str) -> PathBuf {
     dir().join(format!("{run_id}.lock"))
 }
 
-fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
+pub(crate) fn try_lock(f: &std::fs::File) -> std::io::Result<bool> {
     // SAFETY: a valid, open descriptor; flock only reads its arguments.
     if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
         return Ok(true);
@@ -113,6 +113,16 @@ pub fn state(run_id: &str) -> RunState {
     }
 }
 
+/// The runs whose lease is held on this machine now.
+pub fn live_runs() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir()) else { return vec![] };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".lock")).map(str::to_string))
+        .filter(|id| matches!(state(id), RunState::Live(_)))
+        .collect()
+}
+
 /// Removes the lease files nobody holds (runs killed with `kill -9`, or ended by a signal
 /// before they could remove theirs).
 pub fn sweep() {
@@ -147,6 +157,9 @@ mod tests {
         std::fs::create_dir_all(dir()).unwrap();
         std::fs::write(path_of(&stale), "1\n").unwrap();
         let lease = Lease::acquire(&held).unwrap();
+        let live = live_runs();
+        assert!(live.contains(&held) && !live.contains(&stale), "{live:?}");
+        std::fs::write(path_of(&stale), "1\n").unwrap();
         sweep();
         assert!(!path_of(&stale).exists());
         assert!(path_of(&held).exists());

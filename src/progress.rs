@@ -28,6 +28,18 @@ pub enum Event {
     },
 }
 
+impl Event {
+    fn sanitized(self) -> Event {
+        let line = |s: String| crate::text::sanitize(&s, false).into_owned();
+        match self {
+            Event::Planned(n) => Event::Planned(n),
+            Event::Started { id, what } => Event::Started { id: line(id), what: line(what) },
+            Event::Phase { id, what } => Event::Phase { id: line(id), what: line(what) },
+            Event::Finished { id, summary } => Event::Finished { id: line(id), summary: line(summary) },
+        }
+    }
+}
+
 pub struct Progress {
     inner: Option<Inner>,
 }
@@ -54,6 +66,9 @@ impl Progress {
     }
 
     pub fn event(&self, e: Event) {
+        // Summaries carry text from code under test (pip's and the probes' output): one line
+        // each, control characters and bidi overrides shown escaped, never sent to the terminal.
+        let e = e.sanitized();
         let Some(i) = &self.inner else {
             match e {
                 Event::Planned(n) => tracing::info!("{n} units of work planned"),
@@ -94,6 +109,23 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(i) = &self.inner {
             i.overall.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_text_reaches_the_terminal_as_one_escaped_line() {
+        let e = Event::Finished { id: "dep[\u{202e}musl]".into(), summary: "ok\u{1b}[2K\rPASS\nnext".into() };
+        match e.sanitized() {
+            Event::Finished { id, summary } => {
+                assert_eq!(id, "dep[\\u202emusl]");
+                assert_eq!(summary, "ok\\x1b[2K\\x0dPASS\\x0anext");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

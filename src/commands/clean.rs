@@ -70,6 +70,12 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
     let report = engine.remove_labelled(&found).await;
     crate::lease::sweep();
     println!("removed {what}");
+    // Hold tags of runs whose lease is gone (with or without --images; with --run, that run's).
+    match engine.release_stale_holds(a.run.as_deref()).await {
+        Ok(gone) if !gone.is_empty() => println!("removed {} hold tag(s) of runs that are gone", gone.len()),
+        Ok(_) => {}
+        Err(e) => eprintln!("failed to remove the hold tags of runs that are gone: {e}"),
+    }
     // An untagged image still used by a live run's container is that run's to remove.
     let failed: Vec<&String> = report.failed.iter().filter(|f| !f.contains("conflict")).collect();
     for f in &report.failed {

@@ -127,6 +127,10 @@ pub(crate) async fn guarded<T>(
 /// Writes `<results-dir>/report.json` atomically.
 pub(crate) fn save(report: &RunReport, out: &Output) -> Result<()> {
     let path = out.results_dir.join("report.json");
+    // A run writing there now must not have its report replaced under it.
+    std::fs::create_dir_all(&out.results_dir)
+        .map_err(|e| Error::io(format!("cannot create the results directory {}", out.results_dir.display()), e))?;
+    let _lock = crate::results::lock(&out.results_dir, &report.run_id).map_err(Error::Usage)?;
     let json = serde_json::to_vec_pretty(report).expect("serialising a report");
     crate::results::write_atomic(&path, &json).map_err(|e| Error::io(format!("failed to write {}", path.display()), e))
 }

@@ -83,8 +83,9 @@ fn write_pins(path: &Path, pins: &[(String, String)]) -> Result<()> {
     let text = crate::input::read_text(path, crate::input::MAX_TEXT)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     let new = pin_text(&text, pins).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    crate::results::write_atomic(path, new.as_bytes())
-        .map_err(|e| Error::io(format!("failed to write {}", path.display()), e))
+    // Through a symlinked matrix to its target, with its mode: the link and the mode are the
+    // user's layout, not something pinning may change.
+    crate::results::replace_through(path, new.as_bytes()).map_err(|e| Error::Usage(format!("bases pin: {e}")))
 }
 
 /// The matrix text with the bases' images replaced (toml_edit keeps comments and layout).
@@ -116,5 +117,24 @@ mod tests {
         assert_eq!(out, text.replace("\"reg:5000/py:3.13-musl\"", "\"reg:5000/py:3.13-musl@sha256:ab\""));
         assert_eq!(split_pin("reg:5000/py:3.13@sha256:ab"), ("reg:5000/py:3.13", Some("sha256:ab")));
         assert_eq!(split_pin("py:3.13"), ("py:3.13", None));
+    }
+
+    #[test]
+    fn pinning_a_symlinked_matrix_rewrites_its_target_and_a_read_only_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("local.toml");
+        std::fs::write(&real, "[[base]]\nname = \"musl\"\nimage = \"py:3.13\"\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let link = d.path().join("link.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let pins = [("musl".to_string(), "py:3.13@sha256:ab".to_string())];
+        write_pins(&link, &pins).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(std::fs::read_to_string(&real).unwrap().contains("py:3.13@sha256:ab"));
+        assert_eq!(std::fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o644);
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let e = write_pins(&link, &pins).unwrap_err().to_string();
+        assert!(e.contains("bases pin: ") && e.contains("is read-only (mode 0444)"), "{e}");
     }
 }

@@ -86,7 +86,7 @@ impl Engine {
     /// A tag private to this run for building or committing an image before it takes its
     /// content-addressed `tag`: two runs that build the same thing never write one tag halfway.
     pub fn staging_tag(&self, tag: &str) -> String {
-        let suffix: String = self.run_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+        let suffix = hold_suffix(&self.run_id);
         format!("{tag}-staging-{suffix}")
     }
 
@@ -119,7 +119,7 @@ impl Engine {
     /// created as a user, so a container must be made from an image that stays tagged until
     /// it is registered. The hold is that tag: released at the end of the run.
     pub async fn hold(&self, reference: &str) -> Result<String, EngineError> {
-        let suffix: String = self.run_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect();
+        let suffix = hold_suffix(&self.run_id);
         let (repo, tag) = match reference.rsplit_once(':') {
             Some((r, t)) if !t.contains('/') => (r, t),
             _ => (reference, "latest"),
@@ -134,6 +134,32 @@ impl Engine {
         let full = format!("{repo}:{hold}");
         self.holds.lock().expect("holds").insert(full.clone());
         Ok(full)
+    }
+
+    /// Removes the hold tags of runs whose lease is gone (killed runs leave theirs): every
+    /// image tag ending in `-hold-<suffix>` whose suffix is no live run's on this machine, nor
+    /// this run's; with `only`, just that run's. What was removed, for the caller to say.
+    pub async fn release_stale_holds(&self, only: Option<&str>) -> Result<Vec<String>, EngineError> {
+        let mut live: std::collections::HashSet<String> =
+            crate::lease::live_runs().iter().map(|r| hold_suffix(r)).collect();
+        live.insert(hold_suffix(&self.run_id));
+        let tags: Vec<String> = self
+            .docker
+            .list_images(Some(bollard::query_parameters::ListImagesOptions { all: false, ..Default::default() }))
+            .await
+            .map_err(|e| EngineError::api("failed to list images", e))?
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .collect();
+        let mut stale = stale_holds(&tags, &live);
+        if let Some(run) = only {
+            let mine = format!("-hold-{}", hold_suffix(run));
+            stale.retain(|t| t.ends_with(&mine));
+        }
+        for t in &stale {
+            self.untag_or_remove(t).await;
+        }
+        Ok(stale)
     }
 
     /// Drops this run's holds (an image whose last tag it was, and that nothing uses, goes).
@@ -174,5 +200,45 @@ mod tests {
         assert_eq!(repository_of("127.0.0.1:5000/a/b"), "127.0.0.1:5000/a/b");
         assert_eq!(repository_of("python:3.13-slim"), "python");
         assert_eq!(repository_of("a/b@sha256:00"), "a/b");
+    }
+}
+
+/// The part of a hold tag that names its run: the run id's letters and digits, at most 16.
+pub(crate) fn hold_suffix(run_id: &str) -> String {
+    run_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect()
+}
+
+/// The tags among `tags` that are holds (`repo:<tag>-hold-<suffix>`) of runs not in `live`.
+pub(crate) fn stale_holds(tags: &[String], live: &std::collections::HashSet<String>) -> Vec<String> {
+    tags.iter()
+        .filter(|t| {
+            let tag = t.rsplit_once(':').map_or("", |(_, tag)| tag);
+            tag.rsplit_once("-hold-").is_some_and(|(_, suffix)| {
+                !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_alphanumeric()) && !live.contains(suffix)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::*;
+
+    #[test]
+    fn holds_of_runs_whose_lease_is_gone_are_stale_and_live_ones_are_kept() {
+        let (live_run, dead_run) = ("1764576000-1a2b3c4d", "1764570000-deadbeef");
+        assert_eq!(hold_suffix(live_run), "17645760001a2b3c");
+        let live = std::collections::HashSet::from([hold_suffix(live_run)]);
+        let tags: Vec<String> = [
+            format!("127.0.0.1:5000/muslcheck-testbed/python:3.13-musl-hold-{}", hold_suffix(dead_run)),
+            format!("muslcheck/job:0123abcd-hold-{}", hold_suffix(dead_run)),
+            format!("muslcheck/job:0123abcd-hold-{}", hold_suffix(live_run)),
+            "muslcheck/job:0123abcd".to_string(),
+            "python:3.13-threshold-x".to_string(),
+            "reg:5000/x-hold-y/z:1.0".to_string(),
+        ]
+        .to_vec();
+        assert_eq!(stale_holds(&tags, &live), tags[..2].to_vec());
     }
 }

@@ -166,9 +166,15 @@ async fn read_wheel(
     }
     let (bytes, sha) = {
         let (index, owned) = (index.clone(), file.clone());
-        tokio::task::spawn_blocking(move || index.download(&owned))
-            .await
-            .map_err(|e| format!("downloading {}: {e}", file.filename))??
+        tokio::task::spawn_blocking(move || {
+            let (tmp, sha) = index.download(&owned)?;
+            // Verified and within the cap: now the bytes that go into the container.
+            let bytes =
+                std::fs::read(tmp.path()).map_err(|e| format!("reading the downloaded {}: {e}", owned.filename))?;
+            Ok::<_, String>((bytes, sha))
+        })
+        .await
+        .map_err(|e| format!("downloading {}: {e}", file.filename))??
     };
     if let Some(hit) = cached(&sha) {
         return Ok((sha, hit.into_iter().map(Ok).collect()));

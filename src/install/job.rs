@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::pip::{
     deterministic_failure, disk_full, files_from_log, last_error_line, parse_pip_report, resolution_conflict,
+    unreachable_index,
 };
 use super::{BuildInputs, BuildRecord, Freshness, JobBuild, VENV_PYTHON};
 use crate::engine::{tar_of, Engine, EngineError, Mount, RunSpec, Sandbox};
@@ -153,7 +154,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 crate::srcbuild::untimed(&timed_log)
             )
         };
-        let (outcome, error) = classify(&out, &log, &console, inp.timeout);
+        let (outcome, error) = classify(&out, &log, &console, inp.timeout, inp.index_url);
         let distributions = if outcome == BuildOutcome::Installed {
             match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
                 Some(bytes) => {
@@ -258,6 +259,7 @@ fn classify(
     log: &str,
     console: &str,
     timeout: std::time::Duration,
+    index_url: Option<&str>,
 ) -> (BuildOutcome, Option<String>) {
     if out.timed_out {
         (BuildOutcome::Timeout, Some(format!("pip did not finish within {} s", timeout.as_secs())))
@@ -274,6 +276,10 @@ fn classify(
         // Nor is an index whose certificate pip cannot verify: a configuration problem of
         // this machine or network, the same for every dependency.
         (BuildOutcome::InfraError, Some(last_error_line(console)))
+    } else if let Some(why) = unreachable_index(console, index_url) {
+        // Nor an index pip cannot connect to: "No matching distribution" after refused
+        // connections says nothing about the dependency.
+        (BuildOutcome::InfraError, Some(why))
     } else if let Some(why) = resolution_conflict(console) {
         // The requirements contradict each other: an answer about them, not a failure to
         // fetch or build something.

@@ -165,6 +165,85 @@ pub fn last_error_line(log: &str) -> String {
         .to_string()
 }
 
+/// Why pip could not reach the package index (or the host serving its files), when that is
+/// why it failed: the connection was refused, timed out, the name did not resolve or the
+/// network is unreachable, pip retried, then gave up ("No matching distribution found", or an
+/// OSError of a download). That is the network's failure, not the dependency's: the job is an
+/// infrastructure error naming the host. `index_url` is the index pip was given, for when its
+/// output names no host (urllib3 before 2.3 prints only the connection object).
+pub fn unreachable_index(log: &str, index_url: Option<&str>) -> Option<String> {
+    const CONNECT: [&str; 6] = [
+        "NewConnectionError",
+        "Failed to establish a new connection",
+        "ConnectTimeoutError",
+        "Temporary failure in name resolution",
+        "Name or service not known",
+        "ProxyError",
+    ];
+    let failures: Vec<&str> = log.lines().filter(|l| CONNECT.iter().any(|c| l.contains(c))).collect();
+    let last = failures.last()?;
+    let gave_up = log.contains("No matching distribution found")
+        || log.contains("Could not find a version that satisfies")
+        || log.lines().any(|l| {
+            l.contains("ERROR: Could not install packages due to an OSError") && l.contains("Max retries exceeded")
+        });
+    if !gave_up {
+        // An earlier retry that then worked, and a failure of another kind: not this.
+        return None;
+    }
+    let host = quoted_after(last, "host='")
+        .map(|h| match number_after(last, "port=") {
+            Some(p) => format!("{h}:{p}"),
+            None => h,
+        })
+        .or_else(|| {
+            log.lines()
+                .find_map(|l| l.trim().strip_prefix("Looking in indexes: "))
+                .and_then(|u| url_host(u.split([',', ' ']).next()?))
+        })
+        .or_else(|| index_url.and_then(url_host))
+        .unwrap_or_else(|| "pypi.org (pip's default index)".to_string());
+    let reason = [
+        "Connection refused",
+        "Name or service not known",
+        "Temporary failure in name resolution",
+        "Network is unreachable",
+        "No route to host",
+        "timed out",
+        "ProxyError",
+    ]
+    .into_iter()
+    .find(|r| last.contains(r))
+    .unwrap_or("could not connect");
+    let attempts = log.lines().filter(|l| l.contains("Retrying (Retry(")).count() + 1;
+    Some(format!(
+        "pip could not reach {host} ({reason}; {attempts} attempt{}): the package index is down or not reachable from the build container, not a fact of the dependency",
+        if attempts == 1 { "" } else { "s" }
+    ))
+}
+
+/// The text between `key` and the next quote: `host='127.0.0.1'` gives `127.0.0.1`.
+fn quoted_after(line: &str, key: &str) -> Option<String> {
+    let rest = &line[line.find(key)? + key.len()..];
+    let end = rest.find(['\'', '"'])?;
+    Some(rest[..end].to_string()).filter(|h| !h.is_empty() && h.len() <= 255)
+}
+
+fn number_after(line: &str, key: &str) -> Option<String> {
+    let rest = &line[line.find(key)? + key.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then_some(digits)
+}
+
+/// The host (and port) of a URL, without credentials: `https://u:p@idx:8443/simple` gives
+/// `idx:8443`.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    (!host.is_empty()).then(|| host.to_string())
+}
+
 /// pip's explanation when the requirements do not resolve together (ResolutionImpossible):
 /// a first line saying so, then pip's own lines (what cannot be installed together, and the
 /// "conflict is caused by" list), one a line.
@@ -264,6 +343,39 @@ mod tests {
         let log = "Collecting numpy\nERROR: Could not install packages due to an OSError: [Errno 28] No space left on device\n";
         assert!(disk_full(log).unwrap().contains("No space left"));
         assert!(disk_full("ERROR: No matching distribution found for x\n").is_none());
+    }
+
+    #[test]
+    fn an_unreachable_index_is_named_by_its_host() {
+        // pip 24 with urllib3 1.26 (the connection object, no host), its index given.
+        let refused = "Looking in indexes: https://user:secret@127.0.0.1:9/simple\nCollecting six\n\
+WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f3b2c1d0e50>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/six/\n\
+WARNING: Retrying (Retry(total=3, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f3b2c1d1090>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/six/\n\
+ERROR: Could not find a version that satisfies the requirement six (from versions: none)\n\
+ERROR: No matching distribution found for six\n";
+        let why = unreachable_index(refused, None).unwrap();
+        assert_eq!(why, "pip could not reach 127.0.0.1:9 (Connection refused; 3 attempts): the package index is down or not reachable from the build container, not a fact of the dependency");
+        assert!(!why.contains("secret"));
+        // pip 25 with urllib3 2.5: the host is in the line.
+        let v2 = "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError(\"HTTPSConnection(host='idx.internal', port=8443): Failed to establish a new connection: [Errno -2] Name or service not known\")': /simple/six/\nERROR: No matching distribution found for six\n";
+        assert!(unreachable_index(v2, Some("https://other/simple"))
+            .unwrap()
+            .starts_with("pip could not reach idx.internal:8443 (Name or service not known; 2 attempts)"));
+        // A file download from another host.
+        let download = "Collecting six\n  Downloading six-1.17.0-py2.py3-none-any.whl\nERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files.example', port=443): Max retries exceeded with url: /six.whl (Caused by ConnectTimeoutError(<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>, 'Connection to files.example timed out. (connect timeout=15)'))\n";
+        assert!(unreachable_index(download, None)
+            .unwrap()
+            .starts_with("pip could not reach files.example:443 (timed out; 1 attempt)"));
+        // No host in the output: the index pip was given, then pip's default.
+        let bare = "WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError('<x>: Failed to establish a new connection: [Errno 101] Network is unreachable')': /simple/six/\nERROR: No matching distribution found for six\n";
+        assert!(unreachable_index(bare, Some("http://u:p@10.0.0.5:3141/root/pypi/+simple/"))
+            .unwrap()
+            .starts_with("pip could not reach 10.0.0.5:3141 (Network is unreachable;"));
+        assert!(unreachable_index(bare, None).unwrap().contains("pypi.org (pip's default index)"));
+        // A retry that then worked, and a build that failed for its own reasons: not the network.
+        let recovered = "WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError('<x>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/lz4/\nerror: command 'cc' failed: No such file or directory\nERROR: Failed to build lz4\n";
+        assert_eq!(unreachable_index(recovered, None), None);
+        assert_eq!(unreachable_index("ERROR: No matching distribution found for nosuchpkg\n", None), None);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use super::requirement::Requirement;
+use crate::input::shown;
+use crate::text::sanitize;
 
 /// A requirement with where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +79,10 @@ pub fn read(path: &Path) -> Result<RequirementSet, Vec<String>> {
     let mut set = RequirementSet::default();
     let mut errors = vec![];
     let mut stack = vec![];
-    read_into(path, false, &mut stack, &mut set, &mut errors);
+    // The top-level file is the user's own choice; what it includes must lie below its folder.
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let root = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    read_into(path, false, &root, &mut stack, &mut set, &mut errors);
     if errors.is_empty() {
         Ok(set)
     } else {
@@ -99,6 +104,7 @@ fn chain(stack: &[PathBuf]) -> String {
 fn read_into(
     path: &Path,
     constraints: bool,
+    root: &Path,
     stack: &mut Vec<PathBuf>,
     set: &mut RequirementSet,
     errors: &mut Vec<String>,
@@ -110,7 +116,10 @@ fn read_into(
         errors.push(format!("{}: includes itself: {}", path.display(), cycle.join(" -> ")));
         return;
     }
-    let text = match crate::input::read_text(path, crate::input::MAX_TEXT) {
+    // The top-level file may be a pipe (`-r <(pip-compile …)`), the user's choice; an include
+    // must be a regular file: a FIFO there would block the read for ever.
+    let read = if stack.is_empty() { crate::input::read_text } else { crate::input::read_regular_text };
+    let text = match read(path, crate::input::MAX_TEXT) {
         Ok(t) => t,
         Err(e) => {
             let (line, column) = e.position();
@@ -144,7 +153,12 @@ fn read_into(
         };
         if let Some((opt, file)) = include {
             let is_constraint = opt == "-c" || opt == "--constraint";
-            read_into(&dir.join(&file), constraints || is_constraint, stack, set, errors);
+            let target = dir.join(&file);
+            if let Err(e) = confined(root, &target) {
+                errors.push(err(format!("`{opt} {}`: {e}", shown(&file))));
+                continue;
+            }
+            read_into(&target, constraints || is_constraint, root, stack, set, errors);
             continue;
         }
         if let Some(o) =
@@ -161,7 +175,10 @@ fn read_into(
             words.iter().position(|w| w.starts_with("--hash") || (w.starts_with('-') && !w.starts_with("-=")));
         let (req_words, options) = words.split_at(first_option.unwrap_or(words.len()));
         if req_words.is_empty() {
-            errors.push(err(format!("`{}` is not supported here: only requirements, --hash, -r and -c", words[0])));
+            errors.push(err(format!(
+                "`{}` is not supported here: only requirements, --hash, -r and -c",
+                shown(option_name(words[0]))
+            )));
             continue;
         }
         let mut hashes = vec![];
@@ -181,7 +198,10 @@ fn read_into(
                     }
                 },
                 None => {
-                    bad.get_or_insert(format!("`{o}` is not supported after a requirement: only --hash=ALGO:HEX"));
+                    bad.get_or_insert(format!(
+                        "`{}` is not supported after a requirement: only --hash=ALGO:HEX",
+                        shown(option_name(o))
+                    ));
                     break;
                 }
             }
@@ -206,15 +226,35 @@ fn read_into(
     stack.pop();
 }
 
+/// An option as shown back in an error: its name, never its value (a line of a `.env` file
+/// named as a requirements file must not come back in the message).
+fn option_name(word: &str) -> &str {
+    word.split_once('=').map_or(word, |(name, _)| name)
+}
+
+/// An include must resolve, after every symlink, inside the top-level requirements file's
+/// directory tree, as a matrix's smoke paths must lie inside the matrix's: a requirements file
+/// arriving in a pull request must not read `../../.env` or a link to `/etc/shadow` into an
+/// error message or an install. A file that does not exist is left to the read to report.
+fn confined(root: &Path, target: &Path) -> Result<(), String> {
+    let Ok(real) = std::fs::canonicalize(target) else { return Ok(()) };
+    if real.starts_with(root) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} resolves to {}, outside the requirements file's directory {}; an include may only name files below it (pass other files on the command line)",
+            sanitize(&target.display().to_string(), false),
+            sanitize(&real.display().to_string(), false),
+            sanitize(&root.display().to_string(), false)
+        ))
+    }
+}
+
 fn check_hash(v: &str) -> Result<String, String> {
-    let (algo, hex) = v
-        .split_once(':')
-        .ok_or_else(|| format!("`--hash={}` is not ALGO:HEX (e.g. sha256:…)", crate::input::shown(v)))?;
+    let (algo, hex) =
+        v.split_once(':').ok_or_else(|| format!("`--hash={}` is not ALGO:HEX (e.g. sha256:…)", shown(v)))?;
     let Some((_, len)) = HASH_ALGORITHMS.iter().find(|(a, _)| *a == algo) else {
-        return Err(format!(
-            "`--hash` algorithm `{}` is not one pip checks (sha256, sha384, sha512)",
-            crate::input::shown(algo)
-        ));
+        return Err(format!("`--hash` algorithm `{}` is not one pip checks (sha256, sha384, sha512)", shown(algo)));
     };
     if hex.len() != *len || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!("`--hash={algo}:…` needs {len} hexadecimal digits"));
@@ -261,19 +301,47 @@ pub fn read_pyproject(path: &Path, extras: &[String], groups: &[String]) -> Resu
         );
     }
     let all_groups = doc.get("dependency-groups");
-    let mut pending: Vec<String> = groups.to_vec();
+    // Depth first, with the path of includes that led to each group: PEP 735 makes a cycle an
+    // error, and the error names the whole chain.
     let mut seen = std::collections::HashSet::new();
-    while let Some(g) = pending.pop() {
-        if !seen.insert(g.clone()) {
-            continue;
-        }
-        let list = all_groups.and_then(|d| d.get(&g));
-        for item in list.and_then(|l| l.as_array()).into_iter().flatten() {
-            if let Some(inc) = item.get("include-group").and_then(|v| v.as_str()) {
-                pending.push(inc.to_string());
+    let mut visit = |start: &String, set: &mut RequirementSet, errors: &mut Vec<String>| {
+        let mut path: Vec<String> = vec![];
+        let mut todo: Vec<(String, bool)> = vec![(start.clone(), true)];
+        while let Some((g, entering)) = todo.pop() {
+            if !entering {
+                path.pop();
+                continue;
             }
+            if let Some(i) = path.iter().position(|p| *p == g) {
+                let mut chain = path[i..].to_vec();
+                chain.push(g.clone());
+                errors.push(format!(
+                    "{}: include-group cycle: {}",
+                    at(&format!("[dependency-groups] {}", path[i])),
+                    chain.join(" -> ")
+                ));
+                continue;
+            }
+            if !seen.insert(g.clone()) {
+                continue;
+            }
+            let list = all_groups.and_then(|d| d.get(&g));
+            path.push(g.clone());
+            todo.push((g.clone(), false));
+            let includes: Vec<String> = list
+                .and_then(|l| l.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.get("include-group").and_then(|v| v.as_str()).map(str::to_string))
+                .collect();
+            for inc in includes.into_iter().rev() {
+                todo.push((inc, true));
+            }
+            add(list, format!("[dependency-groups] {g}"), set, errors);
         }
-        add(list, format!("[dependency-groups] {g}"), &mut set, &mut errors);
+    };
+    for g in groups {
+        visit(g, &mut set, &mut errors);
     }
     if set.requirements.is_empty() && errors.is_empty() {
         errors.push(format!("{}: declares no dependencies (give --extra NAME or --group NAME?)", path.display()));
@@ -355,6 +423,57 @@ mod tests {
     }
 
     #[test]
+    fn includes_stay_inside_the_top_level_files_folder_and_errors_do_not_echo_lines() {
+        let d = tempfile::tempdir().unwrap();
+        let secrets = d.path().join("secrets");
+        std::fs::create_dir(&secrets).unwrap();
+        write(&secrets, ".env", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI\n--token=hunter2\nsix --password=hunter3\n");
+        let project = d.path().join("project");
+        std::fs::create_dir_all(project.join("sub")).unwrap();
+        std::os::unix::fs::symlink(secrets.join(".env"), project.join("sub/link.txt")).unwrap();
+        std::os::unix::fs::symlink(&secrets, project.join("dirlink")).unwrap();
+        write(&project, "inner.txt", "six\n");
+        for (include, shown) in [
+            ("-r ../secrets/.env", "-r ../secrets/.env"),
+            ("-c ../../../../../../../etc/passwd", "-c ../../../../../../../etc/passwd"),
+            ("-r sub/link.txt", "-r sub/link.txt"),
+            ("--requirement=dirlink/.env", "--requirement dirlink/.env"),
+            ("-r/etc/hostname", "-r /etc/hostname"),
+        ] {
+            let top = write(&project, "requirements.txt", &format!("attrs\n{include}\n"));
+            let text = read(&top).unwrap_err().join("\n");
+            assert!(
+                text.contains(&format!("requirements.txt:2: `{shown}`: "))
+                    && text.contains("outside the requirements file's directory"),
+                "{include}: {text}"
+            );
+            assert!(!text.contains("wJalr") && !text.contains("hunter") && !text.contains("root:"), "{text}");
+        }
+        // Includes below the folder (through `..` that stays inside) are read as before.
+        let top = write(&project, "requirements.txt", "-r sub/../inner.txt\n");
+        assert_eq!(read(&top).unwrap().requirements[0].requirement.name, "six");
+        // The user's own top-level file is read wherever it is, and no line of it comes back
+        // in an error beyond the token that is wrong.
+        let text = read(&secrets.join(".env")).unwrap_err().join("\n");
+        assert!(
+            text.contains(".env:1: ") && text.contains(".env:2: `--token`") && text.contains(".env:3: `--password`"),
+            "{text}"
+        );
+        assert!(!text.contains("wJalrXUtnFEMI") && !text.contains("hunter"), "{text}");
+    }
+
+    #[test]
+    fn an_include_that_is_a_fifo_is_refused_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo.txt");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let top = write(d.path(), "requirements.txt", "six\n-r fifo.txt\n");
+        let text = read(&top).unwrap_err().join("\n");
+        assert!(text.contains("fifo.txt:1:1: cannot read the requirements file: a FIFO, not a regular file"), "{text}");
+    }
+
+    #[test]
     fn pyproject_dependencies_extras_and_groups() {
         let d = tempfile::tempdir().unwrap();
         let p = write(
@@ -370,5 +489,23 @@ mod tests {
         assert_eq!(g, ["attrs", "packaging", "six"]);
         assert!(read_pyproject(&p, &["nope".into()], &[]).unwrap_err()[0]
             .contains("optional-dependencies] nope: no such list"));
+    }
+
+    #[test]
+    fn an_include_group_cycle_is_refused_with_its_chain() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(
+            d.path(),
+            "pyproject.toml",
+            "[project]\nname = \"app\"\n[dependency-groups]\na = [\"six\", {include-group = \"b\"}]\nb = [{include-group = \"c\"}]\nc = [\"attrs\", {include-group = \"a\"}]\nself = [{include-group = \"self\"}]\n",
+        );
+        let errs = read_pyproject(&p, &[], &["a".into()]).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].ends_with("[dependency-groups] a: include-group cycle: a -> b -> c -> a"), "{errs:?}");
+        let errs = read_pyproject(&p, &[], &["self".into()]).unwrap_err();
+        assert!(errs[0].ends_with("include-group cycle: self -> self"), "{errs:?}");
+        // Entered from the middle, the chain starts where the cycle does.
+        let errs = read_pyproject(&p, &[], &["b".into()]).unwrap_err();
+        assert!(errs[0].ends_with("include-group cycle: b -> c -> a -> b"), "{errs:?}");
     }
 }

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use pep508_rs::{Requirement as Pep508, VersionOrUrl};
 
+use crate::input::shown;
+
 /// A validated requirement, kept as the normalised PEP 508 text pip will read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Requirement {
@@ -45,28 +47,29 @@ impl Requirement {
             ));
         }
         if s.starts_with('-') {
-            return Err(format!("`{s}` is a pip option, not a requirement; options such as --index-url are not supported (configure the index in the base image or with PIP_* settings)"));
+            let option = s.split([' ', '=']).next().unwrap_or(s);
+            return Err(format!("`{}` is a pip option, not a requirement; options such as --index-url are not supported (configure the index in the base image or with PIP_* settings)", shown(option)));
         }
         for bad in ["`", "$(", "&&", "||", ";;", "|", ">", "<<"] {
             // `>` is legitimate in version specifiers: only flag it outside them (checked by
             // the parser below); the others never appear in PEP 508.
             if bad != ">" && s.contains(bad) {
-                return Err(format!("`{s}` contains `{bad}`, which is not PEP 508 syntax"));
+                return Err(format!("the requirement contains `{bad}`, which is not PEP 508 syntax"));
             }
         }
         if let Some(c) = s.chars().find(|c| !c.is_ascii()) {
             // PEP 508 names, versions and operators are ASCII; pep508_rs 0.9.2 also panics on
             // some non-ASCII input (e.g. "A-\u{fb00}"), found by the property tests.
-            return Err(format!("`{s}` contains the non-ASCII character {c:?}; requirements must be ASCII"));
+            return Err(format!("the requirement contains the non-ASCII character {c:?}; requirements must be ASCII"));
         }
         // A parser panic must not become a harness crash: it is a refusal like any other.
         let parsed = std::panic::catch_unwind(|| Pep508::<pep508_rs::VerbatimUrl>::from_str(s))
-            .map_err(|_| format!("`{s}` could not be parsed as PEP 508"))?;
-        let req = parsed.map_err(|e| format!("not a PEP 508 requirement: {}", first_line(&e.to_string())))?;
+            .map_err(|_| "the requirement could not be parsed as PEP 508".to_string())?;
+        let req = parsed.map_err(|e| format!("not a PEP 508 requirement: {}", shown(&first_line(&e.to_string()))))?;
         if let Some(VersionOrUrl::Url(u)) = &req.version_or_url {
             return Err(format!(
                 "direct URL requirements are not supported ({}): name a version from the package index",
-                u
+                shown(&u.to_string())
             ));
         }
         let name_len = req.name.to_string().len();

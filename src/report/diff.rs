@@ -55,7 +55,7 @@ pub fn render_table(d: &ReportDiff) -> String {
         out.push_str(&format!("  {}\n    was: {}\n    now: {}\n", b.id, line(a), line(b)));
     }
     out.push_str(&format!("\nunchanged: {}\n{} new blocking finding(s)\n", d.unchanged.len(), d.new_blocking()));
-    out
+    crate::text::sanitize(&out, true).into_owned()
 }
 
 fn cell(s: &str) -> String {
@@ -73,7 +73,7 @@ pub fn render_markdown(d: &ReportDiff) -> String {
     );
     if d.new.is_empty() && d.resolved.is_empty() && d.changed.is_empty() {
         out.push_str("Nothing changed since the baseline.\n");
-        return out;
+        return crate::text::sanitize(&out, true).into_owned();
     }
     out.push_str("| change | finding | kind | severity | summary |\n|---|---|---|---|---|\n");
     let sev = |f: &Finding| if f.severity == Severity::Blocking { "**blocking**" } else { "info" };
@@ -93,7 +93,7 @@ pub fn render_markdown(d: &ReportDiff) -> String {
     for f in &d.resolved {
         out.push_str(&format!("| resolved | `{}` | {} | {} | {} |\n", cell(&f.id), f.kind, sev(f), cell(&f.summary)));
     }
-    out
+    crate::text::sanitize(&out, true).into_owned()
 }
 
 #[cfg(test)]

@@ -251,7 +251,9 @@ pub fn render(r: &RunReport) -> String {
         out.push_str("</ul>");
     }
     out.push_str("</body></html>\n");
-    out
+    // After HTML escaping: control characters and bidi overrides are shown escaped, so neither
+    // a terminal that prints the file nor the browser's bidi algorithm interprets them.
+    crate::text::sanitize(&out, true).into_owned()
 }
 
 #[cfg(test)]

@@ -75,5 +75,7 @@ pub fn render(r: &RunReport) -> String {
     for e in &r.errors {
         out.push_str(&format!("\n> error: {}\n", cell(e)));
     }
-    out
+    // Every cell's text came from the report: a control character or a bidi override in it is
+    // shown escaped, not passed to the viewer (or the terminal that `cat`s the summary).
+    crate::text::sanitize(&out, true).into_owned()
 }

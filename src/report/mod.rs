@@ -43,18 +43,26 @@ pub(crate) fn runtime_text(t: &model::SmokeRuntime) -> String {
     }
 }
 
-/// Reads a report written by an earlier run; an unknown schema is refused.
+/// Reads a report written by an earlier run; an unknown schema is refused. The file must be a
+/// regular file of at most [`MAX_REPORT`](crate::input::MAX_REPORT) bytes.
 pub fn read(path: &Path) -> Result<RunReport, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    let text = crate::input::read_regular_text(path, crate::input::MAX_REPORT)
+        .map_err(|e| format!("failed to read the report {}: {e}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not a report: {e}", path.display()))?;
-    match v.get("schema_version").and_then(|s| s.as_u64()) {
-        Some(n) if n == model::SCHEMA_VERSION as u64 => {
+    match v.get("schema_version") {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(model::SCHEMA_VERSION as u64) => {
             serde_json::from_value(v).map_err(|e| format!("{}: {e}", path.display()))
         }
-        Some(n) => {
+        Some(serde_json::Value::Number(n)) if n.as_u64().is_some() => {
             Err(format!("{} has report schema {n}; this muslcheck reads {}", path.display(), model::SCHEMA_VERSION))
         }
+        Some(other) => Err(format!(
+            "{} has a schema_version of the wrong type: {}, where a report has a whole number ({})",
+            path.display(),
+            crate::input::shown(&other.to_string()),
+            model::SCHEMA_VERSION
+        )),
         None => Err(format!("{} is not a muslcheck report (no schema_version)", path.display())),
     }
 }

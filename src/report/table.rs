@@ -21,8 +21,10 @@ fn add<T: Into<Cell>>(t: &mut Table, cells: Vec<T>) {
 }
 
 fn clip(s: &str) -> String {
+    // Each line escaped before the layout, so the widths are those of what is shown.
     let lines: Vec<String> = s
         .split('\n')
+        .map(|l| crate::text::sanitize(l, false))
         .map(|l| match l.char_indices().nth(MAX_CELL_LINE - 1) {
             Some((i, _)) if l[i..].chars().count() > 1 => format!("{}…", &l[..i]),
             _ => l.to_string(),
@@ -286,7 +288,8 @@ pub fn render(r: &RunReport) -> String {
         )),
         None => out.push_str("\nthe run did not finish: no outcome\n"),
     }
-    out
+    // Whatever did not pass through a cell (headings, lists of names) is escaped here.
+    crate::text::sanitize(&out, true).into_owned()
 }
 
 /// One row per check, one column per base.

@@ -40,8 +40,7 @@ pub fn write_output(path: &Path, contents: &[u8]) -> Result<(), TargetError> {
         Ok(m) if m.is_file() => {
             // Through any symlinks to the file itself, which is replaced with the same mode.
             let real = std::fs::canonicalize(path).map_err(TargetError::Io)?;
-            crate::results::write_atomic(&real, contents).map_err(TargetError::Io)?;
-            std::fs::set_permissions(&real, m.permissions()).map_err(TargetError::Io)
+            crate::results::write_atomic(&real, contents).map_err(TargetError::Io)
         }
         Ok(_) => write_in_place(path, contents, false).map_err(|e| refused(e.to_string())),
     }
@@ -70,8 +69,17 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
         assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o644);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_output(&link, b"newer").unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "the mode is kept");
         write_output(&d.path().join("fresh"), b"x").unwrap();
         assert_eq!(std::fs::read(d.path().join("fresh")).unwrap(), b"x");
+        let umask = crate::results::tests::umask();
+        assert_eq!(
+            std::fs::metadata(d.path().join("fresh")).unwrap().permissions().mode() & 0o777,
+            0o666 & !umask,
+            "a new report gets the umask's mode, not 0600"
+        );
     }
 
     #[test]

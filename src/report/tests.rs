@@ -170,6 +170,16 @@ fn reading_a_report_checks_its_schema() {
     assert!(super::read(&p).unwrap_err().contains("schema 99"));
     std::fs::write(&p, "[1,2").unwrap();
     assert!(super::read(&p).unwrap_err().contains("not a report"));
+    for (wrong, shown) in [("\"2\"", "\\\"2\\\""), ("-1", "-1"), ("2.5", "2.5"), ("null", "null"), ("[2]", "[2]")] {
+        std::fs::write(&p, format!("{{\"schema_version\": {wrong}}}")).unwrap();
+        let e = super::read(&p).unwrap_err();
+        assert!(
+            e.contains(&format!("has a schema_version of the wrong type: {shown}, where a report has a whole number")),
+            "{wrong}: {e}"
+        );
+    }
+    std::fs::write(&p, "{}").unwrap();
+    assert!(super::read(&p).unwrap_err().contains("(no schema_version)"));
 }
 
 /// Two installed jobs whose smoke script is timed on both bases, musl's many times slower, and
@@ -253,4 +263,36 @@ fn a_runtime_difference_is_shown_in_every_format_with_its_numbers() {
     let text = render(&r, Format::Json);
     assert!(text.contains("\"median_secs\": 1.9") && text.contains("\"runs_secs\""), "{text}");
     assert_eq!(serde_json::from_str::<RunReport>(&text).unwrap(), r);
+}
+
+/// A crafted report (or code under test writing into a summary, an evidence excerpt or a log
+/// tail): escape sequences, a carriage return, an OSC 8 hyperlink and a right-to-left override.
+/// No renderer for people passes any of them through raw; JSON keeps the text as it was.
+#[test]
+fn terminal_escapes_and_bidi_overrides_are_shown_escaped_in_every_human_format() {
+    const HOSTILE: &str =
+        "\u{1b}[2K\rall good \u{1b}]8;;https://evil.example/\u{7}click\u{1b}]8;;\u{7} \u{202e}lmth.exe";
+    let mut r = fixture();
+    let f = r.findings.first_mut().expect("the fixture has a finding");
+    f.summary = format!("summary {HOSTILE}");
+    f.evidence.insert("musl".into(), format!("evidence {HOSTILE}\nsecond line"));
+    r.errors.push(format!("error {HOSTILE}"));
+    r.jobs[1].error = Some(format!("pip {HOSTILE}"));
+    r.jobs[1].log_tail = format!("log {HOSTILE}");
+    let raw = ['\u{1b}', '\r', '\u{7}', '\u{202e}'];
+    for format in [Format::Table, Format::Markdown, Format::Html] {
+        let out = render(&r, format);
+        if let Some(c) = out.chars().find(|c| raw.contains(c)) {
+            panic!("{format:?} passes {c:?} through raw:\n{out}");
+        }
+        assert!(out.contains("\\x1b[2K\\x0dall good") && out.contains("\\u202elmth.exe"), "{format:?}:\n{out}");
+    }
+    let old = fixture();
+    let diff = super::diff::diff(&old, &r);
+    for out in [super::diff::render_table(&diff), super::diff::render_markdown(&diff)] {
+        assert!(!out.chars().any(|c| raw.contains(&c)), "{out}");
+        assert!(out.contains("\\u202elmth.exe"), "{out}");
+    }
+    // JSON is data, not display: unchanged.
+    assert!(render(&r, Format::Json).contains("\\u001b[2K\\rall good"));
 }

@@ -783,3 +783,113 @@ fn a_marker_that_excludes_every_base_is_not_applicable_not_a_pass() {
     assert!(r["findings"].as_array().unwrap().is_empty(), "{r:#}");
     assert_no_leftovers(&r);
 }
+
+// Requirement files that reach outside their folder, and inputs that are not regular files.
+
+#[test]
+fn requirement_includes_outside_the_files_folder_are_refused_without_echoing_secrets() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), ".env", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI\n");
+    std::fs::create_dir(d.path().join("app")).unwrap();
+    std::os::unix::fs::symlink(d.path().join(".env"), d.path().join("app/base.txt")).unwrap();
+    let reqs = write(&d.path().join("app"), "requirements.txt", "six\n-r ../.env\n-c base.txt\n-r /etc/shadow\n");
+    let a = offline().args(["gate", "-r", &reqs, "--matrix", "tests/fixtures/small.toml"]).assert().code(2);
+    let err = stderr_of(&a);
+    assert!(
+        err.contains("requirements.txt:2: `-r ../.env`: ") && err.contains("outside the requirements file's directory"),
+        "{err}"
+    );
+    assert!(
+        err.contains("requirements.txt:3: `-c base.txt`: ") && err.contains("requirements.txt:4: `-r /etc/shadow`: "),
+        "{err}"
+    );
+    assert!(!err.contains("wJalr"), "{err}");
+    // The same file named on the command line is the user's choice: read, and still not echoed.
+    let a = offline()
+        .args(["gate", "-r", &d.path().join(".env").display().to_string(), "--matrix", "tests/fixtures/small.toml"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&a);
+    assert!(err.contains(".env:1: not a PEP 508 requirement") && !err.contains("wJalr"), "{err}");
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn reports_and_includes_that_are_fifos_devices_or_huge_are_refused_at_once() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("report.json");
+    mkfifo(&fifo);
+    let fifo = fifo.display().to_string();
+    let huge = d.path().join("huge.json");
+    std::fs::File::create(&huge).unwrap().set_len(1 << 40).unwrap();
+    let huge = huge.display().to_string();
+    for (args, says) in [
+        (vec!["report", "diff", &fifo, &fifo], "a FIFO, not a regular file"),
+        (vec!["report", "diff", "/dev/zero", "/dev/zero"], "a character device, not a regular file"),
+        (vec!["report", "merge", &huge], "larger than the limit of 256 MiB"),
+        (vec!["run", "--matrix", "tests/fixtures/small.toml", "--baseline", &fifo], "a FIFO, not a regular file"),
+    ] {
+        let mut c = offline();
+        c.args(&args).timeout(Duration::from_secs(20));
+        let a = c.assert().code(2);
+        assert!(stderr_of(&a).contains(says), "{args:?}: {}", stderr_of(&a));
+    }
+    write(d.path(), "requirements.txt", "six\n-r fifo.txt\n");
+    mkfifo(&d.path().join("fifo.txt"));
+    let a = offline()
+        .args([
+            "gate",
+            "-r",
+            &d.path().join("requirements.txt").display().to_string(),
+            "--matrix",
+            "tests/fixtures/small.toml",
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2);
+    assert!(stderr_of(&a).contains("fifo.txt:1:1: cannot read the requirements file: a FIFO"), "{}", stderr_of(&a));
+}
+
+#[test]
+fn a_report_whose_schema_version_has_the_wrong_type_is_named_so() {
+    let d = tempfile::tempdir().unwrap();
+    for v in ["\"2\"", "-1"] {
+        let p = write(d.path(), "r.json", format!("{{\"schema_version\": {v}}}"));
+        let a = offline().args(["report", "diff", &p, &p]).assert().code(2);
+        assert!(stderr_of(&a).contains("has a schema_version of the wrong type"), "{v}: {}", stderr_of(&a));
+    }
+}
+
+#[test]
+fn a_results_directory_in_use_by_another_run_is_refused() {
+    use std::os::unix::io::AsRawFd;
+    require_engine();
+    let d = tempfile::tempdir().unwrap();
+    let results = d.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(results.join(".muslcheck.lock"))
+        .unwrap();
+    std::fs::write(results.join(".muslcheck.lock"), "run 1700000000-0ther000 (pid 4242)\n").unwrap();
+    // SAFETY: a valid, open descriptor.
+    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let a = bin()
+        .current_dir(root())
+        .args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--results-dir"])
+        .arg(&results)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let err = stderr_of(&a);
+    assert!(err.contains("is in use by run 1700000000-0ther000 (pid 4242)"), "{err}");
+    assert!(!results.join("report.json").exists(), "the other run's directory was written");
+    drop(held);
+}

@@ -20,7 +20,7 @@ pub struct TcpEngine {
 impl TcpEngine {
     pub fn start() -> TcpEngine {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("socat")
+        let mut child = Command::new("socat")
             .args([&format!("TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork"), "UNIX-CONNECT:/var/run/docker.sock"])
             .stderr(Stdio::null())
             .spawn()
@@ -31,6 +31,8 @@ impl TcpEngine {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("socat did not listen on {port}");
     }
 }

@@ -48,6 +48,13 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let run_id = new_run_id();
     let engine = Engine::connect(&run_id).await?;
     crate::results::prepare(&s.out.results_dir).map_err(Error::Usage)?;
+    let _results_lock = crate::results::lock(&s.out.results_dir, &run_id).map_err(Error::Usage)?;
+    // Killed runs leave their holds: an image tag per image they used, for ever otherwise.
+    match engine.release_stale_holds(None).await {
+        Ok(gone) if !gone.is_empty() => tracing::info!("removed {} hold tag(s) of runs that are gone", gone.len()),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot remove the hold tags of runs that are gone: {e}"),
+    }
     let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
     report.matrix_digest = s.matrix_digest.clone();
     report.shard = s.shard;
