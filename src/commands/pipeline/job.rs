@@ -1,28 +1,15 @@
 //! One job: its dependency installed on its base (or the cached image reused), its install log
 //! kept, its image probed, and its record added to the report, whatever happened.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Slots, State};
-use crate::engine::{Engine, EngineError};
+use super::JobContext;
+use crate::engine::EngineError;
 use crate::error::{Error, Result};
 use crate::install::{self, BuildInputs};
 use crate::model::{BuildOutcome, JobRecord};
 use crate::plan::Job;
-use crate::progress::{Event, Progress};
-use crate::settings::RunSettings;
-
-/// What a job needs of the run around it.
-#[derive(Clone, Copy)]
-pub(super) struct JobContext<'a> {
-    pub engine: &'a Engine,
-    pub s: &'a RunSettings,
-    pub state: &'a State,
-    pub index: &'a Option<Arc<crate::index::IndexClient>>,
-    pub progress: &'a Progress,
-    pub slots: &'a Slots,
-}
+use crate::progress::Event;
 
 pub(super) async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::Result<String, String>) -> Result<()> {
     let JobContext { engine, s, state, index, progress, slots } = cx;

@@ -176,7 +176,7 @@ async fn work(
             }));
         }
         for job in jobs.iter().filter(|j| j.base.name == base.name) {
-            let cx = job::JobContext { engine, s, state, index, progress, slots };
+            let cx = JobContext { engine, s, state, index, progress, slots };
             units.push(Box::pin(job::run_job(cx, job, prep)));
         }
         futures_util::future::try_join_all(units).await.map(|_| ())
@@ -185,4 +185,15 @@ async fn work(
     // What the version suggestions need, where a job could not take a wheel.
     let snapshot = state.report.lock().expect("report lock").clone();
     Ok(crate::hints::gather(engine, s, &snapshot).await)
+}
+
+/// What a job needs of the run around it.
+#[derive(Clone, Copy)]
+pub(super) struct JobContext<'a> {
+    pub engine: &'a Engine,
+    pub s: &'a RunSettings,
+    pub state: &'a State,
+    pub index: &'a Option<Arc<crate::index::IndexClient>>,
+    pub progress: &'a Progress,
+    pub slots: &'a Slots,
 }

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::job::JobContext;
+use super::JobContext;
 use crate::cache;
 use crate::engine::{EngineError, Sandbox};
 use crate::install;
