@@ -5,6 +5,13 @@
 //! digest of its file list (names and hashes): it changes exactly when a file appears, goes or
 //! is replaced.
 
+mod page;
+mod redirect;
+
+pub use page::{downloadable_of, files_of, state_of, IndexFile};
+use redirect::host_of;
+pub use redirect::{redirect_target, MAX_REDIRECTS};
+
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -44,25 +51,6 @@ pub struct IndexClient {
     base: String,
     /// Answers already had in this run: jobs share distributions.
     memo: std::sync::Mutex<HashMap<String, Result<String, String>>>,
-}
-
-#[derive(serde::Deserialize)]
-struct ProjectPage {
-    #[serde(default)]
-    meta: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
-    files: Vec<FileEntry>,
-}
-
-#[derive(serde::Deserialize)]
-struct FileEntry {
-    filename: String,
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    hashes: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    yanked: serde_json::Value,
 }
 
 impl IndexClient {
@@ -246,128 +234,10 @@ impl IndexClient {
 
 /// The largest file a fix search downloads (the largest wheels on PyPI are under 1 GiB).
 pub const MAX_WHEEL: u64 = 1 << 30;
-/// Redirects followed for one request.
-pub const MAX_REDIRECTS: usize = 5;
-
-/// Where a redirect from `from` to `location` leads, if it may be followed: only to `http:` or
-/// `https:` (never `file:` or another scheme), never from HTTPS down to HTTP, and to another
-/// host only over HTTPS (a mirror or a CDN; logged by the caller). The index's answers decide
-/// what is cached and which wheel is read: a redirect must not take them off the channel the
-/// user configured.
-pub fn redirect_target(from: &str, location: &str) -> Result<String, String> {
-    let shown = crate::input::shown(location);
-    let scheme_of = |u: &str| {
-        let (s, _) = u.split_once(':')?;
-        (!s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)))
-            .then(|| s.to_ascii_lowercase())
-    };
-    if let Some(s) = scheme_of(location) {
-        if s != "http" && s != "https" {
-            return Err(format!("redirected to {shown}: refused, only http and https addresses are followed"));
-        }
-    }
-    let next = resolve(from, location);
-    let (was, now) = (scheme_of(from).unwrap_or_default(), scheme_of(&next).unwrap_or_default());
-    if was == "https" && now != "https" {
-        return Err(format!("redirected to {shown}: refused, a redirect from HTTPS to HTTP is never followed"));
-    }
-    if host_of(&next) != host_of(from) && now != "https" {
-        return Err(format!("redirected to {shown}: refused, a redirect to another host is followed only over HTTPS"));
-    }
-    Ok(next)
-}
-
-/// The host and port of an address, lowercase (`None` when it has none).
-fn host_of(url: &str) -> Option<String> {
-    let u: Uri = url.parse().ok()?;
-    let port = u.port_u16().unwrap_or(if u.scheme_str() == Some("http") { 80 } else { 443 });
-    Some(format!("{}:{port}", u.host()?.to_ascii_lowercase()))
-}
-
-/// A project page's state: `_last-serial` if given, else a digest of its files.
-pub fn state_of(body: &[u8]) -> Result<String, String> {
-    let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
-    if let Some(serial) = page.meta.get("_last-serial").and_then(|s| s.as_u64()) {
-        // A serial alone is not enough for an index that numbers by file count: add the list.
-        return Ok(format!("serial {serial}, {} files, {}", page.files.len(), files_digest(&page.files)));
-    }
-    Ok(format!("{} files, {}", page.files.len(), files_digest(&page.files)))
-}
-
-/// The files of a project page that are not yanked (PEP 691: `yanked` is `true` or a reason,
-/// and any string, even an empty one, means yanked).
-pub fn files_of(body: &[u8]) -> Result<Vec<String>, String> {
-    Ok(unyanked(body)?.map(|f| f.filename).collect())
-}
-
-/// A project page's files that are not yanked.
-fn unyanked(body: &[u8]) -> Result<impl Iterator<Item = FileEntry>, String> {
-    let page: ProjectPage = serde_json::from_slice(body).map_err(|e| format!("not a PEP 691 project page: {e}"))?;
-    let yanked = |v: &serde_json::Value| v.as_bool().unwrap_or(false) || v.is_string();
-    Ok(page.files.into_iter().filter(move |f| !yanked(&f.yanked)))
-}
-
-/// One file of a project on the index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexFile {
-    pub filename: String,
-    /// Absolute: the page's `url` resolved against the page's own address.
-    pub url: String,
-    pub sha256: Option<String>,
-}
-
-/// The files of a project page at `page_url` that are not yanked, with absolute addresses.
-pub fn downloadable_of(page_url: &str, body: &[u8]) -> Result<Vec<IndexFile>, String> {
-    Ok(unyanked(body)?
-        .filter(|f| !f.url.is_empty())
-        .map(|f| IndexFile {
-            url: resolve(page_url, &f.url),
-            sha256: f.hashes.get("sha256").cloned(),
-            filename: f.filename,
-        })
-        .collect())
-}
-
-/// A reference of a page resolved against the page's address (RFC 3986's cases a simple
-/// index uses: absolute, scheme-relative, absolute path, relative path with `..`).
-fn resolve(base: &str, reference: &str) -> String {
-    // A fragment (`#sha256=…`) is not part of the address asked for.
-    let reference = reference.split('#').next().unwrap_or_default();
-    if reference.contains("://") {
-        return reference.to_string();
-    }
-    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
-    if let Some(r) = reference.strip_prefix("//") {
-        return format!("{scheme}://{r}");
-    }
-    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let joined = if reference.starts_with('/') {
-        reference.to_string()
-    } else {
-        format!("{}{reference}", &path[..path.rfind('/').map(|i| i + 1).unwrap_or(0)])
-    };
-    let (path, query) = joined.split_once('?').map(|(p, _)| (p, &joined[p.len()..])).unwrap_or((&joined, ""));
-    let mut out: Vec<&str> = vec![];
-    for seg in path.split('/').skip(1) {
-        match seg {
-            "." => {}
-            ".." => {
-                out.pop();
-            }
-            s => out.push(s),
-        }
-    }
-    format!("{scheme}://{authority}/{}{query}", out.join("/"))
-}
-
-fn files_digest(files: &[FileEntry]) -> String {
-    let mut lines: Vec<String> = files.iter().map(|f| format!("{} {:?} {}", f.filename, f.hashes, f.yanked)).collect();
-    lines.sort();
-    crate::key::key(&lines.iter().map(String::as_str).collect::<Vec<_>>())
-}
 
 #[cfg(test)]
 mod tests {
+    use super::page::resolve;
     use super::*;
 
     #[test]
