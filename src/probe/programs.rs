@@ -9,7 +9,21 @@ pub const WHEELS: &str = concat!(include_str!("../../probes/elf.py"), "\n", incl
 pub const WHEEL_ELF: &str =
     concat!(include_str!("../../probes/elf.py"), "\n", include_str!("../../probes/wheel_elf.py"));
 
-pub const PROFILE: &str = include_str!("../../probes/libc_profile.py");
+/// The libc profile, assembled from its parts in order (probes/libc_profile/: the prelude and
+/// the libc check, then threads, loading, locale, the system, and the checks table and runner).
+pub const PROFILE: &str = concat!(
+    include_str!("../../probes/libc_profile/head.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/threads.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/loader.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/locale.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/system.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/main.py")
+);
 pub const DNS: &str = include_str!("../../probes/dnslab.py");
 /// The C and C++ compilers a source build would use, in a prepared image.
 pub const COMPILER: &str = include_str!("../../probes/compiler.py");

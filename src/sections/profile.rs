@@ -1,5 +1,5 @@
 //! The libc behaviour profile of a base: thread stacks, crash depth, loader, locale, maths,
-//! allocation (probes/libc_profile.py), in the strict sandbox pinned to one CPU.
+//! allocation (probes/libc_profile/), in the strict sandbox pinned to one CPU.
 
 use super::{strip_keys, Section};
 use crate::kinds::PROFILE;
