@@ -139,6 +139,12 @@ pub struct RunArgs {
     /// reports with `muslcheck report merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// With --shard: balance the shards by the job times measured in an earlier report
+    /// (last night's merged report.json): longest first onto the least-loaded shard, the first
+    /// shard counting the base profiles' time. Dependencies the report does not know are spread
+    /// by count. Every shard must be given the same report.
+    #[arg(long, value_name = "REPORT", requires = "shard")]
+    pub durations: Option<PathBuf>,
     /// Compare with an earlier report.json: the report gains a `baseline` section, and the exit
     /// code is 1 only when a new blocking finding appears.
     #[arg(long, value_name = "REPORT")]

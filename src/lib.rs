@@ -28,6 +28,7 @@ pub(crate) mod results;
 pub(crate) mod scenario;
 pub(crate) mod sections;
 pub(crate) mod settings;
+pub mod shards;
 pub(crate) mod signals;
 pub(crate) mod srcbuild;
 pub(crate) mod text;

@@ -164,11 +164,22 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
     let matrix_digest = matrix.digest();
     let shard = a.shard.as_deref().map(crate::model::Shard::parse).transpose().map_err(Error::Usage)?;
     if let Some(sh) = shard {
-        let mut names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
-        names.sort();
-        let mine: std::collections::HashSet<String> =
-            names.into_iter().enumerate().filter(|(i, _)| sh.takes(*i)).map(|(_, n)| n).collect();
-        matrix.dependencies.retain(|d| mine.contains(&d.name));
+        let names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
+        let assignment = match &a.durations {
+            None => crate::shards::by_count(&names, sh.n),
+            Some(p) => {
+                let r = crate::report::read(p).map_err(|e| Error::Usage(format!("--durations: {e}")))?;
+                let durations = crate::shards::durations_of(&r);
+                tracing::info!(
+                    "shards balanced by the times of run {} ({} of {} dependencies known)",
+                    r.run_id,
+                    names.iter().filter(|n| durations.contains_key(*n)).count(),
+                    names.len()
+                );
+                crate::shards::by_time(&names, sh.n, &durations, crate::shards::sections_secs(&r))
+            }
+        };
+        matrix.dependencies.retain(|d| assignment.get(&d.name) == Some(&sh.k));
     }
     let baseline = match &a.baseline {
         Some(p) => Some(crate::report::read(p).map_err(|e| Error::Usage(format!("--baseline: {e}")))?),

@@ -187,11 +187,6 @@ impl Shard {
         }
         Ok(Shard { k, n })
     }
-
-    /// Whether the dependency at `index` of the sorted names belongs to this shard.
-    pub fn takes(&self, index: usize) -> bool {
-        index % self.n as usize == (self.k - 1) as usize
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
