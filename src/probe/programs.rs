@@ -24,7 +24,29 @@ pub const PROFILE: &str = concat!(
     "\n",
     include_str!("../../probes/libc_profile/main.py")
 );
-pub const DNS: &str = include_str!("../../probes/dnslab.py");
+/// The DNS lab, from its parts in probes/dnslab/ in dependency order. Its schema comes first, as
+/// the text of the same file the Rust validator reads (src/scenario/schema.rs), so both sides
+/// know the same keys, actions, rcodes and record types.
+pub const DNS: &str = concat!(
+    "DNSLAB_SCHEMA = r'''",
+    include_str!("../../probes/dnslab/schema.json"),
+    "'''\n",
+    include_str!("../../probes/dnslab/wire.py"),
+    "\n",
+    include_str!("../../probes/dnslab/zone.py"),
+    "\n",
+    include_str!("../../probes/dnslab/lab.py"),
+    "\n",
+    include_str!("../../probes/dnslab/child.py"),
+    "\n",
+    include_str!("../../probes/dnslab/prepare.py"),
+    "\n",
+    include_str!("../../probes/dnslab/builtins.py"),
+    "\n",
+    include_str!("../../probes/dnslab/enforced.py"),
+    "\n",
+    include_str!("../../probes/dnslab/runner.py"),
+);
 /// The C and C++ compilers a source build would use, in a prepared image.
 pub const COMPILER: &str = include_str!("../../probes/compiler.py");
 

@@ -2,10 +2,11 @@
 //!
 //! Two phases, like the matrix: serde_json reads the text (a syntax error has its line and
 //! column), then every rule is checked and *all* problems are collected, each located through
-//! [`spans::Spans`]. The rules are those of the in-container lab (`probes/dnslab.py`: its keys,
-//! actions, record types and value encodings), so nothing it would refuse, or silently ignore,
-//! reaches a container.
+//! [`spans::Spans`]. The keys, actions, record types and value kinds are those of the
+//! in-container lab, from the one schema both read ([`schema`], probes/dnslab/schema.json), so
+//! nothing it would refuse, or silently ignore, reaches a container.
 
+mod schema;
 mod spans;
 
 use std::net::IpAddr;
@@ -15,82 +16,9 @@ use serde_json::Value;
 
 use crate::input::line_col;
 use crate::matrix::Diagnostic;
+use schema::SCHEMA;
 use spans::{child, Spans};
 
-const ZONE_KEYS: &[&str] = &["records", "servers", "udp_max"];
-const RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl", "servers"];
-const FAULT_RECORD_KEYS: &[&str] = &["name", "type", "value", "ttl"];
-const FAULT_KEYS: &[&str] = &[
-    "server",
-    "servers",
-    "name",
-    "names",
-    "type",
-    "types",
-    "transport",
-    "nth",
-    "action",
-    "ms",
-    "then",
-    "window_ms",
-    "keep",
-    "rcode",
-    "records",
-];
-const SCENARIO_KEYS: &[&str] = &[
-    "id",
-    "title",
-    "description",
-    "incident",
-    "resolv_conf",
-    "zone",
-    "faults",
-    "name",
-    "type",
-    "family",
-    "port",
-    "socktype",
-    "proto",
-    "flags",
-    "hosts",
-    "nsswitch",
-    "env",
-    "timeout_s",
-];
-/// The lab's fault actions (`ACTIONS` in dnslab.py).
-pub(crate) const ACTIONS: &[&str] = &[
-    "answer",
-    "delay",
-    "drop",
-    "truncate",
-    "first_per_port",
-    "rcode",
-    "servfail",
-    "nxdomain",
-    "refuse",
-    "refused",
-    "formerr",
-    "notimp",
-    "nodata",
-];
-/// Query types the lab knows by name (`QTYPES`).
-const QTYPES: &[(&str, u64)] = &[
-    ("A", 1),
-    ("NS", 2),
-    ("CNAME", 5),
-    ("SOA", 6),
-    ("PTR", 12),
-    ("MX", 15),
-    ("TXT", 16),
-    ("AAAA", 28),
-    ("SRV", 33),
-    ("OPT", 41),
-    ("ANY", 255),
-];
-/// Record types the lab can encode in a reply.
-const RECORD_TYPES: &[u64] = &[1, 2, 5, 6, 12, 15, 16, 28, 33];
-const AI_FLAGS: &[&str] =
-    &["AI_PASSIVE", "AI_CANONNAME", "AI_NUMERICHOST", "AI_NUMERICSERV", "AI_V4MAPPED", "AI_ALL", "AI_ADDRCONFIG"];
 /// The longest a getaddrinfo child may be given, in seconds.
 pub(crate) const MAX_TIMEOUT_S: f64 = 600.0;
 
@@ -190,11 +118,7 @@ fn type_number(v: &Value) -> Option<u64> {
         return Some(n);
     }
     let t = v.as_str()?.trim().to_ascii_uppercase();
-    QTYPES
-        .iter()
-        .find(|(n, _)| *n == t)
-        .map(|(_, n)| *n)
-        .or_else(|| t.strip_prefix("TYPE").and_then(|d| d.parse().ok()))
+    SCHEMA.qtypes.get(t.as_str()).copied().or_else(|| t.strip_prefix("TYPE").and_then(|d| d.parse().ok()))
 }
 
 fn uint(v: &Value, max: u64) -> bool {
@@ -207,7 +131,7 @@ fn check_record(p: &mut Problems, ptr: &str, v: &Value, in_fault: bool) {
         p.at(ptr, "a record must be an object with name, type and value");
         return;
     }
-    unknown_keys(p, ptr, v, if in_fault { FAULT_RECORD_KEYS } else { RECORD_KEYS }, "a record");
+    unknown_keys(p, ptr, v, if in_fault { &SCHEMA.fault_record_keys } else { &SCHEMA.record_keys }, "a record");
     let required: &[&str] = if in_fault { &["type", "value"] } else { &["name", "type", "value"] };
     for k in required {
         if v.get(k).is_none() {
@@ -238,12 +162,12 @@ fn check_record(p: &mut Problems, ptr: &str, v: &Value, in_fault: bool) {
     }
     let (Some(t), Some(value)) = (v.get("type"), v.get("value")) else { return };
     let tptr = child(ptr, "type");
-    let Some(rt) = type_number(t).filter(|n| RECORD_TYPES.contains(n)) else {
-        p.at(&tptr, format!("unknown record type {t} (A, AAAA, CNAME, PTR, NS, MX, TXT, SRV or SOA)"));
+    let Some(kind) = type_number(t).and_then(|n| SCHEMA.record_kind(n)) else {
+        p.at(&tptr, format!("unknown record type {t} ({})", SCHEMA.record_type_list()));
         return;
     };
     let vptr = child(ptr, "value");
-    if rt == 16 {
+    if kind == "txt" {
         let ok = value.is_string() || value.as_array().is_some_and(|a| a.iter().all(Value::is_string));
         if !ok {
             p.at(&vptr, "a TXT value must be a string or a list of strings");
@@ -256,28 +180,28 @@ fn check_record(p: &mut Problems, ptr: &str, v: &Value, in_fault: bool) {
     };
     let fields: Vec<&str> = s.split_whitespace().collect();
     let num = |f: &str, max: u64| f.parse::<u64>().is_ok_and(|n| n <= max);
-    let err = match rt {
-        1 => s
+    let err = match kind {
+        "ipv4" => s
             .parse::<std::net::Ipv4Addr>()
             .err()
             .map(|_| format!("`{}` is not an IPv4 address", crate::input::shown(s))),
-        28 => s
+        "ipv6" => s
             .parse::<std::net::Ipv6Addr>()
             .err()
             .map(|_| format!("`{}` is not an IPv6 address", crate::input::shown(s))),
-        2 | 5 | 12 => check_name(s).err(),
-        15 => match fields.as_slice() {
+        "name" => check_name(s).err(),
+        "mx" => match fields.as_slice() {
             [pref, exchange] if num(pref, 65535) => check_name(exchange).err(),
             _ => Some(format!(
                 "an MX value is \"PREFERENCE EXCHANGE\" (e.g. \"10 mail.example.\"), not `{}`",
                 crate::input::shown(s)
             )),
         },
-        33 => match fields.as_slice() {
+        "srv" => match fields.as_slice() {
             [a, b, c, target] if [a, b, c].iter().all(|f| num(f, 65535)) => check_name(target).err(),
             _ => Some(format!("an SRV value is \"PRIORITY WEIGHT PORT TARGET\", not `{}`", crate::input::shown(s))),
         },
-        6 => match fields.as_slice() {
+        "soa" => match fields.as_slice() {
             [m, r, nums @ ..] if nums.len() >= 5 && nums[..5].iter().all(|f| num(f, u32::MAX as u64)) => {
                 check_name(m).and(check_name(r)).err()
             }
@@ -300,18 +224,18 @@ pub(crate) fn check_zone(p: &mut Problems, ptr: &str, v: &Value, with_faults: bo
         return;
     };
     if with_faults {
-        let mut keys = ZONE_KEYS.to_vec();
+        let mut keys = SCHEMA.zone_keys.clone();
         keys.push("faults");
         unknown_keys(p, ptr, v, &keys, "the zone");
     } else {
-        for k in o.keys().filter(|k| !ZONE_KEYS.contains(&k.as_str())) {
+        for k in o.keys().filter(|k| !SCHEMA.zone_keys.contains(&k.as_str())) {
             let hint = if k == "faults" { "; faults go at the top level of the scenario" } else { "" };
             p.at_key(
                 &child(ptr, k),
                 format!(
                     "unknown key `{}` in the zone (expected one of: {}){hint}",
                     crate::input::shown(k),
-                    ZONE_KEYS.join(", ")
+                    SCHEMA.zone_keys.join(", ")
                 ),
             );
         }
@@ -360,7 +284,7 @@ pub(crate) fn check_fault(p: &mut Problems, ptr: &str, v: &Value) {
         p.at(ptr, "a fault must be an object");
         return;
     };
-    unknown_keys(p, ptr, v, FAULT_KEYS, "a fault");
+    unknown_keys(p, ptr, v, &SCHEMA.fault_keys, "a fault");
     let action = |k: &str, allowed: &[&str], p: &mut Problems| {
         if let Some(a) = o.get(k) {
             let ok = a.as_str().is_some_and(|s| allowed.contains(&s.to_ascii_lowercase().as_str()));
@@ -369,9 +293,8 @@ pub(crate) fn check_fault(p: &mut Problems, ptr: &str, v: &Value) {
             }
         }
     };
-    action("action", ACTIONS, p);
-    let then: Vec<&str> = ACTIONS.iter().copied().filter(|a| !matches!(*a, "delay" | "first_per_port")).collect();
-    action("then", &then, p);
+    action("action", &SCHEMA.action_names, p);
+    action("then", &SCHEMA.then_names, p);
     for k in ["server", "servers"] {
         // "*" (alone, or as the only item of a list) is every server.
         if let Some(s) = o.get(k).filter(|s| *s != "*" && *s != &serde_json::json!(["*"])) {
@@ -461,7 +384,7 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
         p.at("", "the scenario must be a JSON object");
         return;
     };
-    unknown_keys(p, "", v, SCENARIO_KEYS, "the scenario");
+    unknown_keys(p, "", v, &SCHEMA.scenario_keys, "the scenario");
     let string = |k: &str, required: bool, p: &mut Problems| match o.get(k) {
         None if required => p.at("", format!("the scenario needs `{k}` (a string)")),
         Some(x) if !x.is_string() => p.at(&child("", k), format!("`{k}` must be a string")),
@@ -488,7 +411,7 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
         check_faults(p, "/faults", f);
     }
     if let Some(t) = o.get("type") {
-        if !t.as_str().is_some_and(|s| matches!(s.to_ascii_uppercase().as_str(), "A" | "AAAA" | "ANY" | "UNSPEC")) {
+        if !t.as_str().is_some_and(|s| SCHEMA.lookup_types.contains_key(s.to_ascii_uppercase().as_str())) {
             p.at("/type", format!("`type` must be \"A\", \"AAAA\" or \"ANY\", not {t}"));
         }
     }
@@ -536,13 +459,13 @@ pub(crate) fn check_scenario(p: &mut Problems, v: &Value, name_given: bool) {
         match names {
             None => p.at("/flags", "`flags` must be a list of AI_* names, a string of them, or a number"),
             Some(ns) => {
-                for n in ns.iter().filter(|n| !AI_FLAGS.contains(&n.to_ascii_uppercase().as_str())) {
+                for n in ns.iter().filter(|n| !SCHEMA.ai_flags.contains(&n.to_ascii_uppercase().as_str())) {
                     p.at(
                         "/flags",
                         format!(
                             "unknown getaddrinfo flag `{}` (one of: {})",
                             crate::input::shown(n),
-                            AI_FLAGS.join(", ")
+                            SCHEMA.ai_flags.join(", ")
                         ),
                     );
                 }
