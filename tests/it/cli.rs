@@ -194,13 +194,17 @@ fn commands_in(path: &str, text: &str) -> Vec<DocCommand> {
         pending.push_str(trimmed);
         let whole = std::mem::take(&mut pending);
         // A workflow step: the shell is what follows `run:`.
-        let (shell, run_line) = match whole.trim_start_matches("- ").strip_prefix("run:") {
+        // A workflow step: the shell is what follows `run:`; a GitLab `script:` item is a
+        // list entry (`- …`).
+        let item = whole.trim_start_matches("- ");
+        let (shell, run_line) = match item.strip_prefix("run:") {
             Some(rest) => (rest.trim().to_string(), true),
-            None => (whole.clone(), false),
+            None => (item.to_string(), false),
         };
         for args in simple_commands(&shell) {
             let args = match args.first().map(String::as_str) {
-                Some("muslcheck") => args[1..].to_vec(),
+                // The binary by name, or by a path ending in it (installed with `--root`).
+                Some(w) if w == "muslcheck" || w.ends_with("/muslcheck") => args[1..].to_vec(),
                 Some("cargo") if args.get(1).map(String::as_str) == Some("run") => {
                     match args.iter().position(|a| a == "--") {
                         Some(i) => args[i + 1..].to_vec(),
