@@ -8,6 +8,10 @@ start=$(date +%s)
 bash scripts/testbed/build.sh
 # A real browser for the HTML report's test.
 command -v chromium >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# The engines a CI job may have: the engine over TCP and TLS (socat, openssl) and podman's Docker API.
+for tool in socat openssl podman; do
+  command -v "$tool" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+done
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 # The local HTTPS package index (its own CA): sets MUSLCHECK_TEST_INDEX_URL, _HOST and _CA.

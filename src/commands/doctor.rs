@@ -87,7 +87,16 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
         .await
         {
             Ok(()) => "reachable".to_string(),
-            Err(e) => {
+            Err(IndexCheck::NoContainer(e)) => {
+                // Not the index's fault: the engine could not run the container that asks it.
+                problems.push(format!(
+                    "base {}: a container could not start, so the package index was not asked: {e} \
+                     (with podman, check its ulimits and registries: see docs/requirements.md)",
+                    base.name
+                ));
+                "NOT ASKED".into()
+            }
+            Err(IndexCheck::Unreachable(e)) => {
                 problems.push(format!("base {}: the package index is not reachable from a container: {e}", base.name));
                 "UNREACHABLE".into()
             }
@@ -128,6 +137,14 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
 
 /// Asks the base's pip for the versions of pip on its configured index: TLS, proxy and CA
 /// problems show up exactly as they would in a build.
+/// Why the index check failed: the container that asks could not run, or it ran and pip could
+/// not reach the index. Told apart, so an engine that cannot start containers is not blamed on
+/// the index.
+enum IndexCheck {
+    NoContainer(String),
+    Unreachable(String),
+}
+
 async fn index_reachable(
     engine: &Engine,
     image: &str,
@@ -135,7 +152,7 @@ async fn index_reachable(
     ca: Option<&std::path::Path>,
     index_url: Option<&str>,
     extra_hosts: &[String],
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), IndexCheck> {
     let mut spec = RunSpec::new(
         image,
         vec![
@@ -159,17 +176,17 @@ async fn index_reachable(
     if let Some(ca) = ca {
         // Handed over through the engine, which may not see this machine's files.
         let bytes = crate::input::read_text(ca, crate::input::MAX_DATA)
-            .map_err(|e| format!("failed to read the CA bundle {}: {e}", ca.display()))?;
+            .map_err(|e| IndexCheck::NoContainer(format!("failed to read the CA bundle {}: {e}", ca.display())))?;
         let (dir, name) = CA_PATH.rsplit_once('/').expect("an absolute path");
         spec.uploads.push(("/".into(), crate::engine::tar_of(&[(&format!("{}/{name}", &dir[1..]), bytes.as_bytes())])));
         spec.env.push(format!("PIP_CERT={CA_PATH}"));
     }
-    let out = engine.run(&spec).await.map_err(|e| e.to_string())?;
+    let out = engine.run(&spec).await.map_err(|e| IndexCheck::NoContainer(e.to_string()))?;
     if out.exit_code == Some(0) {
         Ok(())
     } else if out.timed_out {
-        Err("no answer within 90 s".into())
+        Err(IndexCheck::Unreachable("no answer within 90 s".into()))
     } else {
-        Err(crate::install::last_error_line(&format!("{}{}", out.stdout, out.stderr)))
+        Err(IndexCheck::Unreachable(crate::install::last_error_line(&format!("{}{}", out.stdout, out.stderr))))
     }
 }

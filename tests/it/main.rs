@@ -15,6 +15,7 @@ mod inputs;
 mod lock;
 mod nightly;
 mod pins;
+mod podman;
 mod profile;
 mod reliability;
 mod remote;
