@@ -8,6 +8,8 @@ start=$(date +%s)
 bash scripts/testbed/build.sh
 # A real browser for the HTML report's test.
 command -v chromium >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# socat and openssl put TCP and TLS endpoints in front of the engine for the engine-connection tests.
+command -v socat >/dev/null && command -v openssl >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat openssl >/dev/null; }
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 # The local HTTPS package index (its own CA): sets MUSLCHECK_TEST_INDEX_URL, _HOST and _CA.

@@ -413,6 +413,11 @@ fn parse_host(host: &str, tls: bool) -> Result<Address, (String, String)> {
     match scheme {
         "unix" => Ok(Address::Unix(PathBuf::from(if rest.is_empty() { DEFAULT_SOCKET } else { rest }))),
         "tcp" => parse_tcp(rest, tls),
+        // bollard hands `user@host:port` to ssh as one host name, so a port cannot work there.
+        "ssh" if SSH_SUPPORTED && rest.rsplit_once('@').map_or(rest, |(_, h)| h).contains(':') => Err((
+            "a port in an ssh:// endpoint is not supported".into(),
+            "put the port in ~/.ssh/config (`Host NAME`, `Port N`) and use ssh://USER@NAME".into(),
+        )),
         "ssh" if SSH_SUPPORTED => Ok(Address::Ssh(host.to_string())),
         "ssh" => Err((
             "ssh:// endpoints are not supported by this build".into(),
@@ -563,6 +568,8 @@ mod tests {
             let e = r.unwrap();
             assert_eq!(e.address, Address::Ssh("ssh://me@build-host".into()));
             assert!(!e.is_local());
+            let r = resolve(&Env { docker_host: Some("ssh://me@build-host:2222".into()), ..env() }, &Fake::default());
+            assert!(r.unwrap_err().fix.contains("~/.ssh/config"));
         } else {
             let e = r.unwrap_err();
             assert!(e.reason.contains("ssh://") && e.fix.contains("tcp://") && e.fix.contains("ssh -NL"), "{e:?}");
