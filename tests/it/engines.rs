@@ -345,3 +345,26 @@ fn a_missing_context_is_named_with_the_ones_there() {
     assert!(err.contains("no context named nope") && err.contains("default, ci"), "{err}");
     assert!(err.contains("context nope (from DOCKER_CONTEXT)"), "{err}");
 }
+
+#[test]
+fn a_context_with_tls_material() {
+    use sha2::{Digest, Sha256};
+    require_engine();
+    let c = certs(false);
+    let (_proxy, port) = tls_proxy(&c.server);
+    let host = format!("tcp://127.0.0.1:{port}");
+    let store = context_store("secure", &host);
+    let tls = store.path().join("contexts/tls").join(hex::encode(Sha256::digest(b"secure"))).join("docker");
+    std::fs::create_dir_all(&tls).unwrap();
+    for f in ["ca.pem", "cert.pem", "key.pem"] {
+        std::fs::copy(c.client.join(f), tls.join(f)).unwrap();
+    }
+    let out = doctor(&[("DOCKER_CONFIG", store.path().to_str().unwrap()), ("DOCKER_CONTEXT", "secure")]);
+    assert_reached(&out);
+    assert!(out.1.contains(&format!("endpoint: {host}, chosen by context secure (from DOCKER_CONTEXT)")), "{}", out.1);
+    assert!(
+        out.1.contains(&format!("TLS: on, with the client certificate {}", tls.join("cert.pem").display())),
+        "{}",
+        out.1
+    );
+}
