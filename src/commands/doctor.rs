@@ -17,6 +17,9 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
     let matrix = crate::settings::load_matrix(&a.matrix)?;
     let engine = Engine::connect(&new_run_id()).await?;
     let info = engine.info().await?;
+    let endpoint = engine.endpoint();
+    println!("endpoint: {}, chosen by {}", endpoint.url(), endpoint.chosen);
+    println!("TLS: {}", endpoint.tls_summary());
     println!(
         "engine: Docker {} (API {}), storage driver {}, {} on {}, {} CPUs, {:.1} GiB, at {}",
         info.version,

@@ -5,7 +5,9 @@
 //! values in [`RunOutput`]; only the engine's own failures are [`EngineError`]s.
 
 mod cleanup;
+mod connect;
 mod containers;
+pub(crate) mod endpoint;
 mod images;
 
 pub(crate) use containers::{Mount, RunOutput, RunSpec, Sandbox};
@@ -29,8 +31,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The engine's own failures: unreachable, an API error, an I/O problem. Never a probe outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot reach the Docker engine at {host}: {reason}\n  tried: {tried}\n  fix: start the Docker engine (for example `dockerd &` as root, or `systemctl start docker`), or set DOCKER_HOST to an engine that runs (unix:///path/to/docker.sock or tcp://host:2375)")]
-    Unreachable { host: String, tried: String, reason: String },
+    /// `host` is empty when no endpoint could be decided (a missing context, missing
+    /// certificates); `fix` depends on what went wrong, see `connect::diagnose`.
+    #[error("cannot reach the Docker engine{}: {reason}\n  tried: {tried}\n  fix: {fix}", if .host.is_empty() { String::new() } else { format!(" at {}", .host) })]
+    Unreachable { host: String, tried: String, reason: String, fix: String },
     #[error("{op}: {source}")]
     Api {
         op: String,
@@ -90,6 +94,7 @@ pub struct EngineInfo {
 pub struct Engine {
     docker: Docker,
     host: String,
+    endpoint: endpoint::Endpoint,
     run_id: String,
     live: Arc<Mutex<HashSet<String>>>,
     /// Tags of this run's own on the images it uses (see [`Engine::hold`]).
@@ -100,26 +105,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Connects the way the docker CLI does without contexts: `DOCKER_HOST`, else the default
-    /// socket. Fails fast (about two seconds) with [`EngineError::Unreachable`].
+    /// Connects the way the docker CLI does (see [`endpoint`]): `DOCKER_HOST`, else the current
+    /// context, else the default socket. Fails fast (about two seconds) with
+    /// [`EngineError::Unreachable`], whose fix depends on what went wrong.
     pub async fn connect(run_id: &str) -> Result<Engine, EngineError> {
-        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-        let tried = if std::env::var_os("DOCKER_HOST").is_some() {
-            format!("DOCKER_HOST={host}")
-        } else {
-            format!("the default socket {host} (DOCKER_HOST is not set)")
-        };
-        let unreachable =
-            |reason: String| EngineError::Unreachable { host: host.clone(), tried: tried.clone(), reason };
-        let docker = Docker::connect_with_defaults()
-            .map_err(|e| unreachable(e.to_string()))?
-            .with_timeout(Duration::from_secs(120));
-        // The client speaks a newer API than Debian's engine (1.41): agree on the engine's.
-        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
-            Err(_) => return Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))),
-            Ok(Err(e)) => return Err(unreachable(e.to_string())),
-            Ok(Ok(d)) => d,
-        };
+        let endpoint = endpoint::resolve(&endpoint::Env::from_process(), &endpoint::HostFiles).map_err(|e| {
+            EngineError::Unreachable { host: String::new(), tried: e.tried, reason: e.reason, fix: e.fix }
+        })?;
+        let docker = connect::open(&endpoint, CONNECT_TIMEOUT).await?;
         let lease = match crate::lease::Lease::acquire(run_id) {
             Ok(l) => Some(l),
             Err(e) => {
@@ -132,12 +125,18 @@ impl Engine {
         };
         Ok(Engine {
             docker,
-            host,
+            host: endpoint.url(),
+            endpoint,
             run_id: run_id.to_string(),
             live: Arc::default(),
             holds: Arc::default(),
             _lease: Arc::new(lease),
         })
+    }
+
+    /// The endpoint this engine was reached at and how it was chosen.
+    pub(crate) fn endpoint(&self) -> &endpoint::Endpoint {
+        &self.endpoint
     }
 
     /// The labels every object of this run carries, plus `kind`.
