@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/testbed/build.sh
-# A real browser for the HTML report's test.
+# A real browser for the HTML report's test, and a real terminal (tmux) for the progress test.
 command -v chromium >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+command -v tmux >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 # The local HTTPS package index (its own CA): sets MUSLCHECK_TEST_INDEX_URL, _HOST and _CA.

@@ -119,7 +119,17 @@ fn bad_requirements_and_arguments_are_refused_before_the_engine() {
         .args(["run", "--matrix", "no/such/file.toml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("failed to read the matrix"));
+        .stderr(predicate::str::contains("failed to read the matrix"))
+        .stderr(predicate::str::contains(format!(
+            "(named by --matrix; looked for at {})",
+            root().join("no/such/file.toml").display()
+        )));
+    offline()
+        .args(["run"])
+        .env("MUSLCHECK_MATRIX", "no/such/env.toml")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("(named by MUSLCHECK_MATRIX; looked for at"));
     offline()
         .args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", "/no/such/ca.pem"])
         .assert()
@@ -483,4 +493,44 @@ fn the_shipped_matrices_are_valid() {
             .unwrap();
         assert_eq!(out.status.code(), Some(3), "{m}: {}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// `init` writes a muslcheck.toml that the commands run there then find (and validate: `doctor`
+/// reads the matrix before it contacts the engine, so a bad one would be exit 2, not 3); it
+/// keeps an existing one unless --force; with no file anywhere, the built-in default is used.
+#[test]
+fn init_writes_a_matrix_that_the_search_finds_and_keeps_an_existing_one() {
+    let d = tempfile::tempdir().unwrap();
+    let top = d.path().canonicalize().unwrap();
+    std::fs::create_dir(top.join(".git")).unwrap();
+    std::fs::create_dir(top.join("sub")).unwrap();
+    let doctor = |dir: &std::path::Path| {
+        let out = offline().arg("doctor").current_dir(dir).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        doctor(&top.join("sub")).contains(&format!(
+            "matrix: embedded default (no muslcheck.toml and no pyproject.toml with [tool.muslcheck] in {} or above it, up to {})",
+            top.join("sub").display(),
+            top.display()
+        )),
+        "{}",
+        doctor(&top.join("sub"))
+    );
+    offline().arg("init").current_dir(&top).assert().success().stdout(predicate::str::contains("wrote"));
+    let written = std::fs::read_to_string(top.join("muslcheck.toml")).unwrap();
+    assert!(written.starts_with("# muslcheck's matrix") && written.contains("python:3.13-alpine"), "{written}");
+    assert!(doctor(&top.join("sub")).contains(&format!("matrix: muslcheck.toml (found in {})", top.display())));
+    std::fs::write(top.join("muslcheck.toml"), "# mine\n").unwrap();
+    offline()
+        .arg("init")
+        .current_dir(&top)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("muslcheck.toml already exists"))
+        .stderr(predicate::str::contains("muslcheck init --force"));
+    assert_eq!(std::fs::read_to_string(top.join("muslcheck.toml")).unwrap(), "# mine\n");
+    offline().args(["init", "--force"]).current_dir(&top).assert().success();
+    assert_eq!(std::fs::read_to_string(top.join("muslcheck.toml")).unwrap(), written);
 }

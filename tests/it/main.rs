@@ -7,6 +7,7 @@ mod cli;
 mod decision;
 mod dns;
 mod elf;
+mod first_run;
 mod fresh;
 mod gate;
 mod hostile;
