@@ -80,7 +80,9 @@ impl Line {
         if self.total > 0 && self.done >= self.total {
             self.bar.set_style(style("  {msg}"));
             let what = last.filter(|s| !s.is_empty()).map(|s| format!("done: {s}")).unwrap_or_else(|| "done".into());
-            self.bar.finish_with_message(format!("{head} {:>6}  {what}", clock(elapsed)));
+            // A stage nothing entered (every probe's observations reused) took no time of its own.
+            let took = if self.started.is_some() { clock(elapsed) } else { "-".into() };
+            self.bar.finish_with_message(format!("{head} {took:>6}  {what}"));
         } else if let Some((id, what)) = self.running.last() {
             // The unit named, unless the line is its only one (a base's prepare, a section).
             let current = if self.total == 1 { what.clone() } else { format!("{id}: {what}") };
