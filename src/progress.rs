@@ -269,7 +269,8 @@ mod tests {
         s.lines.push((("musl".into(), Stage::Probe), hidden("musl probe")));
         s.enter("a[musl]", "musl", Stage::Build, "installing".into());
         s.enter("b[musl]", "musl", Stage::Build, "installing".into());
-        assert_eq!(s.line("musl", Stage::Build).unwrap().bar.message().contains("b[musl]: installing (+1 more)"), true);
+        let message = s.line("musl", Stage::Build).unwrap().bar.message();
+        assert!(message.contains("b[musl]: installing (+1 more)"), "{message}");
         s.enter("a[musl]", "musl", Stage::Probe, "importing and smoke-testing".into());
         let build = s.line("musl", Stage::Build).unwrap();
         assert_eq!((build.done, build.running.len()), (1, 1));

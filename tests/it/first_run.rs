@@ -10,6 +10,13 @@ use predicates::prelude::*;
 
 use crate::common::*;
 
+/// The binary with no engine to reach: whatever contacts it fails with exit 3.
+fn offline() -> assert_cmd::Command {
+    let mut c = bin();
+    c.env("DOCKER_HOST", "unix:///nonexistent/muslcheck-test.sock");
+    c
+}
+
 /// A directory that is the top of a repository of its own: the matrix search stops there.
 fn project() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
@@ -184,4 +191,44 @@ fn progress_on_a_terminal_is_a_line_per_base_and_stage_then_the_summary() {
 /// The first line of any capture that contains every fragment.
 fn regex_like_line(captures: &[String], fragments: &[&str]) -> Option<String> {
     captures.iter().flat_map(|c| c.lines()).find(|l| fragments.iter().all(|f| l.contains(f))).map(str::to_string)
+}
+
+/// `init` writes a muslcheck.toml that the commands run there then find (and validate: `doctor`
+/// reads the matrix before it contacts the engine, so a bad one would be exit 2, not 3); it
+/// keeps an existing one unless --force; with no file anywhere, the built-in default is used.
+#[test]
+fn init_writes_a_matrix_that_the_search_finds_and_keeps_an_existing_one() {
+    let d = tempfile::tempdir().unwrap();
+    let top = d.path().canonicalize().unwrap();
+    std::fs::create_dir(top.join(".git")).unwrap();
+    std::fs::create_dir(top.join("sub")).unwrap();
+    let doctor = |dir: &std::path::Path| {
+        let out = offline().arg("doctor").current_dir(dir).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        doctor(&top.join("sub")).contains(&format!(
+            "matrix: embedded default (no muslcheck.toml and no pyproject.toml with [tool.muslcheck] in {} or above it, up to {})",
+            top.join("sub").display(),
+            top.display()
+        )),
+        "{}",
+        doctor(&top.join("sub"))
+    );
+    offline().arg("init").current_dir(&top).assert().success().stdout(predicate::str::contains("wrote"));
+    let written = std::fs::read_to_string(top.join("muslcheck.toml")).unwrap();
+    assert!(written.starts_with("# muslcheck's matrix") && written.contains("python:3.13-alpine"), "{written}");
+    assert!(doctor(&top.join("sub")).contains(&format!("matrix: muslcheck.toml (found in {})", top.display())));
+    std::fs::write(top.join("muslcheck.toml"), "# mine\n").unwrap();
+    offline()
+        .arg("init")
+        .current_dir(&top)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("muslcheck.toml already exists"))
+        .stderr(predicate::str::contains("muslcheck init --force"));
+    assert_eq!(std::fs::read_to_string(top.join("muslcheck.toml")).unwrap(), "# mine\n");
+    offline().args(["init", "--force"]).current_dir(&top).assert().success();
+    assert_eq!(std::fs::read_to_string(top.join("muslcheck.toml")).unwrap(), written);
 }
