@@ -64,13 +64,25 @@ pub enum Command {
     /// Pin each base's tag to its current registry digest in the matrix, or check the pins.
     #[command(after_help = EXIT_CODES)]
     Bases(BasesArgs),
+    /// Write a commented muslcheck.toml with the built-in defaults into the current directory.
+    #[command(after_help = EXIT_CODES)]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing muslcheck.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct MatrixArgs {
-    /// The matrix file (TOML): bases, dependencies, policy.
-    #[arg(long, short = 'm', default_value = "matrix/default.toml", env = "MUSLCHECK_MATRIX")]
-    pub matrix: PathBuf,
+    /// The matrix file (TOML): bases, dependencies, policy [default: MUSLCHECK_MATRIX, else the
+    /// nearest muslcheck.toml or pyproject.toml [tool.muslcheck] here or above, else the built-in
+    /// default].
+    #[arg(long, short = 'm', value_name = "FILE")]
+    pub matrix: Option<PathBuf>,
     /// Only these bases (by name).
     #[arg(long = "base", value_name = "NAME")]
     pub bases: Vec<String>,
@@ -96,6 +108,9 @@ pub struct OutputArgs {
     /// Where report.json (written as jobs complete) and the logs go.
     #[arg(long, value_name = "DIR", default_value = "muslcheck-results")]
     pub results_dir: PathBuf,
+    /// With the table format: every job, finding and profile in full tables, not the summary.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -23,6 +23,14 @@ pub enum Error {
     Config(Vec<Diagnostic>),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// An engine error with what the user can do about it (a base of the built-in default
+    /// matrix that cannot be pulled: how to give another matrix).
+    #[error("{source}\n{hint}")]
+    EngineHint {
+        #[source]
+        source: EngineError,
+        hint: String,
+    },
     #[error("{op}: {source}")]
     Io {
         op: String,
@@ -38,7 +46,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Config(_) => EXIT_USAGE,
-            Error::Engine(_) | Error::Io { .. } => EXIT_INFRA,
+            Error::Engine(_) | Error::EngineHint { .. } | Error::Io { .. } => EXIT_INFRA,
             Error::Interrupted(_) => 130,
         }
     }

@@ -14,6 +14,8 @@ pub struct Output {
     pub format: Format,
     pub output: Option<PathBuf>,
     pub results_dir: PathBuf,
+    /// `--details`: the table format's full tables instead of the summary.
+    pub details: bool,
 }
 
 /// Everything `run` and `gate` need.
@@ -54,7 +56,7 @@ impl RunSettings {
 
 impl Output {
     pub fn from_args(a: &OutputArgs) -> Output {
-        Output { format: a.format, output: a.output.clone(), results_dir: a.results_dir.clone() }
+        Output { format: a.format, output: a.output.clone(), results_dir: a.results_dir.clone(), details: a.details }
     }
 
     /// Refuses, before anything runs, a results directory that is a file and an `--output`
@@ -87,15 +89,18 @@ fn not_a_dir(dir: &std::path::Path) -> Option<&'static str> {
     None
 }
 
-/// Loads the matrix, applies --base and --ca-bundle.
+/// Finds and loads the matrix (`--matrix`, `MUSLCHECK_MATRIX`, a `muslcheck.toml` or
+/// `[tool.muslcheck]` here or above, the built-in default), applies --base and --ca-bundle.
 pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
-    let mut m = Matrix::load(&a.matrix).map_err(Error::Config)?;
+    let env = std::env::var_os("MUSLCHECK_MATRIX").map(PathBuf::from);
+    let cwd = std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", e))?;
+    let mut m = crate::matrix::discover::discover(a.matrix.as_deref(), env.as_deref(), &cwd).map_err(Error::Config)?;
     if !a.bases.is_empty() {
         for name in &a.bases {
             if m.base(name).is_none() {
                 return Err(Error::Usage(format!(
                     "unknown base `{name}` in --base (the matrix {} has: {})",
-                    a.matrix.display(),
+                    m.source_line(),
                     m.bases.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
                 )));
             }
@@ -145,7 +150,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         if matrix.dependency(name).is_none() {
             return Err(Error::Usage(format!(
                 "unknown dependency `{name}` in --only (the matrix {} has: {})",
-                a.matrix.matrix.display(),
+                matrix.source_line(),
                 matrix.dependencies.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
@@ -156,7 +161,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
     if matrix.dependencies.is_empty() {
         return Err(Error::Usage(format!(
             "the matrix {} names no dependency: add [[dependency]] tables",
-            a.matrix.matrix.display()
+            matrix.source_line()
         )));
     }
     let (jobs, no_cache, keep) = exec(&a.exec)?;

@@ -75,6 +75,27 @@ async fn compilers(
     }
 }
 
+/// What to do when a base of the built-in default matrix cannot be had (no public registry on
+/// this network, most often): another matrix. Empty for any other matrix.
+pub fn default_matrix_hint(matrix: &crate::matrix::Matrix, base: &Base) -> Option<String> {
+    matrix.source.is_embedded().then(|| {
+        format!(
+            "the embedded default matrix names {}, which this engine has not got and could not pull; give a matrix \
+             of bases it can reach: --matrix FILE (or MUSLCHECK_MATRIX), or a muslcheck.toml in this directory or \
+             above (`muslcheck init` writes one to edit)",
+            base.image
+        )
+    })
+}
+
+/// [`default_matrix_hint`] added to a base's engine error.
+pub fn hinted(matrix: &crate::matrix::Matrix, base: &Base, e: EngineError) -> crate::error::Error {
+    match default_matrix_hint(matrix, base) {
+        Some(hint) if !e.is_connection_lost() => crate::error::Error::EngineHint { source: e, hint },
+        _ => e.into(),
+    }
+}
+
 /// Pulls the base (so its digest is the registry's) or uses a local image of that name.
 pub async fn resolve(engine: &Engine, base: &Base, pull: bool) -> Result<Resolved, EngineError> {
     let mut warning = None;

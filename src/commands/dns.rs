@@ -146,7 +146,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     let work = async {
         let mut runs = vec![];
         for base in &matrix.bases {
-            let rec = bases::resolve(&engine, base, true).await?.record;
+            let rec = bases::resolve(&engine, base, true).await.map_err(|e| bases::hinted(&matrix, base, e))?.record;
             let image = rec.image_id.clone();
             report.bases.push(rec);
             let engine = engine.clone();

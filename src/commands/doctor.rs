@@ -15,6 +15,11 @@ const CA_PATH: &str = "/run/muslcheck/ca.pem";
 
 pub async fn run(a: &DoctorArgs) -> Result<i32> {
     let matrix = crate::settings::load_matrix(&a.matrix)?;
+    // Which matrix, before anything else: what every other line is about.
+    match matrix.source.searched() {
+        s if s.is_empty() => println!("matrix: {}", matrix.source_line()),
+        s => println!("matrix: {} ({s})", matrix.source_line()),
+    }
     let engine = Engine::connect(&new_run_id()).await?;
     let info = engine.info().await?;
     let endpoint = engine.endpoint();
@@ -49,6 +54,7 @@ pub async fn run(a: &DoctorArgs) -> Result<i32> {
             Ok(r) => r,
             Err(e) => {
                 problems.push(format!("base {}: {e}", base.name));
+                problems.extend(bases::default_matrix_hint(&matrix, base));
                 t.add_row(vec![
                     base.name.clone(),
                     base.image.clone(),

@@ -5,6 +5,7 @@ mod bases;
 mod clean;
 mod dns;
 mod doctor;
+mod init;
 mod pins;
 mod pipeline;
 mod reports;
@@ -48,6 +49,7 @@ pub fn execute(cli: Cli) -> i32 {
             Command::Dns(a) => dns::run(&a).await,
             Command::Report(a) => reports::run(&a),
             Command::Bases(a) => pins::run(&a).await,
+            Command::Init(a) => init::run(&a),
         }
     });
     // Do not wait for stray blocking tasks (a progress ticker) on the way out.
@@ -69,7 +71,13 @@ pub(crate) fn new_run_id() -> String {
 
 /// Prints (or writes) the report in the chosen format. A closed pipe is not an error.
 pub(crate) fn emit(report: &RunReport, out: &Output) -> Result<()> {
-    let text = crate::report::render(report, out.format);
+    use std::io::IsTerminal;
+    // Colour only for a person at a terminal: never into a file or a pipe, nor with NO_COLOR.
+    let colour = out.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty());
+    let view = crate::report::View { details: out.details, colour };
+    let text = crate::report::render_view(report, out.format, view);
     match &out.output {
         Some(path) => write_output(path, text.as_bytes()),
         None => print(&text),
@@ -106,7 +114,8 @@ pub(crate) async fn begin(
     out.check()?;
     let run_id = new_run_id();
     let engine = crate::engine::Engine::connect(&run_id).await?;
-    let report = RunReport::new(command, &run_id, &m.path.display().to_string());
+    let mut report = RunReport::new(command, &run_id, &m.path.display().to_string());
+    report.matrix_source = m.source_line();
     Ok((m, out, engine, report))
 }
 

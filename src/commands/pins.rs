@@ -35,6 +35,12 @@ pub async fn run(a: &BasesArgs) -> Result<i32> {
         BasesCommand::Check(m) => (m, false),
     };
     let matrix = crate::settings::load_matrix(matrix_args)?;
+    if pin && matrix.source.is_embedded() {
+        return Err(Error::Usage(format!(
+            "bases pin: the matrix is the embedded default ({}), which has no file to pin in: `muslcheck init` writes it to muslcheck.toml",
+            matrix.source.searched()
+        )));
+    }
     let engine = Engine::connect(&super::new_run_id()).await?;
     let mut pins = vec![];
     let mut problems = 0;
@@ -82,16 +88,27 @@ pub async fn run(a: &BasesArgs) -> Result<i32> {
 fn write_pins(path: &Path, pins: &[(String, String)]) -> Result<()> {
     let text = crate::input::read_text(path, crate::input::MAX_TEXT)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    let new = pin_text(&text, pins).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let in_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let new = pin_text(&text, pins, in_pyproject).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     // Through a symlinked matrix to its target, with its mode: the link and the mode are the
     // user's layout, not something pinning may change.
     crate::results::replace_through(path, new.as_bytes()).map_err(|e| Error::Usage(format!("bases pin: {e}")))
 }
 
 /// The matrix text with the bases' images replaced (toml_edit keeps comments and layout).
-pub fn pin_text(text: &str, pins: &[(String, String)]) -> std::result::Result<String, String> {
+/// In a pyproject.toml, the bases are `[[tool.muslcheck.base]]`.
+pub fn pin_text(text: &str, pins: &[(String, String)], in_pyproject: bool) -> std::result::Result<String, String> {
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
-    let bases = doc.get_mut("base").and_then(|b| b.as_array_of_tables_mut()).ok_or("no [[base]] tables")?;
+    let bases = if in_pyproject {
+        doc.get_mut("tool").and_then(|t| t.get_mut("muslcheck")).and_then(|t| t.get_mut("base"))
+    } else {
+        doc.get_mut("base")
+    };
+    let bases = bases.and_then(|b| b.as_array_of_tables_mut()).ok_or(if in_pyproject {
+        "no [[tool.muslcheck.base]] tables"
+    } else {
+        "no [[base]] tables"
+    })?;
     for t in bases.iter_mut() {
         let Some(name) = t.get("name").and_then(|n| n.as_str()).map(str::to_string) else { continue };
         if let Some((_, image)) = pins.iter().find(|(n, _)| *n == name) {
@@ -113,8 +130,13 @@ mod tests {
     #[test]
     fn pins_keep_comments_and_layout() {
         let text = "# bases\n[[base]]\nname = \"musl\"   # the small one\nimage = \"reg:5000/py:3.13-musl\"  # tag\n\n[[base]]\nname = \"glibc\"\nimage = \"reg:5000/py:3.13-glibc\"\n";
-        let out = pin_text(text, &[("musl".into(), "reg:5000/py:3.13-musl@sha256:ab".into())]).unwrap();
+        let out = pin_text(text, &[("musl".into(), "reg:5000/py:3.13-musl@sha256:ab".into())], false).unwrap();
         assert_eq!(out, text.replace("\"reg:5000/py:3.13-musl\"", "\"reg:5000/py:3.13-musl@sha256:ab\""));
+        // The same in a pyproject.toml's [tool.muslcheck], nothing else of the file touched.
+        let py = format!("[project]\nname = \"app\"\n\n{}", text.replace("[[base]]", "[[tool.muslcheck.base]]"));
+        let out = pin_text(&py, &[("musl".into(), "reg:5000/py:3.13-musl@sha256:ab".into())], true).unwrap();
+        assert_eq!(out, py.replace("\"reg:5000/py:3.13-musl\"", "\"reg:5000/py:3.13-musl@sha256:ab\""));
+        assert!(pin_text(&py, &[], false).is_err());
         assert_eq!(split_pin("reg:5000/py:3.13@sha256:ab"), ("reg:5000/py:3.13", Some("sha256:ab")));
         assert_eq!(split_pin("py:3.13"), ("py:3.13", None));
     }

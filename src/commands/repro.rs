@@ -40,7 +40,8 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
         for base in &matrix.bases {
             let bases::Prepared { record: rec, prep } =
                 bases::prepare(&engine, base, matrix.policy.build_timeout, false, crate::cache::dir().as_deref())
-                    .await?;
+                    .await
+                    .map_err(|e| bases::hinted(&matrix, base, e))?;
             // A base that cannot be prepared, or requirements that do not install there, are
             // outcomes of that base (exit 1 with the reason), not failures of the harness.
             let prep = match prep {

@@ -5,6 +5,8 @@
 //! [`validate`] checks meaning and collects *every* problem as a [`Diagnostic`] pointing at the
 //! file, line and column, before anything is built.
 
+pub mod discover;
+pub mod embedded;
 mod raw;
 pub mod reqfile;
 pub mod requirement;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::kinds::FindingKind;
+pub use discover::Source;
 pub use requirement::Requirement;
 
 /// A problem in an input file, located.
@@ -161,6 +164,9 @@ pub struct Matrix {
     pub bases: Vec<Base>,
     pub dependencies: Vec<Dependency>,
     pub policy: Policy,
+    /// How the matrix was chosen (not part of what is run, so not of the digest).
+    #[serde(skip)]
+    pub source: Source,
 }
 
 impl Dependency {
@@ -201,7 +207,12 @@ impl Matrix {
     /// Parses and validates matrix text; `path` locates diagnostics and relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Matrix, Vec<Diagnostic>> {
         let raw = raw::parse(path, text)?;
-        validate::validate(path, text, raw)
+        validate::validate(path, text, raw, validate::Files::Disk, 0)
+    }
+
+    /// The line the report's `matrix_source` and `doctor` show.
+    pub fn source_line(&self) -> String {
+        self.source.describe(&self.path)
     }
 
     /// Base name -> whether it is required: what decides a finding's severity.

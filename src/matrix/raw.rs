@@ -62,21 +62,40 @@ pub(crate) struct RawKnown {
 }
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<RawMatrix, Vec<Diagnostic>> {
-    toml::from_str::<RawMatrix>(text).map_err(|e| {
-        let mut message = e.message().trim().to_string();
-        let (line, column) = match e.span() {
-            Some(s) => {
-                if message == "duplicate key" {
-                    if let Some(key) = key_at(text, s.start) {
-                        message = format!("duplicate key `{key}`");
-                    }
+    toml::from_str::<RawMatrix>(text).map_err(|e| located(path, text, e))
+}
+
+/// A pyproject.toml as far as muslcheck reads it: everything but `[tool.muslcheck]` is ignored.
+#[derive(Debug, Deserialize)]
+struct Pyproject {
+    tool: Option<Tool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tool {
+    muslcheck: Option<RawMatrix>,
+}
+
+/// The `[tool.muslcheck]` table of a pyproject.toml (`None` when it has none), read from the
+/// whole file so that every span, and so every diagnostic, points into the pyproject.toml.
+pub(crate) fn parse_pyproject(path: &Path, text: &str) -> Result<Option<RawMatrix>, Vec<Diagnostic>> {
+    toml::from_str::<Pyproject>(text).map(|p| p.tool.and_then(|t| t.muslcheck)).map_err(|e| located(path, text, e))
+}
+
+fn located(path: &Path, text: &str, e: toml::de::Error) -> Vec<Diagnostic> {
+    let mut message = e.message().trim().to_string();
+    let (line, column) = match e.span() {
+        Some(s) => {
+            if message == "duplicate key" {
+                if let Some(key) = key_at(text, s.start) {
+                    message = format!("duplicate key `{key}`");
                 }
-                line_col(text, s.start)
             }
-            None => (spanless_error_line(text, e.message()), 1),
-        };
-        vec![Diagnostic { file: path.to_path_buf(), line, column, message }]
-    })
+            line_col(text, s.start)
+        }
+        None => (spanless_error_line(text, e.message()), 1),
+    };
+    vec![Diagnostic { file: path.to_path_buf(), line, column, message }]
 }
 
 /// The TOML key that starts at `offset` (bare or quoted), for naming it in an error.

@@ -54,15 +54,31 @@ fn is_system_package(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '_' | '-' | ':' | '=' | '~'))
 }
 
-pub(crate) fn validate(path: &Path, text: &str, raw: RawMatrix) -> Result<Matrix, Vec<Diagnostic>> {
+/// Where the files a matrix names (`smoke`, `ca_bundle`) come from: below the matrix's own
+/// directory on disk, or, for the matrix built into the binary, from the files built in with it.
+#[derive(Clone, Copy)]
+pub(crate) enum Files<'a> {
+    Disk,
+    Embedded(&'a [(&'a str, &'a str)]),
+}
+
+/// Checks a parsed matrix. `anchor` is where a problem of the whole matrix (no base) is
+/// reported: the start of a matrix file, the `[tool.muslcheck]` table of a pyproject.toml.
+pub(crate) fn validate(
+    path: &Path,
+    text: &str,
+    raw: RawMatrix,
+    files: Files,
+    anchor: usize,
+) -> Result<Matrix, Vec<Diagnostic>> {
     let mut c = Collector { path, text, diags: Vec::new() };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let policy = match &raw.policy {
-        Some(p) => policy(&mut c, &dir, p.get_ref()),
+        Some(p) => policy(&mut c, &dir, p.get_ref(), files),
         None => Policy::default(),
     };
     if raw.bases.is_empty() {
-        c.at_offset(0, "the matrix names no base: add at least one [[base]] table with `name` and `image`");
+        c.at_offset(anchor, "the matrix names no base: add at least one [[base]] table with `name` and `image`");
     }
     let mut names = HashSet::new();
     let bases: Vec<Base> = raw.bases.iter().filter_map(|b| base(&mut c, b, &mut names)).collect();
@@ -73,16 +89,17 @@ pub(crate) fn validate(path: &Path, text: &str, raw: RawMatrix) -> Result<Matrix
         );
     }
     let mut dep_names = HashSet::new();
-    let dependencies = raw.dependencies.iter().filter_map(|d| dependency(&mut c, &dir, d, &mut dep_names)).collect();
+    let dependencies =
+        raw.dependencies.iter().filter_map(|d| dependency(&mut c, &dir, d, &mut dep_names, files)).collect();
     if c.diags.is_empty() {
-        Ok(Matrix { path: path.to_path_buf(), bases, dependencies, policy })
+        Ok(Matrix { path: path.to_path_buf(), bases, dependencies, policy, source: Default::default() })
     } else {
         c.diags.sort_by_key(|d| (d.line, d.column));
         Err(c.diags)
     }
 }
 
-fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy) -> Policy {
+fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy, files: Files) -> Policy {
     let mut out = Policy::default();
     if let Some(s) = &p.source_builds {
         match s.get_ref().as_str() {
@@ -147,13 +164,39 @@ fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy) -> Policy {
     }
     if let Some(ca) = &p.ca_bundle {
         let path = dir.join(ca.get_ref());
-        match inside(dir, &path) {
+        match files.check(dir, &path) {
             Err(e) => c.at(ca, format!("`ca_bundle`: {e}")),
             Ok(_) if !path.is_file() => c.at(ca, format!("`ca_bundle`: no file at {}", path.display())),
             Ok(_) => out.ca_bundle = Some(path),
         }
     }
     out
+}
+
+impl Files<'_> {
+    /// [`inside`] for a matrix on disk; the built-in matrix names no file that is not built in.
+    fn check(&self, dir: &Path, path: &Path) -> Result<PathBuf, String> {
+        match self {
+            Files::Disk => inside(dir, path),
+            Files::Embedded(_) => Err(format!("{} is not built into muslcheck", path.display())),
+        }
+    }
+
+    /// The text of a smoke script the matrix names (`name` as written, `path` joined to the
+    /// matrix's directory).
+    fn smoke(&self, dir: &Path, name: &str, path: &Path) -> Result<String, String> {
+        match self {
+            Files::Disk => inside(dir, path).and_then(|real| {
+                crate::input::read_text(&real, crate::input::MAX_SCRIPT)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            }),
+            Files::Embedded(files) => files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| text.to_string())
+                .ok_or_else(|| format!("{name} is not built into muslcheck")),
+        }
+    }
 }
 
 /// Resolves a path the matrix names to the real file, which must lie inside the matrix's own
@@ -233,6 +276,7 @@ fn dependency(
     dir: &Path,
     d: &Spanned<RawDependency>,
     names: &mut HashSet<String>,
+    files: Files,
 ) -> Option<Dependency> {
     let r = d.get_ref();
     let before = c.diags.len();
@@ -267,11 +311,7 @@ fn dependency(
     }
     let smoke = r.smoke.as_ref().and_then(|s| {
         let path: PathBuf = dir.join(s.get_ref());
-        let read = inside(dir, &path).and_then(|real| {
-            crate::input::read_text(&real, crate::input::MAX_SCRIPT)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        });
-        match read {
+        match files.smoke(dir, s.get_ref(), &path) {
             Ok(src) => Some((path, src)),
             Err(e) => {
                 c.at(s, format!("`smoke`: {e}"));

@@ -21,7 +21,13 @@ pub struct RunReport {
     pub run_id: String,
     /// `run`, `gate`, `repro` or `dns`.
     pub command: String,
+    /// The matrix file's path (`<embedded>/default.toml` for the built-in default).
     pub matrix: String,
+    /// How the matrix was chosen: `path (--matrix)`, `path (MUSLCHECK_MATRIX)`,
+    /// `muslcheck.toml (found in DIR)`, `[tool.muslcheck] of pyproject.toml (found in DIR)`,
+    /// `embedded default`. Empty in reports written before it existed.
+    #[serde(default)]
+    pub matrix_source: String,
     /// Seconds since the Unix epoch.
     pub started_at: u64,
     pub finished_at: Option<u64>,
@@ -215,6 +221,7 @@ impl RunReport {
             run_id: run_id.to_string(),
             command: command.to_string(),
             matrix: matrix.to_string(),
+            matrix_source: String::new(),
             started_at: now(),
             finished_at: None,
             partial: true,

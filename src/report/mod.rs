@@ -2,6 +2,7 @@
 //! back, and merging and comparing reports.
 
 pub mod diff;
+pub mod glance;
 pub mod html;
 pub mod junit;
 pub mod markdown;
@@ -15,11 +16,29 @@ use std::path::Path;
 use crate::cli::Format;
 use crate::model::{self as model, RunReport};
 
-/// Renders a report in a format.
+/// How the table format is shown: the summary or every table, with colour or without.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// `--details`: the full tables instead of the summary.
+    pub details: bool,
+    /// ANSI colour (only for a terminal, without NO_COLOR).
+    pub colour: bool,
+}
+
+/// Renders a report in a format, plainly (no colour, the summary view of the table format).
 pub fn render(report: &RunReport, format: Format) -> String {
+    render_view(report, format, View::default())
+}
+
+/// Renders a report in a format and view. Reports without jobs or verdicts (`repro`, `dns`)
+/// have nothing to summarise: their table is the detailed one.
+pub fn render_view(report: &RunReport, format: Format, view: View) -> String {
     match format {
         Format::Json => serde_json::to_string_pretty(report).expect("serialising a report") + "\n",
-        Format::Table => table::render(report),
+        Format::Table if view.details || (report.jobs.is_empty() && report.verdicts.is_empty()) => {
+            table::render(report)
+        }
+        Format::Table => glance::render(report, view.colour),
         Format::Markdown => markdown::render(report),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),

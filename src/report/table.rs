@@ -1,4 +1,5 @@
-//! The terminal rendering: bases, a verdict grid, the findings, and the profile sections.
+//! The detailed terminal rendering (`--details`): bases, every job, the verdicts, the findings
+//! with their evidence, and the profile sections, in full tables.
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table};
 
@@ -256,6 +257,15 @@ pub fn render(r: &RunReport) -> String {
     if let Some(d) = &r.baseline {
         out.push_str(&format!("\nSince the baseline\n{}", super::diff::render_table(d)));
     }
+    out.push_str(&footer(r));
+    // Whatever did not pass through a cell (headings, lists of names) is escaped here.
+    crate::text::sanitize(&out, true).into_owned()
+}
+
+/// The closing lines of a run's report, in every text view: where the time went and what was
+/// reused, then the findings, how many block, and the exit code they earn. Not yet escaped.
+pub(crate) fn footer(r: &RunReport) -> String {
+    let mut out = String::new();
     let t = &r.timings;
     if t.total > 0.0 {
         let cached = r.jobs.iter().filter(|j| j.cached).count();
@@ -288,8 +298,7 @@ pub fn render(r: &RunReport) -> String {
         )),
         None => out.push_str("\nthe run did not finish: no outcome\n"),
     }
-    // Whatever did not pass through a cell (headings, lists of names) is escaped here.
-    crate::text::sanitize(&out, true).into_owned()
+    out
 }
 
 /// One row per check, one column per base.

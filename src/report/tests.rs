@@ -128,9 +128,10 @@ fn fixture() -> RunReport {
     r
 }
 
+/// The detailed view (`--details`).
 #[test]
 fn table() {
-    insta::assert_snapshot!(render(&fixture(), Format::Table));
+    insta::assert_snapshot!(super::table::render(&fixture()));
 }
 
 #[test]
@@ -250,7 +251,7 @@ fn a_runtime_difference_is_shown_in_every_format_with_its_numbers() {
         html.contains(&format!("run time {glibc}")) && html.contains(&format!("run time {not_compared}")),
         "{html}"
     );
-    let table = render(&r, Format::Table);
+    let table = super::table::render(&r);
     for text in ["runtime-differs", &format!("run time {glibc}"), &format!("run time {musl}"), "run time not compared"]
     {
         assert!(table.contains(text), "the table lacks {text:?}:\n{table}");
@@ -280,13 +281,28 @@ fn terminal_escapes_and_bidi_overrides_are_shown_escaped_in_every_human_format()
     r.jobs[1].error = Some(format!("pip {HOSTILE}"));
     r.jobs[1].log_tail = format!("log {HOSTILE}");
     let raw = ['\u{1b}', '\r', '\u{7}', '\u{202e}'];
-    for format in [Format::Table, Format::Markdown, Format::Html] {
-        let out = render(&r, format);
+    let details = super::View { details: true, colour: false };
+    for (format, view) in [
+        (Format::Table, super::View::default()),
+        (Format::Table, details),
+        (Format::Markdown, super::View::default()),
+        (Format::Html, super::View::default()),
+    ] {
+        let out = super::render_view(&r, format, view);
         if let Some(c) = out.chars().find(|c| raw.contains(c)) {
-            panic!("{format:?} passes {c:?} through raw:\n{out}");
+            panic!("{format:?} {view:?} passes {c:?} through raw:\n{out}");
         }
-        assert!(out.contains("\\x1b[2K\\x0dall good") && out.contains("\\u202elmth.exe"), "{format:?}:\n{out}");
+        assert!(
+            out.contains("\\x1b[2K\\x0dall good") && out.contains("\\u202elmth.exe"),
+            "{format:?} {view:?}:\n{out}"
+        );
     }
+    // In colour, the only escapes are the styles added around escaped text.
+    let colour = super::render_view(&r, Format::Table, super::View { details: false, colour: true });
+    assert!(
+        colour.contains("\\x1b[2K\\x0dall good") && !colour.contains('\r') && !colour.contains('\u{202e}'),
+        "{colour}"
+    );
     let old = fixture();
     let diff = super::diff::diff(&old, &r);
     for out in [super::diff::render_table(&diff), super::diff::render_markdown(&diff)] {
@@ -295,4 +311,120 @@ fn terminal_escapes_and_bidi_overrides_are_shown_escaped_in_every_human_format()
     }
     // JSON is data, not display: unchanged.
     assert!(render(&r, Format::Json).contains("\\u001b[2K\\rall good"));
+}
+
+/// A seed-like run: the seed dependencies on the two test-bed bases, most passing; lz4 failing
+/// on musl (no wheel, the sdist does not build) with the version that has a wheel suggested;
+/// one dependency whose marker excludes both bases, and one job lost to the engine.
+fn seed_fixture() -> RunReport {
+    let mut r = fixture();
+    r.command = "run".into();
+    r.matrix_source = "matrix/local.toml (--matrix)".into();
+    r.timings = Timings { total: 42.5, bases: 3.2, build: 61.0, probe: 18.4, ..Default::default() };
+    let installed = |dep: &str, base: &str| {
+        let mut probe = WheelProbe { completion: Completion::Complete, ..Default::default() };
+        probe.imports.insert(dep.replace('-', "_"), CheckOutcome::Ok);
+        probe.smoke = Some(CheckOutcome::Ok);
+        JobRecord { cached: true, probe: Some(probe), ..JobRecord::new(dep, base, dep, BuildOutcome::Installed) }
+    };
+    let mut jobs = vec![];
+    for dep in ["argon2-cffi", "asyncpg", "cryptography", "grpcio", "hiredis", "numpy", "pandas", "scikit-learn"] {
+        for base in ["glibc", "musl"] {
+            jobs.push(if dep == "grpcio" && base == "musl" {
+                JobRecord {
+                    error: Some("the engine stopped answering".into()),
+                    ..JobRecord::new(dep, base, dep, BuildOutcome::InfraError)
+                }
+            } else {
+                installed(dep, base)
+            });
+        }
+    }
+    for base in ["glibc", "musl"] {
+        jobs.push(JobRecord::new("pywin32", base, "pywin32; sys_platform == 'win32'", BuildOutcome::NotApplicable));
+    }
+    let policy = crate::matrix::Policy::default();
+    let mut deps: Vec<&str> = jobs.iter().map(|j| j.dependency.as_str()).collect();
+    deps.dedup();
+    for name in deps {
+        let dep = crate::matrix::Dependency {
+            name: name.into(),
+            requirement: crate::matrix::Requirement::parse(name).unwrap(),
+            also: vec![],
+            constraints: vec![],
+            smoke: None,
+            known_difference: None,
+        };
+        let results: Vec<crate::compare::BaseResult> = jobs
+            .iter()
+            .filter(|j| j.dependency == name)
+            .map(|job| crate::compare::BaseResult { job, required: true, compiler: None })
+            .collect();
+        let findings = crate::compare::dependency_findings(&dep, &policy, &results);
+        r.verdicts.extend(crate::compare::verdicts(&dep, &policy, &results, &findings));
+        r.findings.extend(findings);
+    }
+    r.jobs.extend(jobs);
+    r.errors.push("grpcio[musl]: the engine stopped answering".into());
+    // The suggestion, as the comparison words it, from the musl base's tags and the index.
+    let lz4 = r.findings.iter().position(|f| f.id.starts_with("lz4/install-differs")).expect("lz4's finding");
+    let available = crate::compare::Available {
+        tags: [("musl".to_string(), Ok(vec!["cp313-cp313-musllinux_1_2_x86_64".to_string()]))].into(),
+        files: [("lz4".to_string(), Ok(vec!["lz4-4.3.3-cp313-cp313-musllinux_1_2_x86_64.whl".to_string()]))].into(),
+        fixes: Default::default(),
+    };
+    let dep = crate::matrix::Dependency {
+        name: "lz4".into(),
+        requirement: crate::matrix::Requirement::parse("lz4==4.4.5").unwrap(),
+        also: vec![],
+        constraints: vec![],
+        smoke: None,
+        known_difference: None,
+    };
+    let lz4_jobs: Vec<JobRecord> = r.jobs.iter().filter(|j| j.dependency == "lz4").cloned().collect();
+    let results: Vec<crate::compare::BaseResult> =
+        lz4_jobs.iter().map(|job| crate::compare::BaseResult { job, required: true, compiler: None }).collect();
+    crate::compare::suggest_versions(&mut r.findings[lz4..=lz4], &dep, &results, &available);
+    r.normalise();
+    r.outcome = Some(crate::compare::run_outcome(&r));
+    r
+}
+
+#[test]
+fn glance() {
+    let r = seed_fixture();
+    let out = render(&r, Format::Table);
+    assert!(out.lines().count() < 60, "{} lines:\n{out}", out.lines().count());
+    // Plain: nothing for a terminal to interpret.
+    assert!(!out.contains('\u{1b}'), "{out}");
+    // The suggestion is under what to do, the facts under why.
+    let lz4 = &out[out.find("FAIL lz4:").expect("lz4's block")..];
+    let (why, todo) = (lz4.find("why:").unwrap(), lz4.find("to do: the newest version of lz4 with a wheel").unwrap());
+    assert!(why < todo, "{out}");
+    for cell in ["not applicable", "error", "FAIL", "pass"] {
+        assert!(out.lines().any(|l| l.split("  ").any(|c| c.trim() == cell)), "no {cell} cell:\n{out}");
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn glance_in_colour_and_in_detail() {
+    let r = seed_fixture();
+    let plain = render(&r, Format::Table);
+    let colour = super::render_view(&r, Format::Table, super::View { details: false, colour: true });
+    assert!(colour.contains("\u{1b}[1;31mFAIL\u{1b}[0m") && colour.contains("\u{1b}[32mpass\u{1b}[0m"), "{colour}");
+    // Colour adds styles and nothing else.
+    let mut stripped = String::new();
+    let mut rest = colour.as_str();
+    while let Some(i) = rest.find("\u{1b}[") {
+        stripped.push_str(&rest[..i]);
+        let end = rest[i..].find('m').expect("a style ends in m");
+        rest = &rest[i + end + 1..];
+    }
+    stripped.push_str(rest);
+    assert_eq!(stripped, plain);
+    // --details is today's full table view.
+    let details = super::render_view(&r, Format::Table, super::View { details: true, colour: false });
+    assert_eq!(details, super::table::render(&r));
+    assert!(details.contains("Jobs") && details.contains("lz4[musl]"), "{details}");
 }

@@ -119,7 +119,17 @@ fn bad_requirements_and_arguments_are_refused_before_the_engine() {
         .args(["run", "--matrix", "no/such/file.toml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("failed to read the matrix"));
+        .stderr(predicate::str::contains("failed to read the matrix"))
+        .stderr(predicate::str::contains(format!(
+            "(named by --matrix; looked for at {})",
+            root().join("no/such/file.toml").display()
+        )));
+    offline()
+        .args(["run"])
+        .env("MUSLCHECK_MATRIX", "no/such/env.toml")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("(named by MUSLCHECK_MATRIX; looked for at"));
     offline()
         .args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", "/no/such/ca.pem"])
         .assert()

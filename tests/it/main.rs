@@ -8,6 +8,7 @@ mod decision;
 mod dns;
 mod elf;
 mod engines;
+mod first_run;
 mod fresh;
 mod gate;
 mod hostile;

@@ -15,7 +15,12 @@ pub(super) async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::R
     let JobContext { engine, s, state, index, progress, slots } = cx;
     let id = job.id();
     let build_slot = slots.builds.acquire().await.expect("slots are never closed");
-    progress.event(Event::Started { id: id.clone(), what: "installing".into() });
+    progress.event(Event::Started {
+        id: id.clone(),
+        base: job.base.name.clone(),
+        stage: crate::progress::Stage::Build,
+        what: "installing".into(),
+    });
     let started = Instant::now();
     let requirement = job.dependency.install_set().iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("; ");
     let mut record = JobRecord::new(&job.dependency.name, &job.base.name, &requirement, BuildOutcome::InfraError);

@@ -57,6 +57,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     }
     let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
     report.matrix_digest = s.matrix_digest.clone();
+    report.matrix_source = s.matrix.source_line();
     report.shard = s.shard;
     let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
     let mut jobs = plan::jobs(&s.matrix);
@@ -116,8 +117,15 @@ async fn work(
     jobs: &[Job],
     progress: &Progress,
 ) -> Result<compare::Available> {
-    let sections_per_base = s.sections.len();
-    progress.event(Event::Planned((jobs.len() + s.matrix.bases.len() * (1 + sections_per_base)) as u64));
+    use crate::progress::Stage;
+    for base in &s.matrix.bases {
+        let on_base = jobs.iter().filter(|j| j.base.name == base.name).count() as u64;
+        let mut planned = vec![(Stage::Prepare, 1), (Stage::Build, on_base), (Stage::Probe, on_base)];
+        planned.extend(s.sections.iter().map(|x| (Stage::Section(x.kind.id), 1)));
+        for (stage, total) in planned {
+            progress.event(Event::Planned { base: base.name.clone(), stage, total });
+        }
+    }
     let parallel = match s.jobs {
         Some(n) => n,
         None => engine.info().await.map(|i| i.cpus.clamp(2, 16) as usize).unwrap_or(2),
@@ -146,11 +154,15 @@ async fn work(
         let id = format!("base {}", base.name);
         progress.event(Event::Started {
             id: id.clone(),
+            base: base.name.clone(),
+            stage: Stage::Prepare,
             what: format!("pulling {}, observing its libc, preparing its venv layer", base.image),
         });
         let bases::Prepared { record, prep } = {
             let _slot = slots.builds.acquire().await.expect("slots are never closed");
-            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache, s.observations.as_deref()).await?
+            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache, s.observations.as_deref())
+                .await
+                .map_err(|e| bases::hinted(&s.matrix, base, e))?
         };
         progress.event(Event::Finished {
             id,

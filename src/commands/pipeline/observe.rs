@@ -79,7 +79,11 @@ pub(super) async fn probe_job(
         record.crash_depth = c.crash_depth;
         record.probe_cached = true;
     } else {
-        progress.event(Event::Phase { id: id.clone(), what: "importing and smoke-testing".into() });
+        progress.event(Event::Phase {
+            id: id.clone(),
+            stage: crate::progress::Stage::Probe,
+            what: "importing and smoke-testing".into(),
+        });
         let run = probe::run(
             engine,
             &ProbeSpec {
@@ -102,7 +106,11 @@ pub(super) async fn probe_job(
             // starts threads or changes stack use shows up here.
             let modules = probe::wheels::top_level_of(&run.records, &job.dependency.requirement.name);
             if !modules.is_empty() {
-                progress.event(Event::Phase { id: id.clone(), what: "crash depth with it imported".into() });
+                progress.event(Event::Phase {
+                    id: id.clone(),
+                    stage: crate::progress::Stage::Probe,
+                    what: "crash depth with it imported".into(),
+                });
                 // The base's own boundary, where its profile has it already, is tried
                 // first (the probe observes both its sides; it is a starting point, not
                 // an answer).

@@ -22,7 +22,12 @@ pub(super) async fn run_section(
 ) -> Result<()> {
     let kind = section.kind.id;
     let id = format!("{kind} {}", base.name);
-    progress.event(Event::Started { id: id.clone(), what: "probing".into() });
+    progress.event(Event::Started {
+        id: id.clone(),
+        base: base.name.clone(),
+        stage: crate::progress::Stage::Section(section.kind.id),
+        what: "probing".into(),
+    });
     let started = Instant::now();
     let image = state
         .report
