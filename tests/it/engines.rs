@@ -12,7 +12,7 @@ use crate::common::{bin, require_engine, root};
 const SOCKET: &str = "/var/run/docker.sock";
 
 /// A socat proxy, killed (by its own pid) when dropped so no listener outlives the test.
-struct Socat(Child);
+pub(crate) struct Socat(Child);
 
 impl Drop for Socat {
     fn drop(&mut self) {
@@ -57,7 +57,7 @@ fn plain_proxy() -> (Socat, u16) {
 /// OpenSSL refuses a resumption when it checks client certificates ("session id context
 /// uninitialized"). Without stateless tickets each forked socat has no session to resume and
 /// does a full handshake, as a real engine would accept.
-fn tls_proxy(server: &Path) -> (Socat, u16) {
+pub(crate) fn tls_proxy(server: &Path) -> (Socat, u16) {
     let f = |n: &str| server.join(n).display().to_string();
     let conf = server.join("openssl.cnf");
     std::fs::write(
@@ -148,13 +148,13 @@ fn signed(dir: &Path, ca_dir: &Path, name: &str, ext: &str) {
 /// The engine's side (server.pem for 127.0.0.1, the CA it trusts) and a client directory as
 /// DOCKER_CERT_PATH wants it (ca.pem, cert.pem, key.pem), signed by `client_ca` when given
 /// (a CA the engine does not trust), else by the engine's CA.
-struct Certs {
+pub(crate) struct Certs {
     _dir: tempfile::TempDir,
-    server: std::path::PathBuf,
-    client: std::path::PathBuf,
+    pub server: std::path::PathBuf,
+    pub client: std::path::PathBuf,
 }
 
-fn certs(foreign_client: bool) -> Certs {
+pub(crate) fn certs(foreign_client: bool) -> Certs {
     let dir = tempfile::tempdir().unwrap();
     let server = dir.path().join("server");
     let client = dir.path().join("client");

@@ -1,6 +1,6 @@
 //! The harness as a CI job runs it: inside a container whose files the engine cannot see,
-//! talking to the engine over TCP (as to GitLab's docker:dind), with the CA bundle, the matrix
-//! and its smoke script given as paths inside that container. Its findings must be the same
+//! talking to the engine over TCP or TLS with client certificates (as to GitLab's docker:dind),
+//! with the CA bundle, the matrix and its smoke script given as paths inside that container. Its findings must be the same
 //! as the same gate's over the local socket, its source builds timed, nothing left behind.
 
 use std::process::{Child, Command, Stdio};
@@ -89,12 +89,15 @@ impl Drop for JobContainer {
     }
 }
 
-/// Finding ids with their failing bases and severities: what the comparison decided.
+/// Finding ids with their failing bases and severities: what the comparison decided. Not the
+/// findings about times (run and build times move with the machine's load between two runs,
+/// whichever engine endpoint served them).
 fn decided(r: &serde_json::Value) -> Vec<(String, String, String)> {
     let mut v: Vec<_> = r["findings"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|f| f["kind"] != "runtime-differs" && f["kind"] != "build-time")
         .map(|f| (f["id"].as_str().unwrap().to_string(), f["failing"].to_string(), f["severity"].to_string()))
         .collect();
     v.sort();
@@ -113,9 +116,21 @@ fn job_files(dir: &std::path::Path) -> std::path::PathBuf {
     job
 }
 
-/// A gate run in the job container against `DOCKER_HOST=host` (with `env` besides).
-fn gate_in_container(dir: &std::path::Path, env: Vec<(&str, String)>) -> (i32, String, String, serde_json::Value) {
+/// A gate run in the job container with the engine settings in `env` (and the client
+/// certificates copied in at /job/certs).
+fn gate_in_container(
+    dir: &std::path::Path,
+    env: Vec<(&str, String)>,
+    client_certs: Option<&std::path::Path>,
+) -> (i32, String, String, serde_json::Value) {
+    std::fs::create_dir_all(dir).unwrap();
     let job = job_files(dir);
+    if let Some(certs) = client_certs {
+        std::fs::create_dir(job.join("certs")).unwrap();
+        for f in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::copy(certs.join(f), job.join("certs").join(f)).unwrap();
+        }
+    }
     let mut args: Vec<String> = vec!["gate".into()];
     args.extend(GATED.iter().map(|s| s.to_string()));
     args.extend(
@@ -135,26 +150,43 @@ fn gate_in_container(dir: &std::path::Path, env: Vec<(&str, String)>) -> (i32, S
 }
 
 #[test]
-fn a_gate_from_a_job_container_over_tcp_decides_as_over_the_local_socket() {
+fn a_gate_from_a_job_container_over_tcp_and_tls_decides_as_over_the_local_socket() {
     require_engine();
     let d = tempfile::tempdir().unwrap();
-    let engine = TcpEngine::start();
-    let (code, _, stderr, remote) =
-        gate_in_container(d.path(), vec![("DOCKER_HOST", format!("tcp://127.0.0.1:{}", engine.port))]);
-    assert_eq!(code, 1, "lz4 fails to build on musl: {stderr}");
-    assert!(remote["errors"].as_array().unwrap().is_empty(), "{:#}", remote["errors"]);
-    for j in remote["jobs"].as_array().unwrap() {
-        assert_ne!(j["outcome"], "infra-error", "nothing is bind-mounted from the job container: {j:#}");
+    let mut reports = vec![];
+    // The engine over plain TCP (docker:dind without TLS).
+    {
+        let engine = TcpEngine::start();
+        let env = vec![("DOCKER_HOST", format!("tcp://127.0.0.1:{}", engine.port))];
+        reports.push(("tcp", gate_in_container(&d.path().join("tcp"), env, None)));
     }
-    // The source build is timed from pip's log read back through the engine.
-    let lz4 = job(&remote, "lz4[musl]");
-    let build = &lz4["source_builds"][0];
-    assert_eq!((build["distribution"].as_str(), build["ok"].as_bool()), (Some("lz4"), Some(false)), "{lz4:#}");
-    assert!(build["secs"].as_f64().unwrap() > 0.0, "{build}");
-    // The smoke script given as a path inside the job container ran.
-    let msgpack = job(&remote, "msgpack[musl]");
-    assert_eq!(msgpack["probe"]["smoke"]["status"], "ok", "{msgpack:#}");
-    assert_no_leftovers(&remote);
+    // The engine over TLS with client certificates made here (docker:dind's default).
+    {
+        let certs = crate::engines::certs(false);
+        let (_proxy, port) = crate::engines::tls_proxy(&certs.server);
+        let env = vec![
+            ("DOCKER_HOST", format!("tcp://127.0.0.1:{port}")),
+            ("DOCKER_TLS_VERIFY", "1".to_string()),
+            ("DOCKER_CERT_PATH", "/job/certs".to_string()),
+        ];
+        reports.push(("tls", gate_in_container(&d.path().join("tls"), env, Some(&certs.client))));
+    }
+    for (how, (code, _, stderr, remote)) in &reports {
+        assert_eq!(*code, 1, "{how}: lz4 fails to build on musl: {stderr}");
+        assert!(remote["errors"].as_array().unwrap().is_empty(), "{how}: {:#}", remote["errors"]);
+        for j in remote["jobs"].as_array().unwrap() {
+            assert_ne!(j["outcome"], "infra-error", "{how}: nothing is bind-mounted from the job container: {j:#}");
+        }
+        // The source build is timed from pip's log read back through the engine.
+        let lz4 = job(remote, "lz4[musl]");
+        let build = &lz4["source_builds"][0];
+        assert_eq!((build["distribution"].as_str(), build["ok"].as_bool()), (Some("lz4"), Some(false)), "{lz4:#}");
+        assert!(build["secs"].as_f64().unwrap() > 0.0, "{how}: {build}");
+        // The smoke script given as a path inside the job container ran.
+        let msgpack = job(remote, "msgpack[musl]");
+        assert_eq!(msgpack["probe"]["smoke"]["status"], "ok", "{how}: {msgpack:#}");
+        assert_no_leftovers(remote);
+    }
 
     // The same gate over the local socket decides the same.
     let local_dir = d.path().join("local");
@@ -164,6 +196,8 @@ fn a_gate_from_a_job_container_over_tcp_decides_as_over_the_local_socket() {
     args.extend(["--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca, "--format", "json", "--results-dir"]);
     bin().args(&args).arg(&local_dir).current_dir(root()).assert().code(1);
     let local = report(&local_dir);
-    assert_eq!(decided(&remote), decided(&local));
+    for (how, (_, _, _, remote)) in &reports {
+        assert_eq!(decided(remote), decided(&local), "{how}");
+    }
     assert_no_leftovers(&local);
 }
