@@ -1,7 +1,8 @@
 //! The harness as a CI job runs it: inside a container whose files the engine cannot see,
 //! talking to the engine over TCP or TLS with client certificates (as to GitLab's docker:dind),
-//! with the CA bundle, the matrix and its smoke script given as paths inside that container. Its findings must be the same
-//! as the same gate's over the local socket, its source builds timed, nothing left behind.
+//! with the CA bundle, the matrix and its smoke script given as paths inside that container.
+//! Its findings must be the same as the same gate's over the local socket, its source builds
+//! timed, nothing left behind.
 
 use std::process::{Child, Command, Stdio};
 
