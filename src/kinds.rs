@@ -115,14 +115,22 @@ impl FindingKind {
             FindingKind::SmokeDiffers,
             FindingKind::Crash,
             FindingKind::ForeignLibc,
-            FindingKind::Timeout,
             FindingKind::ThreadCrash,
-            FindingKind::Incomplete,
-            FindingKind::PrepFailed,
             FindingKind::Conflict,
         ]
     }
+
+    /// Whether this kind says evidence is missing (a probe that did not finish, a base that
+    /// could not be prepared, a build or probe stopped at its limit): such a finding always
+    /// fails its base, whatever the policy lists, since nothing was observed to pass.
+    pub fn is_missing_evidence(self) -> bool {
+        MISSING_EVIDENCE.contains(&self)
+    }
 }
+
+/// The kinds that say evidence is missing: never a policy choice (see
+/// [`FindingKind::is_missing_evidence`]).
+pub const MISSING_EVIDENCE: [FindingKind; 3] = [FindingKind::Incomplete, FindingKind::PrepFailed, FindingKind::Timeout];
 
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -39,8 +39,10 @@ pub struct RunSettings {
     pub shard: Option<crate::model::Shard>,
     /// `Matrix::digest` of the matrix before sharding.
     pub matrix_digest: String,
-    /// The report to compare with (`run --baseline`), read before anything runs.
-    pub baseline: Option<crate::model::RunReport>,
+    /// The report to compare with (`run --baseline`), read and checked before anything runs.
+    pub baseline: Option<crate::report::diff::Baseline>,
+    /// The whole matrix's plan (before sharding), by dependency: the report records it.
+    pub planned: std::collections::BTreeMap<String, Vec<String>>,
     /// `gate --lock`: the lock the gated requirements are installed with and compared against.
     pub lock: Option<crate::lock::LockPlan>,
 }
@@ -130,6 +132,23 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     Ok(m)
 }
 
+/// What the comparison flags allow.
+pub fn allow(a: &crate::cli::AllowArgs) -> crate::report::diff::Allow {
+    crate::report::diff::Allow { unfinished: a.allow_unfinished, other_matrix: a.allow_other_matrix }
+}
+
+/// Every job of the matrix (and of the lock alone, when gating against one), by dependency.
+fn plan_of(
+    matrix: &Matrix,
+    lock: Option<&crate::lock::LockPlan>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for j in crate::plan::jobs(matrix).iter().chain(&crate::lock::baseline_jobs(lock, matrix)) {
+        out.entry(j.dependency.name.clone()).or_default().push(j.id());
+    }
+    out
+}
+
 fn exec(a: &ExecArgs) -> Result<(Option<usize>, bool, bool)> {
     if let Some(n) = a.jobs.filter(|n| *n == 0 || *n > 64) {
         return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {n}")));
@@ -162,6 +181,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     // The digest is of the whole matrix as asked (after --only): every shard has the same.
     let matrix_digest = matrix.digest();
+    let planned = plan_of(&matrix, None);
     let shard = a.shard.as_deref().map(crate::model::Shard::parse).transpose().map_err(Error::Usage)?;
     if let Some(sh) = shard {
         let mut names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
@@ -171,7 +191,12 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         matrix.dependencies.retain(|d| mine.contains(&d.name));
     }
     let baseline = match &a.baseline {
-        Some(p) => Some(crate::report::read(p).map_err(|e| Error::Usage(format!("--baseline: {e}")))?),
+        Some(p) => {
+            let report = crate::report::read(p).map_err(|e| Error::Usage(format!("--baseline: {e}")))?;
+            let caveats = crate::report::diff::caveats(&report, None, &matrix_digest, allow(&a.allow))
+                .map_err(|e| Error::Usage(format!("--baseline {}: {e}", p.display())))?;
+            Some(crate::report::diff::Baseline { report, caveats })
+        }
         None => None,
     };
     // The per-base profiles are the first shard's.
@@ -194,6 +219,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         observations: crate::cache::dir(),
         shard,
         baseline,
+        planned,
         lock: None,
     })
 }
@@ -318,6 +344,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     let matrix_digest = matrix.digest();
+    let planned = plan_of(&matrix, lock.as_ref());
     Ok(RunSettings {
         command: "gate",
         matrix,
@@ -332,6 +359,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         observations: crate::cache::dir(),
         shard: None,
         baseline: None,
+        planned,
         lock,
     })
 }

@@ -57,6 +57,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
     report.matrix_digest = s.matrix_digest.clone();
     report.shard = s.shard;
+    report.planned = s.planned.clone();
     let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
     let mut jobs = plan::jobs(&s.matrix);
     jobs.extend(crate::lock::baseline_jobs(s.lock.as_ref(), &s.matrix));

@@ -5,18 +5,19 @@
 use std::collections::BTreeMap;
 
 use super::Available;
-use crate::error::{EXIT_FINDINGS, EXIT_INFRA, EXIT_OK};
+use crate::error::{EXIT_FINDINGS, EXIT_OK};
 use crate::kinds::PROFILE;
 use crate::lock::LockPlan;
 use crate::matrix::Matrix;
 use crate::model::{BuildOutcome, RunOutcome, RunReport};
+use crate::report::diff::Baseline;
 
 /// Compares what was observed, decides once, and closes the report.
 pub fn close(
     r: &mut RunReport,
     matrix: &Matrix,
     lock: Option<&LockPlan>,
-    baseline: Option<&RunReport>,
+    baseline: Option<&Baseline>,
     available: &Available,
 ) {
     let policy = &matrix.policy;
@@ -56,23 +57,47 @@ pub fn close(
     r.partial = infra || !r.not_run.is_empty();
     r.finished_at = Some(crate::model::now());
     r.normalise();
+    r.errors.extend(duplicate_ids(&r.findings));
     let (outcome, diff) = outcome(r, baseline);
     r.baseline = diff;
     r.outcome = Some(outcome);
 }
 
+/// A harness error for each finding id given to more than one finding: ids are how reports are
+/// diffed and merged, so two findings under one id would hide one of them there. Never a rule's
+/// right answer, so the run is not conclusive (exit 3) rather than quietly deduplicated.
+pub(crate) fn duplicate_ids(findings: &[crate::model::Finding]) -> Vec<String> {
+    let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for f in findings {
+        by_id.entry(f.id.as_str()).or_default().push(f.summary.as_str());
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, summaries)| summaries.len() > 1)
+        .map(|(id, summaries)| {
+            format!(
+                "harness error while closing the run: finding id `{id}` was given to {} findings ({}); ids must be unique",
+                summaries.len(),
+                summaries.join(" | ")
+            )
+        })
+        .collect()
+}
+
 /// The run's outcome, and its comparison with the baseline when there is one. Against a
-/// baseline, only what is new decides: last night's known failures do not fail tonight's run
-/// again.
-pub fn outcome(r: &RunReport, baseline: Option<&RunReport>) -> (RunOutcome, Option<crate::model::ReportDiff>) {
+/// baseline, only what is new or worse decides: last night's known failures do not fail
+/// tonight's run again, but one that now blocks, or fails another base, does.
+pub fn outcome(r: &RunReport, baseline: Option<&Baseline>) -> (RunOutcome, Option<crate::model::ReportDiff>) {
     let mut outcome = super::run_outcome(r);
     let Some(base) = baseline else { return (outcome, None) };
-    let d = crate::report::diff::diff(base, r);
-    if outcome.exit_code != EXIT_INFRA {
-        outcome.exit_code = if d.new_blocking() > 0 { EXIT_FINDINGS } else { EXIT_OK };
+    let mut d = crate::report::diff::diff(&base.report, r);
+    d.caveats = base.caveats.clone();
+    if outcome.exit_code == EXIT_FINDINGS || outcome.exit_code == EXIT_OK {
+        outcome.exit_code = if d.regressions() > 0 { EXIT_FINDINGS } else { EXIT_OK };
         outcome.summary = format!(
-            "{} new blocking finding(s) since {}; {} resolved, {} changed",
+            "{} new and {} worsened blocking finding(s) since {}; {} resolved, {} changed",
             d.new_blocking(),
+            d.worsened_blocking(),
             d.old_run,
             d.resolved.len(),
             d.changed.len()

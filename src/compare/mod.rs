@@ -89,8 +89,9 @@ pub fn base_subject(base: &str) -> String {
     format!("<base:{base}>")
 }
 
-/// Applies the policy: a finding blocks when its kind is in `policy.blocking`, the matrix does
-/// not accept it for this subject, and its failing side includes a required base.
+/// Applies the policy: a finding blocks when its kind blocks (`Policy::blocks`: missing evidence
+/// always, the rest when `policy.blocking` lists it), the matrix does not accept it for this
+/// subject, and its failing side includes a required base.
 pub(crate) fn finalize(
     subject: &str,
     d: Draft,
@@ -100,7 +101,7 @@ pub(crate) fn finalize(
 ) -> Finding {
     let known = known.filter(|k| k.kinds.contains(&d.kind)).map(|k| k.reason.clone());
     let involves_required = d.failing.iter().any(|b| required.get(b).copied().unwrap_or(false));
-    let severity = if policy.blocking.contains(&d.kind) && known.is_none() && involves_required {
+    let severity = if policy.blocks(d.kind) && known.is_none() && involves_required {
         Severity::Blocking
     } else {
         Severity::Info

@@ -13,27 +13,27 @@ fn probe_of<'a>(r: &'a BaseResult) -> &'a WheelProbe {
 }
 
 /// A probe that did not say everything it planned fails its base: `timeout` when it was
-/// stopped at its time limit, `incomplete` otherwise.
+/// stopped at its time limit, `incomplete` otherwise. One finding per kind, naming every base
+/// it happened on (its id is the same on one base or on all).
 pub fn incomplete(probed: &[&BaseResult]) -> Vec<Draft> {
-    let mut out = vec![];
+    let mut by_kind: BTreeMap<FindingKind, BTreeMap<String, String>> = BTreeMap::new();
     for r in probed {
         let c = &probe_of(r).completion;
         if c.is_complete() {
             continue;
         }
-        let base = r.job.base.clone();
         let kind =
             if matches!(c, Completion::TimedOut { .. }) { FindingKind::Timeout } else { FindingKind::Incomplete };
-        let evidence = BTreeMap::from([(base.clone(), c.describe())]);
-        out.push(Draft::new(
-            kind,
-            "probe",
-            format!("the probe did not finish on {base}: {}", c.describe()),
-            evidence,
-            vec![base],
-        ));
+        by_kind.entry(kind).or_default().insert(r.job.base.clone(), c.describe());
     }
-    out
+    by_kind
+        .into_iter()
+        .map(|(kind, evidence)| {
+            let failing: Vec<String> = evidence.keys().cloned().collect();
+            let what = evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect::<Vec<_>>().join("; ");
+            Draft::new(kind, "probe", format!("the probe did not finish on {}: {what}", failing.join(", ")), evidence, failing)
+        })
+        .collect()
 }
 
 /// How one module fared on one base whose probe finished.

@@ -20,7 +20,7 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult], findi
                 .collect();
             let failed_by: Vec<String> = naming
                 .iter()
-                .filter(|f| policy.blocking.contains(&f.kind) && f.known.is_none())
+                .filter(|f| policy.blocks(f.kind) && f.known.is_none())
                 .map(|f| f.id.clone())
                 .collect();
             let mut reasons: Vec<String> = naming

@@ -1,14 +1,73 @@
 //! Comparing two reports (last night's and tonight's): findings matched by their stable ids,
-//! never by position, prose or version numbers, and classified as new, resolved, changed (same
-//! id, different evidence, severity or failing bases: a version bump of the same problem) or
-//! unchanged. A pure function of the two reports.
+//! never by position, prose or version numbers, and classified as new, resolved, worsened (same
+//! id, severity up or a base failing that did not), changed (same id, other evidence, or fewer
+//! failing bases) or unchanged. A pure function of the two reports; [`caveats`] says first
+//! whether they can be compared at all.
 
 use crate::model::{Finding, ReportDiff, RunReport, Severity};
+
+/// What the flags allow comparing: a report that did not finish, reports of other matrices.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Allow {
+    pub unfinished: bool,
+    pub other_matrix: bool,
+}
+
+/// A report to compare with, and what made the comparison weaker (each allowed by a flag).
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub report: RunReport,
+    pub caveats: Vec<String>,
+}
+
+/// Whether `old` can be compared with a report of the matrix `new_digest` (and `new` itself,
+/// when it is a finished report rather than the run in progress): both finished, one matrix.
+/// What a flag allows becomes a caveat the comparison records; anything else is refused,
+/// naming the report.
+pub fn caveats(
+    old: &RunReport,
+    new: Option<&RunReport>,
+    new_digest: &str,
+    allow: Allow,
+) -> Result<Vec<String>, String> {
+    let mut out = vec![];
+    let reports = [("the old report", Some(old)), ("the new report", new)];
+    for (role, r) in reports.into_iter().filter_map(|(role, r)| r.map(|r| (role, r))) {
+        if let Some(why) = r.unfinished() {
+            let what = format!("{role} (run {}) is unfinished: {why}", r.run_id);
+            if !allow.unfinished {
+                return Err(format!(
+                    "{what}; its absent jobs would read as resolved findings. Compare finished runs, or pass --allow-unfinished"
+                ));
+            }
+            out.push(format!("{what} (compared with --allow-unfinished)"));
+        }
+    }
+    if old.matrix_digest != new_digest {
+        let what = format!(
+            "the old report (run {}) is of another matrix (digest `{}`, this one `{new_digest}`)",
+            old.run_id, old.matrix_digest
+        );
+        if !allow.other_matrix {
+            return Err(format!(
+                "{what}: dependencies or bases it lacks would read as new or resolved. Compare runs of one matrix, or pass --allow-other-matrix"
+            ));
+        }
+        out.push(format!("{what} (compared with --allow-other-matrix)"));
+    }
+    Ok(out)
+}
 
 /// What is comparable of a finding: everything but what varies run to run.
 fn same(a: &Finding, b: &Finding) -> bool {
     (a.severity, &a.failing, &a.evidence, &a.summary, &a.known)
         == (b.severity, &b.failing, &b.evidence, &b.summary, &b.known)
+}
+
+/// Worse than before: blocking where it was information, or failing a base it did not fail.
+fn worse(before: &Finding, after: &Finding) -> bool {
+    let severity_up = before.severity == Severity::Info && after.severity == Severity::Blocking;
+    severity_up || after.failing.iter().any(|b| !before.failing.contains(b))
 }
 
 pub fn diff(old: &RunReport, new: &RunReport) -> ReportDiff {
@@ -21,13 +80,16 @@ pub fn diff(old: &RunReport, new: &RunReport) -> ReportDiff {
         new_run: new.run_id.clone(),
         new: vec![],
         resolved: vec![],
+        worsened: vec![],
         changed: vec![],
         unchanged: vec![],
+        caveats: vec![],
     };
     for (id, f) in &n {
         match o.get(id) {
             None => d.new.push(f.clone()),
             Some(before) if same(before, f) => d.unchanged.push(id.clone()),
+            Some(before) if worse(before, f) => d.worsened.push((before.clone(), f.clone())),
             Some(before) => d.changed.push((before.clone(), f.clone())),
         }
     }
@@ -39,9 +101,20 @@ fn line(f: &Finding) -> String {
     format!("{} [{}{}] {}", f.id, f.kind, if f.severity == Severity::Blocking { ", blocking" } else { "" }, f.summary)
 }
 
+fn failing(f: &Finding) -> String {
+    if f.failing.is_empty() {
+        "no base".into()
+    } else {
+        f.failing.join(", ")
+    }
+}
+
 /// Text for a terminal.
 pub fn render_table(d: &ReportDiff) -> String {
     let mut out = format!("{} -> {}\n", d.old_run, d.new_run);
+    for c in &d.caveats {
+        out.push_str(&format!("caveat: {c}\n"));
+    }
     for (title, items) in
         [("new", d.new.iter().map(line).collect::<Vec<_>>()), ("resolved", d.resolved.iter().map(line).collect())]
     {
@@ -50,11 +123,25 @@ pub fn render_table(d: &ReportDiff) -> String {
             out.push_str(&format!("  {i}\n"));
         }
     }
-    out.push_str(&format!("\nchanged ({})\n", d.changed.len()));
-    for (a, b) in &d.changed {
-        out.push_str(&format!("  {}\n    was: {}\n    now: {}\n", b.id, line(a), line(b)));
+    for (title, pairs) in [("worsened", &d.worsened), ("changed", &d.changed)] {
+        out.push_str(&format!("\n{title} ({})\n", pairs.len()));
+        for (a, b) in pairs {
+            out.push_str(&format!(
+                "  {}\n    was: {} (failing: {})\n    now: {} (failing: {})\n",
+                b.id,
+                line(a),
+                failing(a),
+                line(b),
+                failing(b)
+            ));
+        }
     }
-    out.push_str(&format!("\nunchanged: {}\n{} new blocking finding(s)\n", d.unchanged.len(), d.new_blocking()));
+    out.push_str(&format!(
+        "\nunchanged: {}\n{} new blocking finding(s), {} worsened blocking finding(s)\n",
+        d.unchanged.len(),
+        d.new_blocking(),
+        d.worsened_blocking()
+    ));
     out
 }
 
@@ -65,13 +152,18 @@ fn cell(s: &str) -> String {
 /// Markdown, for a chat notification or a pull-request comment.
 pub fn render_markdown(d: &ReportDiff) -> String {
     let mut out = format!(
-        "## muslcheck: {} new, {} resolved, {} changed ({} new blocking)\n\n",
+        "## muslcheck: {} new, {} worsened, {} resolved, {} changed ({} new blocking, {} worsened blocking)\n\n",
         d.new.len(),
+        d.worsened.len(),
         d.resolved.len(),
         d.changed.len(),
-        d.new_blocking()
+        d.new_blocking(),
+        d.worsened_blocking()
     );
-    if d.new.is_empty() && d.resolved.is_empty() && d.changed.is_empty() {
+    for c in &d.caveats {
+        out.push_str(&format!("> **caveat:** {}\n\n", cell(c)));
+    }
+    if d.new.is_empty() && d.resolved.is_empty() && d.changed.is_empty() && d.worsened.is_empty() {
         out.push_str("Nothing changed since the baseline.\n");
         return out;
     }
@@ -79,6 +171,18 @@ pub fn render_markdown(d: &ReportDiff) -> String {
     let sev = |f: &Finding| if f.severity == Severity::Blocking { "**blocking**" } else { "info" };
     for f in &d.new {
         out.push_str(&format!("| new | `{}` | {} | {} | {} |\n", cell(&f.id), f.kind, sev(f), cell(&f.summary)));
+    }
+    for (a, b) in &d.worsened {
+        out.push_str(&format!(
+            "| worsened | `{}` | {} | {} (was {}) | {} (failing: {}; was: {}) |\n",
+            cell(&b.id),
+            b.kind,
+            sev(b),
+            sev(a),
+            cell(&b.summary),
+            cell(&failing(b)),
+            cell(&failing(a))
+        ));
     }
     for (a, b) in &d.changed {
         out.push_str(&format!(
