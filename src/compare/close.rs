@@ -105,3 +105,64 @@ pub fn outcome(r: &RunReport, baseline: Option<&Baseline>) -> (RunOutcome, Optio
     }
     (outcome, Some(d))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::FindingKind;
+    use crate::model::{Completion, JobRecord, Severity, WheelProbe};
+
+    fn matrix(policy: &str) -> Matrix {
+        let text = format!(
+            "[policy]\n{policy}\n[[base]]\nname = \"glibc\"\nimage = \"g\"\n\n[[base]]\nname = \"musl\"\nimage = \"m\"\n\n[[dependency]]\nrequirement = \"six\"\n"
+        );
+        Matrix::parse(std::path::Path::new("m.toml"), &text).unwrap()
+    }
+
+    fn timed_out(base: &str) -> JobRecord {
+        let probe = WheelProbe { completion: Completion::TimedOut { secs: 300 }, ..Default::default() };
+        JobRecord { probe: Some(probe), ..JobRecord::new("six", base, "six", BuildOutcome::Installed) }
+    }
+
+    fn closed(m: &Matrix, jobs: Vec<JobRecord>) -> RunReport {
+        let mut r = RunReport::new("run", "r", "m.toml");
+        r.jobs = jobs;
+        close(&mut r, m, None, None, &Available::default());
+        r
+    }
+
+    #[test]
+    fn a_probe_time_out_on_both_bases_is_one_finding_naming_both() {
+        let r = closed(&matrix(""), vec![timed_out("glibc"), timed_out("musl")]);
+        let ids: Vec<(&str, &[String])> = r.findings.iter().map(|f| (f.id.as_str(), f.failing.as_slice())).collect();
+        assert_eq!(ids, [("six/timeout/probe", &["glibc".to_string(), "musl".to_string()][..])], "{:#?}", r.findings);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.outcome.unwrap().exit_code, 1);
+    }
+
+    #[test]
+    fn missing_evidence_blocks_whatever_the_policy_lists() {
+        let r = closed(&matrix("blocking = []"), vec![JobRecord::new("six", "glibc", "six", BuildOutcome::Installed), timed_out("musl")]);
+        let f = &r.findings[0];
+        assert_eq!((f.kind, f.severity), (FindingKind::Timeout, Severity::Blocking));
+        assert_eq!(r.verdicts.iter().map(|v| v.pass).collect::<Vec<_>>(), [true, false]);
+        assert_eq!(r.outcome.unwrap().exit_code, 1);
+    }
+
+    #[test]
+    fn a_finding_id_given_twice_is_a_harness_error_not_a_quiet_merge() {
+        let r = closed(&matrix(""), vec![timed_out("glibc"), timed_out("musl")]);
+        let mut twice = r.findings.clone();
+        twice.push(r.findings[0].clone());
+        twice[1].summary = "another".into();
+        let errors = duplicate_ids(&twice);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("`six/timeout/probe` was given to 2 findings"), "{}", errors[0]);
+        assert!(duplicate_ids(&r.findings).is_empty());
+        // In a report, that error makes the run inconclusive.
+        let mut bad = r.clone();
+        bad.findings = twice;
+        bad.errors.extend(duplicate_ids(&bad.findings));
+        assert_eq!(outcome(&bad, None).0.exit_code, crate::error::EXIT_INFRA);
+    }
+}

@@ -250,4 +250,67 @@ mod tests {
         assert!(same.new.is_empty() && same.resolved.is_empty() && same.changed.is_empty());
         assert!(render_markdown(&same).contains("Nothing changed"));
     }
+
+    #[test]
+    fn a_finding_that_blocks_now_or_fails_another_base_is_worsened_and_decides() {
+        let mut old = RunReport::new("run", "old", "m.toml");
+        let mut new = RunReport::new("run", "new", "m.toml");
+        let mut up = finding("a/fails/a", Severity::Blocking, "x");
+        let mut wider = finding("b/crash/b", Severity::Blocking, "y");
+        wider.failing.push("musl-optional".into());
+        let narrower = finding("c/crash/c", Severity::Blocking, "z");
+        let mut was_wide = narrower.clone();
+        was_wide.failing.push("glibc".into());
+        old.findings =
+            vec![finding("a/fails/a", Severity::Info, "x"), finding("b/crash/b", Severity::Blocking, "y"), was_wide];
+        up.summary = "summary of a/fails/a".into();
+        new.findings = vec![up, wider, narrower];
+        let d = diff(&old, &new);
+        let ids = |v: &[(Finding, Finding)]| v.iter().map(|(_, f)| f.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&d.worsened), ["a/fails/a", "b/crash/b"], "severity up; a new failing base, optional or not");
+        assert_eq!(ids(&d.changed), ["c/crash/c"], "fewer failing bases is a change, not worse");
+        assert_eq!((d.new_blocking(), d.worsened_blocking(), d.regressions()), (0, 2, 2));
+        assert!(render_table(&d).contains("worsened (2)"), "{}", render_table(&d));
+        assert!(render_markdown(&d).contains("| worsened | `b/crash/b`"), "{}", render_markdown(&d));
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["worsened"].as_array().unwrap().len(), 2);
+        // Decided as `run --baseline` decides: exit 1, though nothing is new.
+        new.findings.iter_mut().for_each(|f| f.kind = FindingKind::Crash);
+        let base = Baseline { report: old, caveats: vec![] };
+        let (o, _) = crate::compare::outcome(&new, Some(&base));
+        assert_eq!(o.exit_code, 1, "{}", o.summary);
+        assert!(o.summary.contains("2 worsened"), "{}", o.summary);
+    }
+
+    fn finished(id: &str, digest: &str) -> RunReport {
+        let mut r = RunReport::new("run", id, "m.toml");
+        r.matrix_digest = digest.into();
+        r.finished_at = Some(1);
+        r.partial = false;
+        r.outcome = Some(crate::compare::run_outcome(&r));
+        r
+    }
+
+    #[test]
+    fn unfinished_reports_and_other_matrices_are_compared_only_when_allowed_and_then_said() {
+        let (old, new) = (finished("old", "d1"), finished("new", "d1"));
+        assert_eq!(caveats(&old, Some(&new), "d1", Allow::default()), Ok(vec![]));
+        // What SIGKILL leaves: partial, jobs not run, no outcome.
+        let mut killed = RunReport::new("run", "killed", "m.toml");
+        killed.matrix_digest = "d1".into();
+        killed.not_run = vec!["six[musl]".into()];
+        for (o, n) in [(&killed, &new), (&old, &killed)] {
+            let e = caveats(o, Some(n), "d1", Allow::default()).unwrap_err();
+            assert!(e.contains("(run killed) is unfinished") && e.contains("six[musl]") && e.contains("--allow-unfinished"), "{e}");
+        }
+        let allowed = caveats(&killed, Some(&new), "d1", Allow { unfinished: true, ..Allow::default() }).unwrap();
+        assert!(allowed[0].contains("compared with --allow-unfinished"), "{allowed:?}");
+        let e = caveats(&old, Some(&new), "d2", Allow::default()).unwrap_err();
+        assert!(e.contains("another matrix") && e.contains("--allow-other-matrix"), "{e}");
+        let allowed = caveats(&old, None, "d2", Allow { other_matrix: true, ..Allow::default() }).unwrap();
+        assert!(allowed[0].contains("compared with --allow-other-matrix"));
+        let mut d = diff(&old, &new);
+        d.caveats = allowed;
+        assert!(render_markdown(&d).contains("**caveat:**") && render_table(&d).contains("caveat: "));
+    }
 }
