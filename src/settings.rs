@@ -138,10 +138,7 @@ pub fn allow(a: &crate::cli::AllowArgs) -> crate::report::diff::Allow {
 }
 
 /// Every job of the matrix (and of the lock alone, when gating against one), by dependency.
-fn plan_of(
-    matrix: &Matrix,
-    lock: Option<&crate::lock::LockPlan>,
-) -> std::collections::BTreeMap<String, Vec<String>> {
+fn plan_of(matrix: &Matrix, lock: Option<&crate::lock::LockPlan>) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut out: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
     for j in crate::plan::jobs(matrix).iter().chain(&crate::lock::baseline_jobs(lock, matrix)) {
         out.entry(j.dependency.name.clone()).or_default().push(j.id());

@@ -142,7 +142,10 @@ mod tests {
 
     #[test]
     fn missing_evidence_blocks_whatever_the_policy_lists() {
-        let r = closed(&matrix("blocking = []"), vec![JobRecord::new("six", "glibc", "six", BuildOutcome::Installed), timed_out("musl")]);
+        let r = closed(
+            &matrix("blocking = []"),
+            vec![JobRecord::new("six", "glibc", "six", BuildOutcome::Installed), timed_out("musl")],
+        );
         let f = &r.findings[0];
         assert_eq!((f.kind, f.severity), (FindingKind::Timeout, Severity::Blocking));
         assert_eq!(r.verdicts.iter().map(|v| v.pass).collect::<Vec<_>>(), [true, false]);

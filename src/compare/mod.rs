@@ -101,11 +101,8 @@ pub(crate) fn finalize(
 ) -> Finding {
     let known = known.filter(|k| k.kinds.contains(&d.kind)).map(|k| k.reason.clone());
     let involves_required = d.failing.iter().any(|b| required.get(b).copied().unwrap_or(false));
-    let severity = if policy.blocks(d.kind) && known.is_none() && involves_required {
-        Severity::Blocking
-    } else {
-        Severity::Info
-    };
+    let severity =
+        if policy.blocks(d.kind) && known.is_none() && involves_required { Severity::Blocking } else { Severity::Info };
     let mut failing = d.failing;
     failing.sort();
     failing.dedup();

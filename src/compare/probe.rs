@@ -31,7 +31,13 @@ pub fn incomplete(probed: &[&BaseResult]) -> Vec<Draft> {
         .map(|(kind, evidence)| {
             let failing: Vec<String> = evidence.keys().cloned().collect();
             let what = evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect::<Vec<_>>().join("; ");
-            Draft::new(kind, "probe", format!("the probe did not finish on {}: {what}", failing.join(", ")), evidence, failing)
+            Draft::new(
+                kind,
+                "probe",
+                format!("the probe did not finish on {}: {what}", failing.join(", ")),
+                evidence,
+                failing,
+            )
         })
         .collect()
 }

@@ -18,11 +18,8 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult], findi
                 .iter()
                 .filter(|f| (f.subject == dep.name || f.subject == about_base) && f.failing.contains(base))
                 .collect();
-            let failed_by: Vec<String> = naming
-                .iter()
-                .filter(|f| policy.blocks(f.kind) && f.known.is_none())
-                .map(|f| f.id.clone())
-                .collect();
+            let failed_by: Vec<String> =
+                naming.iter().filter(|f| policy.blocks(f.kind) && f.known.is_none()).map(|f| f.id.clone()).collect();
             let mut reasons: Vec<String> = naming
                 .iter()
                 .map(|f| match &f.known {

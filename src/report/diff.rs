@@ -301,7 +301,10 @@ mod tests {
         killed.not_run = vec!["six[musl]".into()];
         for (o, n) in [(&killed, &new), (&old, &killed)] {
             let e = caveats(o, Some(n), "d1", Allow::default()).unwrap_err();
-            assert!(e.contains("(run killed) is unfinished") && e.contains("six[musl]") && e.contains("--allow-unfinished"), "{e}");
+            assert!(
+                e.contains("(run killed) is unfinished") && e.contains("six[musl]") && e.contains("--allow-unfinished"),
+                "{e}"
+            );
         }
         let allowed = caveats(&killed, Some(&new), "d1", Allow { unfinished: true, ..Allow::default() }).unwrap();
         assert!(allowed[0].contains("compared with --allow-unfinished"), "{allowed:?}");

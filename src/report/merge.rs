@@ -66,11 +66,16 @@ fn check_plan(reports: &[RunReport]) -> Result<(), String> {
         let elsewhere: Vec<&str> =
             r.jobs.iter().map(|j| j.id.as_str()).filter(|id| !mine.iter().any(|m| m == id)).collect();
         if !elsewhere.is_empty() {
-            return Err(format!("{} has jobs the matrix's plan gives another shard: {}", named(r), elsewhere.join(", ")));
+            return Err(format!(
+                "{} has jobs the matrix's plan gives another shard: {}",
+                named(r),
+                elsewhere.join(", ")
+            ));
         }
         let missing: Vec<String> = mine.iter().filter(|id| !owner.contains_key(id.as_str())).cloned().collect();
         if !missing.is_empty() {
-            let has = if r.jobs.is_empty() { "has no jobs".to_string() } else { format!("has {} job(s)", r.jobs.len()) };
+            let has =
+                if r.jobs.is_empty() { "has no jobs".to_string() } else { format!("has {} job(s)", r.jobs.len()) };
             return Err(format!(
                 "{} {has}, but the matrix's plan gives it {}: missing {}",
                 named(r),

@@ -17,6 +17,7 @@ mod nightly;
 mod pins;
 mod profile;
 mod reliability;
+mod reports;
 mod repro;
 mod run;
 mod runtime;
