@@ -146,6 +146,27 @@ fn plan_of(matrix: &Matrix, lock: Option<&crate::lock::LockPlan>) -> std::collec
     out
 }
 
+/// Refuses, before any container, a selection of bases that could decide nothing: with no
+/// required base nothing can block, and one base has nothing to be compared with.
+fn check_selection(m: &Matrix, a: &MatrixArgs) -> Result<()> {
+    let names = |bases: &mut dyn Iterator<Item = &crate::matrix::Base>| {
+        bases.map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let selected = names(&mut m.bases.iter());
+    let how = if a.bases.is_empty() { format!("the matrix {}", a.matrix.display()) } else { "--base".to_string() };
+    if !m.bases.iter().any(|b| b.required) {
+        return Err(Error::Usage(format!(
+            "{how} selects no required base ({selected}): a run where nothing can block passes whatever it finds; select a base with `required = true`"
+        )));
+    }
+    if m.bases.len() < 2 {
+        return Err(Error::Usage(format!(
+            "{how} selects one base ({selected}): a run compares at least two bases of two libc families; select another"
+        )));
+    }
+    Ok(())
+}
+
 fn exec(a: &ExecArgs) -> Result<(Option<usize>, bool, bool)> {
     if let Some(n) = a.jobs.filter(|n| *n == 0 || *n > 64) {
         return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {n}")));
@@ -175,6 +196,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
             a.matrix.matrix.display()
         )));
     }
+    check_selection(&matrix, &a.matrix)?;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     // The digest is of the whole matrix as asked (after --only): every shard has the same.
     let matrix_digest = matrix.digest();
@@ -286,13 +308,21 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         Some(p) if units == 1 => Some((
             p.clone(),
             crate::input::read_text(p, crate::input::MAX_SCRIPT)
-                .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
+                .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))
+                .and_then(|src| match src.trim().is_empty() {
+                    true => Err(Error::Usage(format!(
+                        "--smoke {} is empty: a smoke test that runs nothing would pass on every base",
+                        p.display()
+                    ))),
+                    false => Ok(src),
+                })?,
         )),
         Some(_) => {
             return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into()))
         }
     };
     let mut matrix = load_matrix(&a.matrix)?;
+    check_selection(&matrix, &a.matrix)?;
     // A gated requirement takes the matrix's smoke script and known differences for that name.
     let mut deps: Vec<Dependency> = reqs
         .into_iter()

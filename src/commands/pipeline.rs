@@ -164,6 +164,14 @@ async fn work(
             r.bases.push(record);
             r.timings.bases = r.timings.bases.max(bases_started.elapsed().as_secs_f64());
         });
+        // Once every base's libc is observed: a run of one libc family compares nothing.
+        let missing = {
+            let r = state.report.lock().expect("report lock");
+            (r.bases.len() == s.matrix.bases.len()).then(|| compare::too_few_families(&r.bases)).flatten()
+        };
+        if let Some(m) = missing {
+            return Err(Error::Usage(m));
+        }
         let prep = &prep;
         let mut units: Vec<futures_util::future::BoxFuture<'_, Result<()>>> = vec![];
         for &section in &s.sections {

@@ -63,6 +63,28 @@ pub fn close(
     r.outcome = Some(outcome);
 }
 
+/// What is missing when the bases' observed libcs are not of two families: a run whose bases
+/// all run one libc compares nothing this tool is for. `None` when there are two or more.
+pub fn too_few_families(records: &[crate::model::BaseRecord]) -> Option<String> {
+    let families: std::collections::BTreeSet<&str> =
+        records.iter().filter_map(|b| b.libc.as_ref()).map(|l| l.family.as_str()).collect();
+    if families.len() >= 2 {
+        return None;
+    }
+    let seen: Vec<String> = records
+        .iter()
+        .map(|b| match &b.libc {
+            Some(l) => format!("{} on {}", l, b.name),
+            None => format!("not observed on {}", b.name),
+        })
+        .collect();
+    Some(format!(
+        "the bases' libcs were observed as {}: a run needs two libc families (e.g. glibc and musl) to compare, and has {}",
+        seen.join(", "),
+        families.len()
+    ))
+}
+
 /// A harness error for each finding id given to more than one finding: ids are how reports are
 /// diffed and merged, so two findings under one id would hide one of them there. Never a rule's
 /// right answer, so the run is not conclusive (exit 3) rather than quietly deduplicated.
@@ -150,6 +172,46 @@ mod tests {
         assert_eq!((f.kind, f.severity), (FindingKind::Timeout, Severity::Blocking));
         assert_eq!(r.verdicts.iter().map(|v| v.pass).collect::<Vec<_>>(), [true, false]);
         assert_eq!(r.outcome.unwrap().exit_code, 1);
+    }
+
+    #[test]
+    fn an_infrastructure_error_is_an_error_verdict_and_a_junit_error_never_a_silent_absence() {
+        let mut lost = JobRecord::new("six", "musl", "six", BuildOutcome::InfraError);
+        lost.error = Some("the container was removed while it ran".into());
+        let ok = JobRecord {
+            probe: Some(WheelProbe { completion: Completion::Complete, ..Default::default() }),
+            ..JobRecord::new("six", "glibc", "six", BuildOutcome::Installed)
+        };
+        let mut r = RunReport::new("run", "r", "m.toml");
+        r.jobs = vec![ok, lost];
+        r.errors.push("six[musl]: the container was removed while it ran".into());
+        close(&mut r, &matrix(""), None, None, &Available::default());
+        let status: Vec<(&str, &str)> = r.verdicts.iter().map(|v| (v.base.as_str(), v.status())).collect();
+        assert_eq!(status, [("glibc", "pass"), ("musl", "error")]);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(r.outcome.as_ref().unwrap().exit_code, crate::error::EXIT_INFRA);
+        let xml = crate::report::render(&r, crate::cli::Format::Junit);
+        assert!(xml.contains("<error") && xml.contains("removed while it ran"), "{xml}");
+        assert!(crate::report::render(&r, crate::cli::Format::Table).contains("ERROR"));
+    }
+
+    #[test]
+    fn a_run_needs_two_observed_libc_families() {
+        let base = |name: &str, family: Option<&str>| crate::model::BaseRecord {
+            name: name.into(),
+            image: "i".into(),
+            digest: None,
+            image_id: "sha256:x".into(),
+            size: 0,
+            required: true,
+            libc: family.map(|f| crate::model::Libc { family: f.into(), version: Some("1".into()) }),
+            compilers: Default::default(),
+        };
+        assert_eq!(too_few_families(&[base("a", Some("glibc")), base("b", Some("musl"))]), None);
+        let e = too_few_families(&[base("a", Some("glibc")), base("b", Some("glibc"))]).unwrap();
+        assert!(e.contains("glibc 1 on a, glibc 1 on b") && e.contains("has 1"), "{e}");
+        let e = too_few_families(&[base("a", Some("musl")), base("b", None)]).unwrap();
+        assert!(e.contains("not observed on b"), "{e}");
     }
 
     #[test]

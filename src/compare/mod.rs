@@ -24,7 +24,7 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
-pub use close::{close, outcome};
+pub use close::{close, outcome, too_few_families};
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
@@ -42,7 +42,8 @@ pub struct BaseResult<'a> {
 }
 
 /// A dependency's results among a report's jobs, one per base of the matrix in its order. A job the
-/// harness could not do (an infrastructure error) observed nothing: it has no result.
+/// harness could not do (an infrastructure error) observed nothing: the rules leave it out, and
+/// its verdict is `error`.
 pub fn base_results<'a>(
     jobs: &'a [JobRecord],
     records: &'a [crate::model::BaseRecord],
@@ -53,7 +54,7 @@ pub fn base_results<'a>(
         .iter()
         .filter_map(|b| {
             let id = crate::plan::job_id(dependency, &b.name);
-            let job = jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError)?;
+            let job = jobs.iter().find(|j| j.id == id)?;
             let compiler = records.iter().find(|x| x.name == b.name).and_then(|x| x.compilers.get("cc"));
             Some(BaseResult { job, required: b.required, compiler: compiler.map(String::as_str) })
         })

@@ -28,18 +28,19 @@ pub fn verdicts(dep: &Dependency, policy: &Policy, results: &[BaseResult], findi
                 })
                 .collect();
             // A job the harness could not run has no evidence at all: never a pass.
-            let not_run = r.job.outcome == BuildOutcome::InfraError;
-            if not_run {
-                reasons
-                    .push(format!("not run: {}", first_line(r.job.error.as_deref().unwrap_or("infrastructure error"))));
+            let error = (r.job.outcome == BuildOutcome::InfraError)
+                .then(|| first_line(r.job.error.as_deref().unwrap_or("infrastructure error")));
+            if let Some(e) = &error {
+                reasons.push(format!("not run: {e}"));
             }
             Verdict {
                 dependency: dep.name.clone(),
                 base: base.clone(),
-                pass: failed_by.is_empty() && !not_run,
+                pass: failed_by.is_empty() && error.is_none(),
                 required: r.required,
                 reasons,
                 failed_by,
+                error,
             }
         })
         .collect()

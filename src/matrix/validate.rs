@@ -282,6 +282,16 @@ fn dependency(
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))
         });
         match read {
+            Ok(src) if src.trim().is_empty() => {
+                c.at(
+                    s,
+                    format!(
+                        "`smoke`: {} is empty: a smoke test that runs nothing would pass on every base",
+                        path.display()
+                    ),
+                );
+                None
+            }
             Ok(src) => Some((path, src)),
             Err(e) => {
                 c.at(s, format!("`smoke`: {e}"));
