@@ -196,6 +196,29 @@ mod tests {
     }
 
     #[test]
+    fn a_requirement_whose_marker_excludes_every_base_is_a_configuration_error() {
+        let excluded = |base: &str| {
+            let mut j = JobRecord::new("six", base, "six; sys_platform == \"win32\"", BuildOutcome::NotApplicable);
+            j.error = Some("the marker excludes this base (pip: Ignoring six: markers 'sys_platform == \"win32\"' don't match your environment)".into());
+            j
+        };
+        let r = closed(&matrix(""), vec![excluded("glibc"), excluded("musl")]);
+        let o = r.outcome.unwrap();
+        assert_eq!(o.exit_code, crate::error::EXIT_USAGE, "{}", o.summary);
+        assert!(
+            o.summary.contains("`six; sys_platform == \"win32\"` of six applies to no base (glibc, musl"),
+            "{}",
+            o.summary
+        );
+        // On one base only, it is that base's "not applicable", and the run passes.
+        let ok = JobRecord {
+            probe: Some(WheelProbe { completion: Completion::Complete, ..Default::default() }),
+            ..JobRecord::new("six", "glibc", "six", BuildOutcome::Installed)
+        };
+        assert_eq!(closed(&matrix(""), vec![ok, excluded("musl")]).outcome.unwrap().exit_code, 0);
+    }
+
+    #[test]
     fn a_run_needs_two_observed_libc_families() {
         let base = |name: &str, family: Option<&str>| crate::model::BaseRecord {
             name: name.into(),

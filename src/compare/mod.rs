@@ -176,6 +176,14 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
     let observed: Vec<&BaseResult> =
         probed.iter().copied().filter(|r| r.job.probe.as_ref().is_some_and(|p| p.completion.is_complete())).collect();
     drafts.extend(probe::imports(&observed));
+    drafts.extend(probe::dist_errors(&observed));
+    let loaded = probe::loads(&observed);
+    let loaded: Vec<BaseResult> = loaded
+        .iter()
+        .zip(&observed)
+        .map(|(job, r)| BaseResult { job, required: r.required, compiler: r.compiler })
+        .collect();
+    drafts.extend(probe::imports(&loaded.iter().collect::<Vec<_>>()));
     drafts.extend(probe::smoke(&observed));
     drafts.extend(probe::thread_crash(&observed));
     drafts.extend(probe::crash(&observed));

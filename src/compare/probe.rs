@@ -278,17 +278,54 @@ pub fn thread_crash(observed: &[&BaseResult]) -> Vec<Draft> {
     vec![Draft::new(FindingKind::ThreadCrash, "smoke", summary, evidence, names)]
 }
 
-/// A signal in a path load or the main-thread smoke run on some bases only (an import crash is
+/// Extension files loaded by path, compared exactly as imports are (`load:<path>` standing for
+/// the module): an error on some bases only is `import-differs`, everywhere `fails`, a signal
+/// `crash`, one finding per cause.
+pub fn loads(observed: &[&BaseResult]) -> Vec<crate::model::JobRecord> {
+    observed
+        .iter()
+        .map(|r| {
+            let mut job = r.job.clone();
+            let p = job.probe.as_mut().expect("a probed job");
+            p.imports = p.loads.iter().map(|(f, o)| (format!("load:{f}"), o.clone())).collect();
+            // Every path load is a file loaded directly, of no package that could fall back.
+            p.top_level = p.imports.keys().cloned().collect();
+            // Each its own cause: the file is what the finding is about.
+            p.module_dist = p.imports.keys().map(|k| (k.clone(), k.clone())).collect();
+            job
+        })
+        .collect()
+}
+
+/// Distributions whose metadata could not be read on a base: their modules were not imported
+/// there, so that base's evidence about them is missing (`incomplete`, which always fails it).
+pub fn dist_errors(observed: &[&BaseResult]) -> Vec<Draft> {
+    let mut by_dist: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for r in observed {
+        for (dist, why) in &probe_of(r).dist_errors {
+            by_dist.entry(dist).or_default().insert(r.job.base.clone(), format!("metadata unreadable: {why}"));
+        }
+    }
+    by_dist
+        .into_iter()
+        .map(|(dist, evidence)| {
+            let failing: Vec<String> = evidence.keys().cloned().collect();
+            let summary = format!(
+                "the metadata of {dist} could not be read on {}: its modules were not imported there",
+                failing.join(", ")
+            );
+            Draft::new(FindingKind::Incomplete, format!("metadata:{dist}"), summary, evidence, failing)
+        })
+        .collect()
+}
+
+/// A signal in the main-thread smoke run on some bases only (an import or path-load crash is
 /// part of its import finding, one per cause; a worker-thread crash is `thread-crash`).
 pub fn crash(observed: &[&BaseResult]) -> Vec<Draft> {
     let mut evidence: BTreeMap<String, String> = BTreeMap::new();
     for r in observed {
         let p = probe_of(r);
-        let crashes = p
-            .loads
-            .iter()
-            .map(|(f, o)| (format!("load {f}"), o))
-            .chain(p.smoke.iter().map(|o| ("smoke".to_string(), o)));
+        let crashes = p.smoke.iter().map(|o| ("smoke".to_string(), o));
         for (what, o) in crashes {
             if let CheckOutcome::Crash { name, .. } = o {
                 evidence.entry(r.job.base.clone()).or_insert_with(|| format!("{what}: {name}"));
@@ -317,4 +354,66 @@ pub fn foreign_libc(observed: &[&BaseResult]) -> Vec<Draft> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::{Dependency, Policy, Requirement};
+    use crate::model::{BuildOutcome, JobRecord, Severity};
+
+    fn probed(base: &str, load: CheckOutcome, dist_error: Option<&str>) -> JobRecord {
+        let mut p = WheelProbe { completion: Completion::Complete, ..Default::default() };
+        p.imports.insert("pkg".into(), CheckOutcome::Ok);
+        p.top_level.insert("pkg".into());
+        p.module_dist.insert("pkg".into(), "pkg".into());
+        p.loads.insert("pkg/_c.so".into(), load);
+        if let Some(e) = dist_error {
+            p.dist_errors.insert("broken".into(), e.into());
+        }
+        JobRecord { probe: Some(p), ..JobRecord::new("pkg", base, "pkg", BuildOutcome::Installed) }
+    }
+
+    fn findings(a: &JobRecord, b: &JobRecord) -> Vec<crate::model::Finding> {
+        let dep = Dependency {
+            name: "pkg".into(),
+            requirement: Requirement::parse("pkg").unwrap(),
+            also: vec![],
+            constraints: vec![],
+            smoke: None,
+            known_difference: None,
+        };
+        let rs = [
+            BaseResult { job: a, required: true, compiler: None },
+            BaseResult { job: b, required: true, compiler: None },
+        ];
+        super::super::dependency_findings(&dep, &Policy::default(), &rs)
+    }
+
+    #[test]
+    fn an_error_loading_an_extension_by_path_is_compared_like_an_import() {
+        let error = CheckOutcome::Error { message: "ImportError: Error relocating pkg/_c.so: symbol not found".into() };
+        let f = findings(&probed("glibc", CheckOutcome::Ok, None), &probed("musl", error.clone(), None));
+        let ids: Vec<(&str, Severity, &[String])> =
+            f.iter().map(|f| (f.id.as_str(), f.severity, f.failing.as_slice())).collect();
+        assert_eq!(ids, [("pkg/import-differs/load:pkg/_c.so", Severity::Blocking, &["musl".to_string()][..])]);
+        // Failing everywhere it is a failure; a signal is a crash, once.
+        let f = findings(&probed("glibc", error.clone(), None), &probed("musl", error, None));
+        assert_eq!(f.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["pkg/fails/load:pkg/_c.so"]);
+        let segv = CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() };
+        let f = findings(&probed("glibc", CheckOutcome::Ok, None), &probed("musl", segv, None));
+        assert_eq!(f.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["pkg/crash/load:pkg/_c.so"]);
+    }
+
+    #[test]
+    fn unreadable_metadata_is_missing_evidence_on_its_base() {
+        let f = findings(
+            &probed("glibc", CheckOutcome::Ok, None),
+            &probed("musl", CheckOutcome::Ok, Some("KeyError: Name")),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].id.as_str(), f[0].severity), ("pkg/incomplete/metadata:broken", Severity::Blocking));
+        assert_eq!(f[0].failing, ["musl"]);
+        assert!(f[0].evidence["musl"].contains("KeyError: Name"));
+    }
 }
