@@ -86,6 +86,8 @@ enum Class {
     Crash,
     Optional,
     Fails,
+    /// Fails the same way on every base, in a distribution that is not the requirement's own.
+    Transitive,
 }
 
 /// Imports, between bases whose probe finished. Modules of one distribution that fail the same
@@ -158,8 +160,14 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
             add(Class::Optional, &dist, names, m, &evidence);
         } else if top_level || present.iter().any(|(_, s)| *s == Seen::Hard) {
             // A directly imported extension submodule that raises everywhere (circular imports)
-            // is the package's own affair; a top-level module, a crash or a hang is not.
-            add(Class::Fails, &dist, names, m, &evidence);
+            // is the package's own affair; a top-level module, a crash or a hang is not. An
+            // error identical on every base, in a distribution the requirement pulls in, is
+            // neither a difference nor the requirement's failure: information, said as such.
+            let identical = present.len() == observed.len()
+                && present.iter().all(|(_, s)| *s == Seen::Failed)
+                && evidence.values().collect::<BTreeSet<_>>().len() == 1;
+            let class = if identical && !own(observed, &dist) { Class::Transitive } else { Class::Fails };
+            add(class, &dist, names, m, &evidence);
         }
     }
     let mut used_items: BTreeSet<(FindingKind, String)> = BTreeSet::new();
@@ -188,6 +196,10 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
                 (FindingKind::OptionalDependency, format!("{what} needs a module that no installed distribution provides (an optional integration)"))
             }
             Class::Fails => (FindingKind::Fails, format!("{what} fails wherever it is installed ({})", failing.join(", "))),
+            Class::Transitive => (
+                FindingKind::TransitiveFails,
+                format!("{what} fails the same way on every base ({}); {dist} is a distribution the requirement pulls in, not its own, and the requirement's own modules are judged by themselves", failing.join(", ")),
+            ),
         };
         // The item: the distribution, and a module where one distribution has several causes.
         let mut item = if mods.len() == 1 && dist.is_empty() { mods[0].clone() } else { dist.clone() };
@@ -205,6 +217,19 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
         out.push(d);
     }
     out
+}
+
+/// Whether a distribution is one the dependency asked for (its own), on any base; where that is
+/// not known (no distribution recorded as requested), it is taken to be its own, so that it
+/// keeps blocking.
+fn own(observed: &[&BaseResult], dist: &str) -> bool {
+    let dist = crate::dist::normalise_name(dist);
+    let known = observed.iter().any(|r| r.job.distributions.iter().any(|d| d.requested));
+    dist.is_empty()
+        || !known
+        || observed
+            .iter()
+            .any(|r| r.job.distributions.iter().any(|d| d.requested && crate::dist::normalise_name(&d.name) == dist))
 }
 
 fn list(mods: &[String]) -> String {
@@ -415,5 +440,47 @@ mod tests {
         assert_eq!((f[0].id.as_str(), f[0].severity), ("pkg/incomplete/metadata:broken", Severity::Blocking));
         assert_eq!(f[0].failing, ["musl"]);
         assert!(f[0].evidence["musl"].contains("KeyError: Name"));
+    }
+
+    #[test]
+    fn a_module_of_another_distribution_failing_the_same_everywhere_is_information_that_says_so() {
+        let with_dep = |base: &str, message: &str| {
+            let mut j = probed(base, CheckOutcome::Ok, None);
+            let p = j.probe.as_mut().unwrap();
+            p.imports.insert("helper_internal".into(), CheckOutcome::Error { message: message.into() });
+            p.top_level.insert("helper_internal".into());
+            p.module_dist.insert("helper_internal".into(), "helper".into());
+            p.loads.clear();
+            j.distributions = ["pkg", "helper"]
+                .iter()
+                .map(|n| crate::model::Distribution {
+                    name: n.to_string(),
+                    version: "1".into(),
+                    source: crate::model::Source::Pure,
+                    file: String::new(),
+                    requested: *n == "pkg",
+                })
+                .collect();
+            j
+        };
+        let msg = "ImportError: helper_internal is not meant to be imported directly";
+        let f = findings(&with_dep("glibc", msg), &with_dep("musl", msg));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::TransitiveFails, Severity::Info));
+        assert!(
+            f[0].summary.contains("helper is a distribution the requirement pulls in, not its own"),
+            "{}",
+            f[0].summary
+        );
+        // Failing differently on the bases, it is not "the same everywhere": it blocks as before.
+        let f = findings(&with_dep("glibc", msg), &with_dep("musl", "ImportError: Error relocating x.so"));
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
+        // The requirement's own module failing everywhere still blocks.
+        let mut own = with_dep("glibc", msg);
+        own.distributions.iter_mut().for_each(|d| d.requested = true);
+        let mut own2 = with_dep("musl", msg);
+        own2.distributions.iter_mut().for_each(|d| d.requested = true);
+        let f = findings(&own, &own2);
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
     }
 }

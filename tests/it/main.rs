@@ -23,3 +23,4 @@ mod run;
 mod runtime;
 mod testbed;
 mod toolchain;
+mod transitive;
