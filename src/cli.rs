@@ -161,9 +161,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "REPORT", requires = "shard")]
     pub durations: Option<PathBuf>,
     /// Compare with an earlier report.json: the report gains a `baseline` section, and the exit
-    /// code is 1 only when a new blocking finding appears.
+    /// code is 1 only when a blocking finding is new or worse (it blocks now, or fails another
+    /// base).
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub allow: AllowArgs,
+}
+
+/// What a comparison of reports may be made with anyway; the comparison records it.
+#[derive(Debug, Args, Clone)]
+pub struct AllowArgs {
+    /// Compare with a report that did not finish (killed, interrupted, jobs not run).
+    #[arg(long)]
+    pub allow_unfinished: bool,
+    /// Compare reports of different matrices (their `matrix_digest` differs).
+    #[arg(long)]
+    pub allow_other_matrix: bool,
 }
 
 #[derive(Debug, Args)]
@@ -188,10 +202,13 @@ pub struct ReportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
-    /// Findings new, resolved, changed and unchanged between two reports, matched by id; exit 1
-    /// when a new blocking finding appears.
+    /// Findings new, worsened, resolved, changed and unchanged between two reports, matched by
+    /// id; exit 1 when a blocking finding is new or worse. Both reports must be finished runs of
+    /// one matrix (exit 2 otherwise, unless allowed).
     Diff(DiffArgs),
-    /// Combine the reports of `run --shard K/N` into the report of the whole matrix.
+    /// Combine the reports of `run --shard K/N` into the report of the whole matrix. Every shard
+    /// must have finished, and together they must hold exactly the matrix's plan (exit 2
+    /// otherwise).
     Merge(MergeArgs),
 }
 
@@ -204,6 +221,8 @@ pub struct DiffArgs {
     /// table, markdown or json.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub allow: AllowArgs,
 }
 
 #[derive(Debug, Args)]

@@ -53,9 +53,13 @@ pub enum FindingKind {
     /// The smoke script (main thread) is markedly slower on one base than on another, beyond
     /// the spread of its repeated runs.
     RuntimeDiffers,
+    /// A module of another distribution of the installed tree (not the requirement's own)
+    /// fails to import the same way on every base: not a difference between the bases, and not
+    /// the requirement's failure.
+    TransitiveFails,
 }
 
-pub const ALL_KINDS: [FindingKind; 21] = [
+pub const ALL_KINDS: [FindingKind; 22] = [
     FindingKind::InstallDiffers,
     FindingKind::Fails,
     FindingKind::SourceBuild,
@@ -77,6 +81,7 @@ pub const ALL_KINDS: [FindingKind; 21] = [
     FindingKind::Conflict,
     FindingKind::LockChange,
     FindingKind::RuntimeDiffers,
+    FindingKind::TransitiveFails,
 ];
 
 impl FindingKind {
@@ -103,6 +108,7 @@ impl FindingKind {
             FindingKind::Conflict => "conflict",
             FindingKind::LockChange => "lock-change",
             FindingKind::RuntimeDiffers => "runtime-differs",
+            FindingKind::TransitiveFails => "transitive-fails",
         }
     }
 
@@ -115,14 +121,22 @@ impl FindingKind {
             FindingKind::SmokeDiffers,
             FindingKind::Crash,
             FindingKind::ForeignLibc,
-            FindingKind::Timeout,
             FindingKind::ThreadCrash,
-            FindingKind::Incomplete,
-            FindingKind::PrepFailed,
             FindingKind::Conflict,
         ]
     }
+
+    /// Whether this kind says evidence is missing (a probe that did not finish, a base that
+    /// could not be prepared, a build or probe stopped at its limit): such a finding always
+    /// fails its base, whatever the policy lists, since nothing was observed to pass.
+    pub fn is_missing_evidence(self) -> bool {
+        MISSING_EVIDENCE.contains(&self)
+    }
 }
+
+/// The kinds that say evidence is missing: never a policy choice (see
+/// [`FindingKind::is_missing_evidence`]).
+pub const MISSING_EVIDENCE: [FindingKind; 3] = [FindingKind::Incomplete, FindingKind::PrepFailed, FindingKind::Timeout];
 
 impl fmt::Display for FindingKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -41,8 +41,10 @@ pub struct RunSettings {
     pub shard: Option<crate::model::Shard>,
     /// `Matrix::digest` of the matrix before sharding.
     pub matrix_digest: String,
-    /// The report to compare with (`run --baseline`), read before anything runs.
-    pub baseline: Option<crate::model::RunReport>,
+    /// The report to compare with (`run --baseline`), read and checked before anything runs.
+    pub baseline: Option<crate::report::diff::Baseline>,
+    /// The whole matrix's plan (before sharding), by dependency: the report records it.
+    pub planned: std::collections::BTreeMap<String, Vec<String>>,
     /// `gate --lock`: the lock the gated requirements are installed with and compared against.
     pub lock: Option<crate::lock::LockPlan>,
 }
@@ -135,6 +137,41 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     Ok(m)
 }
 
+/// What the comparison flags allow.
+pub fn allow(a: &crate::cli::AllowArgs) -> crate::report::diff::Allow {
+    crate::report::diff::Allow { unfinished: a.allow_unfinished, other_matrix: a.allow_other_matrix }
+}
+
+/// Every job of the matrix (and of the lock alone, when gating against one), by dependency.
+fn plan_of(matrix: &Matrix, lock: Option<&crate::lock::LockPlan>) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for j in crate::plan::jobs(matrix).iter().chain(&crate::lock::baseline_jobs(lock, matrix)) {
+        out.entry(j.dependency.name.clone()).or_default().push(j.id());
+    }
+    out
+}
+
+/// Refuses, before any container, a selection of bases that could decide nothing: with no
+/// required base nothing can block, and one base has nothing to be compared with.
+fn check_selection(m: &Matrix, a: &MatrixArgs) -> Result<()> {
+    let names = |bases: &mut dyn Iterator<Item = &crate::matrix::Base>| {
+        bases.map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    let selected = names(&mut m.bases.iter());
+    let how = if a.bases.is_empty() { format!("the matrix {}", m.path.display()) } else { "--base".to_string() };
+    if !m.bases.iter().any(|b| b.required) {
+        return Err(Error::Usage(format!(
+            "{how} selects no required base ({selected}): a run where nothing can block passes whatever it finds; select a base with `required = true`"
+        )));
+    }
+    if m.bases.len() < 2 {
+        return Err(Error::Usage(format!(
+            "{how} selects one base ({selected}): a run compares at least two bases of two libc families; select another"
+        )));
+    }
+    Ok(())
+}
+
 fn exec(a: &ExecArgs) -> Result<(Option<usize>, bool, bool)> {
     if let Some(n) = a.jobs.filter(|n| *n == 0 || *n > 64) {
         return Err(Error::Usage(format!("--jobs must be between 1 and 64, not {n}")));
@@ -164,9 +201,11 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
             matrix.source_line()
         )));
     }
+    check_selection(&matrix, &a.matrix)?;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     // The digest is of the whole matrix as asked (after --only): every shard has the same.
     let matrix_digest = matrix.digest();
+    let planned = plan_of(&matrix, None);
     let shard = a.shard.as_deref().map(crate::model::Shard::parse).transpose().map_err(Error::Usage)?;
     if let Some(sh) = shard {
         let names: Vec<String> = matrix.dependencies.iter().map(|d| d.name.clone()).collect();
@@ -187,7 +226,12 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         matrix.dependencies.retain(|d| assignment.get(&d.name) == Some(&sh.k));
     }
     let baseline = match &a.baseline {
-        Some(p) => Some(crate::report::read(p).map_err(|e| Error::Usage(format!("--baseline: {e}")))?),
+        Some(p) => {
+            let report = crate::report::read(p).map_err(|e| Error::Usage(format!("--baseline: {e}")))?;
+            let caveats = crate::report::diff::caveats(&report, None, &matrix_digest, allow(&a.allow))
+                .map_err(|e| Error::Usage(format!("--baseline {}: {e}", p.display())))?;
+            Some(crate::report::diff::Baseline { report, caveats })
+        }
         None => None,
     };
     // The per-base profiles are the first shard's.
@@ -210,6 +254,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         observations: crate::cache::dir(),
         shard,
         baseline,
+        planned,
         lock: None,
     })
 }
@@ -279,13 +324,21 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         Some(p) if units == 1 => Some((
             p.clone(),
             crate::input::read_text(p, crate::input::MAX_SCRIPT)
-                .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))?,
+                .map_err(|e| Error::Usage(format!("cannot read smoke script {}: {e}", p.display())))
+                .and_then(|src| match src.trim().is_empty() {
+                    true => Err(Error::Usage(format!(
+                        "--smoke {} is empty: a smoke test that runs nothing would pass on every base",
+                        p.display()
+                    ))),
+                    false => Ok(src),
+                })?,
         )),
         Some(_) => {
             return Err(Error::Usage("--smoke goes with exactly one requirement or one requirements file".into()))
         }
     };
     let mut matrix = load_matrix(&a.matrix)?;
+    check_selection(&matrix, &a.matrix)?;
     // A gated requirement takes the matrix's smoke script and known differences for that name.
     let mut deps: Vec<Dependency> = reqs
         .into_iter()
@@ -334,6 +387,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     matrix.dependencies = deps;
     let (jobs, no_cache, keep) = exec(&a.exec)?;
     let matrix_digest = matrix.digest();
+    let planned = plan_of(&matrix, lock.as_ref());
     Ok(RunSettings {
         command: "gate",
         matrix,
@@ -348,6 +402,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         observations: crate::cache::dir(),
         shard: None,
         baseline: None,
+        planned,
         lock,
     })
 }

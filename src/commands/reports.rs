@@ -2,7 +2,7 @@
 //! of the reports (`report::diff`, `report::merge`); this is reading, checking and printing.
 
 use crate::cli::{DiffArgs, Format, MergeArgs, ReportArgs, ReportCommand};
-use crate::error::{Error, Result, EXIT_FINDINGS, EXIT_OK};
+use crate::error::{Error, Result};
 use crate::report::{self, diff, merge};
 use crate::settings::Output;
 
@@ -16,7 +16,11 @@ pub fn run(a: &ReportArgs) -> Result<i32> {
 fn run_diff(a: &DiffArgs) -> Result<i32> {
     let old = report::read(&a.old).map_err(Error::Usage)?;
     let new = report::read(&a.new).map_err(Error::Usage)?;
-    let d = diff::diff(&old, &new);
+    let caveats = diff::caveats(&old, Some(&new), &new.matrix_digest, crate::settings::allow(&a.allow))
+        .map_err(|e| Error::Usage(format!("report diff {} {}: {e}", a.old.display(), a.new.display())))?;
+    // Decided as `run --baseline` decides: only what is new or worse fails.
+    let (outcome, d) = crate::compare::outcome(&new, Some(&diff::Baseline { report: old, caveats }));
+    let d = d.expect("a comparison with a baseline");
     let text = match a.format {
         Format::Json => serde_json::to_string_pretty(&d).expect("serialising a diff") + "\n",
         Format::Markdown => diff::render_markdown(&d),
@@ -26,7 +30,7 @@ fn run_diff(a: &DiffArgs) -> Result<i32> {
         }
     };
     super::print(&text)?;
-    Ok(if d.new_blocking() > 0 { EXIT_FINDINGS } else { EXIT_OK })
+    Ok(outcome.exit_code)
 }
 
 fn run_merge(a: &MergeArgs) -> Result<i32> {

@@ -24,7 +24,7 @@ use crate::kinds::FindingKind;
 use crate::matrix::{Dependency, KnownDifference, Policy};
 use crate::model::{BuildOutcome, CheckOutcome, Finding, JobRecord, Severity};
 
-pub use close::{close, outcome};
+pub use close::{close, outcome, too_few_families};
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
@@ -42,7 +42,8 @@ pub struct BaseResult<'a> {
 }
 
 /// A dependency's results among a report's jobs, one per base of the matrix in its order. A job the
-/// harness could not do (an infrastructure error) observed nothing: it has no result.
+/// harness could not do (an infrastructure error) observed nothing: the rules leave it out, and
+/// its verdict is `error`.
 pub fn base_results<'a>(
     jobs: &'a [JobRecord],
     records: &'a [crate::model::BaseRecord],
@@ -53,7 +54,7 @@ pub fn base_results<'a>(
         .iter()
         .filter_map(|b| {
             let id = crate::plan::job_id(dependency, &b.name);
-            let job = jobs.iter().find(|j| j.id == id && j.outcome != BuildOutcome::InfraError)?;
+            let job = jobs.iter().find(|j| j.id == id)?;
             let compiler = records.iter().find(|x| x.name == b.name).and_then(|x| x.compilers.get("cc"));
             Some(BaseResult { job, required: b.required, compiler: compiler.map(String::as_str) })
         })
@@ -89,8 +90,9 @@ pub fn base_subject(base: &str) -> String {
     format!("<base:{base}>")
 }
 
-/// Applies the policy: a finding blocks when its kind is in `policy.blocking`, the matrix does
-/// not accept it for this subject, and its failing side includes a required base.
+/// Applies the policy: a finding blocks when its kind blocks (`Policy::blocks`: missing evidence
+/// always, the rest when `policy.blocking` lists it), the matrix does not accept it for this
+/// subject, and its failing side includes a required base.
 pub(crate) fn finalize(
     subject: &str,
     d: Draft,
@@ -100,11 +102,8 @@ pub(crate) fn finalize(
 ) -> Finding {
     let known = known.filter(|k| k.kinds.contains(&d.kind)).map(|k| k.reason.clone());
     let involves_required = d.failing.iter().any(|b| required.get(b).copied().unwrap_or(false));
-    let severity = if policy.blocking.contains(&d.kind) && known.is_none() && involves_required {
-        Severity::Blocking
-    } else {
-        Severity::Info
-    };
+    let severity =
+        if policy.blocks(d.kind) && known.is_none() && involves_required { Severity::Blocking } else { Severity::Info };
     let mut failing = d.failing;
     failing.sort();
     failing.dedup();
@@ -177,6 +176,14 @@ pub fn dependency_findings(dep: &Dependency, policy: &Policy, results: &[BaseRes
     let observed: Vec<&BaseResult> =
         probed.iter().copied().filter(|r| r.job.probe.as_ref().is_some_and(|p| p.completion.is_complete())).collect();
     drafts.extend(probe::imports(&observed));
+    drafts.extend(probe::dist_errors(&observed));
+    let loaded = probe::loads(&observed);
+    let loaded: Vec<BaseResult> = loaded
+        .iter()
+        .zip(&observed)
+        .map(|(job, r)| BaseResult { job, required: r.required, compiler: r.compiler })
+        .collect();
+    drafts.extend(probe::imports(&loaded.iter().collect::<Vec<_>>()));
     drafts.extend(probe::smoke(&observed));
     drafts.extend(probe::thread_crash(&observed));
     drafts.extend(probe::crash(&observed));

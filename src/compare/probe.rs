@@ -13,27 +13,33 @@ fn probe_of<'a>(r: &'a BaseResult) -> &'a WheelProbe {
 }
 
 /// A probe that did not say everything it planned fails its base: `timeout` when it was
-/// stopped at its time limit, `incomplete` otherwise.
+/// stopped at its time limit, `incomplete` otherwise. One finding per kind, naming every base
+/// it happened on (its id is the same on one base or on all).
 pub fn incomplete(probed: &[&BaseResult]) -> Vec<Draft> {
-    let mut out = vec![];
+    let mut by_kind: BTreeMap<FindingKind, BTreeMap<String, String>> = BTreeMap::new();
     for r in probed {
         let c = &probe_of(r).completion;
         if c.is_complete() {
             continue;
         }
-        let base = r.job.base.clone();
         let kind =
             if matches!(c, Completion::TimedOut { .. }) { FindingKind::Timeout } else { FindingKind::Incomplete };
-        let evidence = BTreeMap::from([(base.clone(), c.describe())]);
-        out.push(Draft::new(
-            kind,
-            "probe",
-            format!("the probe did not finish on {base}: {}", c.describe()),
-            evidence,
-            vec![base],
-        ));
+        by_kind.entry(kind).or_default().insert(r.job.base.clone(), c.describe());
     }
-    out
+    by_kind
+        .into_iter()
+        .map(|(kind, evidence)| {
+            let failing: Vec<String> = evidence.keys().cloned().collect();
+            let what = evidence.iter().map(|(b, e)| format!("{b}: {e}")).collect::<Vec<_>>().join("; ");
+            Draft::new(
+                kind,
+                "probe",
+                format!("the probe did not finish on {}: {what}", failing.join(", ")),
+                evidence,
+                failing,
+            )
+        })
+        .collect()
 }
 
 /// How one module fared on one base whose probe finished.
@@ -80,6 +86,8 @@ enum Class {
     Crash,
     Optional,
     Fails,
+    /// Fails the same way on every base, in a distribution that is not the requirement's own.
+    Transitive,
 }
 
 /// Imports, between bases whose probe finished. Modules of one distribution that fail the same
@@ -152,8 +160,14 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
             add(Class::Optional, &dist, names, m, &evidence);
         } else if top_level || present.iter().any(|(_, s)| *s == Seen::Hard) {
             // A directly imported extension submodule that raises everywhere (circular imports)
-            // is the package's own affair; a top-level module, a crash or a hang is not.
-            add(Class::Fails, &dist, names, m, &evidence);
+            // is the package's own affair; a top-level module, a crash or a hang is not. An
+            // error identical on every base, in a distribution the requirement pulls in, is
+            // neither a difference nor the requirement's failure: information, said as such.
+            let identical = present.len() == observed.len()
+                && present.iter().all(|(_, s)| *s == Seen::Failed)
+                && evidence.values().collect::<BTreeSet<_>>().len() == 1;
+            let class = if identical && !own(observed, &dist) { Class::Transitive } else { Class::Fails };
+            add(class, &dist, names, m, &evidence);
         }
     }
     let mut used_items: BTreeSet<(FindingKind, String)> = BTreeSet::new();
@@ -182,6 +196,10 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
                 (FindingKind::OptionalDependency, format!("{what} needs a module that no installed distribution provides (an optional integration)"))
             }
             Class::Fails => (FindingKind::Fails, format!("{what} fails wherever it is installed ({})", failing.join(", "))),
+            Class::Transitive => (
+                FindingKind::TransitiveFails,
+                format!("{what} fails the same way on every base ({}); {dist} is a distribution the requirement pulls in, not its own, and the requirement's own modules are judged by themselves", failing.join(", ")),
+            ),
         };
         // The item: the distribution, and a module where one distribution has several causes.
         let mut item = if mods.len() == 1 && dist.is_empty() { mods[0].clone() } else { dist.clone() };
@@ -199,6 +217,19 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
         out.push(d);
     }
     out
+}
+
+/// Whether a distribution is one the dependency asked for (its own), on any base; where that is
+/// not known (no distribution recorded as requested), it is taken to be its own, so that it
+/// keeps blocking.
+fn own(observed: &[&BaseResult], dist: &str) -> bool {
+    let dist = crate::dist::normalise_name(dist);
+    let known = observed.iter().any(|r| r.job.distributions.iter().any(|d| d.requested));
+    dist.is_empty()
+        || !known
+        || observed
+            .iter()
+            .any(|r| r.job.distributions.iter().any(|d| d.requested && crate::dist::normalise_name(&d.name) == dist))
 }
 
 fn list(mods: &[String]) -> String {
@@ -272,17 +303,54 @@ pub fn thread_crash(observed: &[&BaseResult]) -> Vec<Draft> {
     vec![Draft::new(FindingKind::ThreadCrash, "smoke", summary, evidence, names)]
 }
 
-/// A signal in a path load or the main-thread smoke run on some bases only (an import crash is
+/// Extension files loaded by path, compared exactly as imports are (`load:<path>` standing for
+/// the module): an error on some bases only is `import-differs`, everywhere `fails`, a signal
+/// `crash`, one finding per cause.
+pub fn loads(observed: &[&BaseResult]) -> Vec<crate::model::JobRecord> {
+    observed
+        .iter()
+        .map(|r| {
+            let mut job = r.job.clone();
+            let p = job.probe.as_mut().expect("a probed job");
+            p.imports = p.loads.iter().map(|(f, o)| (format!("load:{f}"), o.clone())).collect();
+            // Every path load is a file loaded directly, of no package that could fall back.
+            p.top_level = p.imports.keys().cloned().collect();
+            // Each its own cause: the file is what the finding is about.
+            p.module_dist = p.imports.keys().map(|k| (k.clone(), k.clone())).collect();
+            job
+        })
+        .collect()
+}
+
+/// Distributions whose metadata could not be read on a base: their modules were not imported
+/// there, so that base's evidence about them is missing (`incomplete`, which always fails it).
+pub fn dist_errors(observed: &[&BaseResult]) -> Vec<Draft> {
+    let mut by_dist: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for r in observed {
+        for (dist, why) in &probe_of(r).dist_errors {
+            by_dist.entry(dist).or_default().insert(r.job.base.clone(), format!("metadata unreadable: {why}"));
+        }
+    }
+    by_dist
+        .into_iter()
+        .map(|(dist, evidence)| {
+            let failing: Vec<String> = evidence.keys().cloned().collect();
+            let summary = format!(
+                "the metadata of {dist} could not be read on {}: its modules were not imported there",
+                failing.join(", ")
+            );
+            Draft::new(FindingKind::Incomplete, format!("metadata:{dist}"), summary, evidence, failing)
+        })
+        .collect()
+}
+
+/// A signal in the main-thread smoke run on some bases only (an import or path-load crash is
 /// part of its import finding, one per cause; a worker-thread crash is `thread-crash`).
 pub fn crash(observed: &[&BaseResult]) -> Vec<Draft> {
     let mut evidence: BTreeMap<String, String> = BTreeMap::new();
     for r in observed {
         let p = probe_of(r);
-        let crashes = p
-            .loads
-            .iter()
-            .map(|(f, o)| (format!("load {f}"), o))
-            .chain(p.smoke.iter().map(|o| ("smoke".to_string(), o)));
+        let crashes = p.smoke.iter().map(|o| ("smoke".to_string(), o));
         for (what, o) in crashes {
             if let CheckOutcome::Crash { name, .. } = o {
                 evidence.entry(r.job.base.clone()).or_insert_with(|| format!("{what}: {name}"));
@@ -311,4 +379,108 @@ pub fn foreign_libc(observed: &[&BaseResult]) -> Vec<Draft> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::{Dependency, Policy, Requirement};
+    use crate::model::{BuildOutcome, JobRecord, Severity};
+
+    fn probed(base: &str, load: CheckOutcome, dist_error: Option<&str>) -> JobRecord {
+        let mut p = WheelProbe { completion: Completion::Complete, ..Default::default() };
+        p.imports.insert("pkg".into(), CheckOutcome::Ok);
+        p.top_level.insert("pkg".into());
+        p.module_dist.insert("pkg".into(), "pkg".into());
+        p.loads.insert("pkg/_c.so".into(), load);
+        if let Some(e) = dist_error {
+            p.dist_errors.insert("broken".into(), e.into());
+        }
+        JobRecord { probe: Some(p), ..JobRecord::new("pkg", base, "pkg", BuildOutcome::Installed) }
+    }
+
+    fn findings(a: &JobRecord, b: &JobRecord) -> Vec<crate::model::Finding> {
+        let dep = Dependency {
+            name: "pkg".into(),
+            requirement: Requirement::parse("pkg").unwrap(),
+            also: vec![],
+            constraints: vec![],
+            smoke: None,
+            known_difference: None,
+        };
+        let rs = [
+            BaseResult { job: a, required: true, compiler: None },
+            BaseResult { job: b, required: true, compiler: None },
+        ];
+        super::super::dependency_findings(&dep, &Policy::default(), &rs)
+    }
+
+    #[test]
+    fn an_error_loading_an_extension_by_path_is_compared_like_an_import() {
+        let error = CheckOutcome::Error { message: "ImportError: Error relocating pkg/_c.so: symbol not found".into() };
+        let f = findings(&probed("glibc", CheckOutcome::Ok, None), &probed("musl", error.clone(), None));
+        let ids: Vec<(&str, Severity, &[String])> =
+            f.iter().map(|f| (f.id.as_str(), f.severity, f.failing.as_slice())).collect();
+        assert_eq!(ids, [("pkg/import-differs/load:pkg/_c.so", Severity::Blocking, &["musl".to_string()][..])]);
+        // Failing everywhere it is a failure; a signal is a crash, once.
+        let f = findings(&probed("glibc", error.clone(), None), &probed("musl", error, None));
+        assert_eq!(f.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["pkg/fails/load:pkg/_c.so"]);
+        let segv = CheckOutcome::Crash { signal: 11, name: "SIGSEGV".into() };
+        let f = findings(&probed("glibc", CheckOutcome::Ok, None), &probed("musl", segv, None));
+        assert_eq!(f.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["pkg/crash/load:pkg/_c.so"]);
+    }
+
+    #[test]
+    fn unreadable_metadata_is_missing_evidence_on_its_base() {
+        let f = findings(
+            &probed("glibc", CheckOutcome::Ok, None),
+            &probed("musl", CheckOutcome::Ok, Some("KeyError: Name")),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].id.as_str(), f[0].severity), ("pkg/incomplete/metadata:broken", Severity::Blocking));
+        assert_eq!(f[0].failing, ["musl"]);
+        assert!(f[0].evidence["musl"].contains("KeyError: Name"));
+    }
+
+    #[test]
+    fn a_module_of_another_distribution_failing_the_same_everywhere_is_information_that_says_so() {
+        let with_dep = |base: &str, message: &str| {
+            let mut j = probed(base, CheckOutcome::Ok, None);
+            let p = j.probe.as_mut().unwrap();
+            p.imports.insert("helper_internal".into(), CheckOutcome::Error { message: message.into() });
+            p.top_level.insert("helper_internal".into());
+            p.module_dist.insert("helper_internal".into(), "helper".into());
+            p.loads.clear();
+            j.distributions = ["pkg", "helper"]
+                .iter()
+                .map(|n| crate::model::Distribution {
+                    name: n.to_string(),
+                    version: "1".into(),
+                    source: crate::model::Source::Pure,
+                    file: String::new(),
+                    requested: *n == "pkg",
+                })
+                .collect();
+            j
+        };
+        let msg = "ImportError: helper_internal is not meant to be imported directly";
+        let f = findings(&with_dep("glibc", msg), &with_dep("musl", msg));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::TransitiveFails, Severity::Info));
+        assert!(
+            f[0].summary.contains("helper is a distribution the requirement pulls in, not its own"),
+            "{}",
+            f[0].summary
+        );
+        // Failing differently on the bases, it is not "the same everywhere": it blocks as before.
+        let f = findings(&with_dep("glibc", msg), &with_dep("musl", "ImportError: Error relocating x.so"));
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
+        // The requirement's own module failing everywhere still blocks.
+        let mut own = with_dep("glibc", msg);
+        own.distributions.iter_mut().for_each(|d| d.requested = true);
+        let mut own2 = with_dep("musl", msg);
+        own2.distributions.iter_mut().for_each(|d| d.requested = true);
+        let f = findings(&own, &own2);
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
+    }
 }

@@ -52,7 +52,7 @@ pub fn job_tag(prep_tag: &str, reqs: &[Requirement], constraints: &[Requirement]
 /// Installs the requirement on the prep image, or reuses the cached job image.
 pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuild, EngineError> {
     let tag = job_tag(inp.prep_tag, inp.requirements, inp.constraints, inp.index_url);
-    let why_built = match reuse(engine, inp, &tag).await? {
+    let mut why_built = match reuse(engine, inp, &tag).await? {
         Ok(reused) => return Ok(reused),
         Err(why_built) => why_built,
     };
@@ -175,7 +175,18 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         // index for it) is kept like a success; any other may be passing, and is observed again.
         let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
         let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
-        let index_state = if keep { states(inp, &distributions).await.unwrap_or_default() } else { Default::default() };
+        let (index_state, unchecked) = match keep {
+            false => (Default::default(), None),
+            true => match states(inp, &distributions).await {
+                Ok(s) => (s, None),
+                Err(e) => (Default::default(), Some(e)),
+            },
+        };
+        if let Some(e) = &unchecked {
+            why_built = format!(
+                "{why_built}; unchecked: the index could not be asked after the build ({e}), asked again next run"
+            );
+        }
         let record = BuildRecord {
             source_builds,
             outcome,
@@ -185,6 +196,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             log_tail: tail(&console, LOG_TAIL),
             error,
             index_state,
+            unchecked,
             failure_cause: failure_cause.map(str::to_string),
         };
         let image = if !keep {
@@ -317,12 +329,29 @@ async fn still_holds(record: &BuildRecord, inp: &BuildInputs<'_>) -> Result<Stri
     if inp.freshness == Freshness::Offline {
         return Ok("reused: --offline, the index was not asked".into());
     }
-    if record.index_state.is_empty() {
+    if record.index_state.is_empty() && record.unchecked.is_none() {
         return Ok("reused: no index state was recorded when it was built (not checked)".into());
     }
-    let now = match states(inp, &record.distributions).await {
-        Ok(s) => s,
-        Err(e) => return Ok(format!("reused: the index could not be asked ({e})")),
+    judge(record, states(inp, &record.distributions).await)
+}
+
+/// The reuse decision from what the index says now: a job whose check failed after its build
+/// (`unchecked`) is built again once the index answers, and stays unchecked while it does not.
+fn judge(
+    record: &BuildRecord,
+    now: Result<std::collections::BTreeMap<String, String>, String>,
+) -> Result<String, String> {
+    let now = match (now, &record.unchecked) {
+        (Err(e), Some(before)) => {
+            return Ok(format!(
+                "reused, unchecked: the index could not be asked after the build ({before}) nor now ({e})"
+            ))
+        }
+        (Err(e), None) => return Ok(format!("reused, unchecked: the index could not be asked ({e})")),
+        (Ok(_), Some(before)) => {
+            return Err(format!("the index could not be asked after the build ({before}), so it was never checked"))
+        }
+        (Ok(s), None) => s,
     };
     let moved: Vec<String> =
         record.index_state.iter().filter(|(d, s)| now.get(*d) != Some(*s)).map(|(d, _)| d.clone()).collect();
@@ -378,5 +407,37 @@ mod tests {
         };
         assert!(not_applicable(&reqs, &[six], log).is_none());
         assert!(not_applicable(&reqs, &[], "Requirement already satisfied: six\n").is_none());
+    }
+
+    #[test]
+    fn a_job_whose_index_check_failed_is_unchecked_and_checked_again() {
+        let record = |state: &[(&str, &str)], unchecked: Option<&str>| BuildRecord {
+            outcome: BuildOutcome::Installed,
+            exit_code: Some(0),
+            secs: 1.0,
+            distributions: vec![],
+            log_tail: String::new(),
+            error: None,
+            index_state: state.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            unchecked: unchecked.map(str::to_string),
+            failure_cause: None,
+            source_builds: vec![],
+        };
+        let now = |state: &[(&str, &str)]| Ok(state.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
+        let unchecked = record(&[], Some("connection refused"));
+        // The index answers now: built again, never trusted unchecked.
+        let e = judge(&unchecked, now(&[("six", "s1")])).unwrap_err();
+        assert!(e.contains("could not be asked after the build (connection refused)"), "{e}");
+        // It still does not: reused, and said to be unchecked.
+        let ok = judge(&unchecked, Err("timed out".into())).unwrap();
+        assert!(ok.starts_with("reused, unchecked") && ok.contains("timed out"), "{ok}");
+        // A checked job: reused while it holds, rebuilt when it moved, unchecked when not asked.
+        let checked = record(&[("six", "s1")], None);
+        assert_eq!(judge(&checked, now(&[("six", "s1")])), Ok("reused: index unchanged".into()));
+        assert_eq!(judge(&checked, now(&[("six", "s2")])), Err("changed on the index: six".into()));
+        assert!(judge(&checked, Err("down".into())).unwrap().starts_with("reused, unchecked"));
+        // The record says so in its JSON only when it is unchecked.
+        assert!(serde_json::to_string(&unchecked).unwrap().contains("\"unchecked\":\"connection refused\""));
+        assert!(!serde_json::to_string(&checked).unwrap().contains("unchecked"));
     }
 }

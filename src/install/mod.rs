@@ -62,6 +62,10 @@ pub struct BuildRecord {
     /// `index`); empty when the index could not be asked.
     #[serde(default)]
     pub index_state: std::collections::BTreeMap<String, String>,
+    /// Why the index could not be asked right after the build: the job is *unchecked*, and a
+    /// later run that can ask the index builds it again rather than trust it unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchecked: Option<String>,
     /// Why a failed install is kept like a success (see [`deterministic_failure`]).
     #[serde(default)]
     pub failure_cause: Option<String>,

@@ -106,6 +106,12 @@ pub const MAX_RUNTIME_RUNS: u32 = 50;
 pub const MAX_RUNTIME_RATIO: f64 = 100.0;
 
 impl Policy {
+    /// Whether a finding of this kind blocks: missing evidence always does, the rest when
+    /// `blocking` lists it.
+    pub fn blocks(&self, kind: FindingKind) -> bool {
+        kind.is_missing_evidence() || self.blocking.contains(&kind)
+    }
+
     /// What all timed smoke repetitions of one probe may take together.
     pub fn runtime_budget(&self) -> Duration {
         self.probe_timeout.mul_f64(RUNTIME_BUDGET_SHARE)

@@ -281,3 +281,24 @@ fn runtime_settings_have_defaults_and_are_validated_with_their_lines() {
     let m = with("blocking = [\"runtime-differs\"]").unwrap();
     assert_eq!(m.policy.blocking, vec![FindingKind::RuntimeDiffers, FindingKind::SourceBuild]);
 }
+
+#[test]
+fn missing_evidence_kinds_cannot_be_listed_or_unlisted_by_a_policy() {
+    let with = |policy: &str| parse(&GOOD.replacen("[policy]\n", &format!("[policy]\n{policy}\n"), 1));
+    for kind in ["incomplete", "prep-failed", "timeout"] {
+        let err = with(&format!("blocking = [\"crash\", \"{kind}\"]")).unwrap_err();
+        assert_eq!((err.len(), err[0].line, err[0].column), (1, 3, 22), "{err:#?}");
+        assert!(err[0].message.contains(&format!("`{kind}` cannot be listed in `blocking`")), "{}", err[0]);
+        assert!(err[0].message.contains("missing evidence always fails its base"), "{}", err[0]);
+        // Nor accepted as a known difference.
+        let err = parse(&GOOD.replace("kinds = [\"source-build\"]", &format!("kinds = [\"{kind}\"]"))).unwrap_err();
+        assert!(err[0].message.contains("cannot be listed in `known_difference.kinds`"), "{}", err[0]);
+    }
+    // An empty list is fine, and those kinds still block.
+    let m = with("blocking = []").unwrap();
+    assert_eq!(m.policy.blocking, [FindingKind::SourceBuild], "source_builds = \"fail\" adds its own");
+    for kind in crate::kinds::MISSING_EVIDENCE {
+        assert!(m.policy.blocks(kind), "{kind}");
+    }
+    assert!(!m.policy.blocks(FindingKind::Crash));
+}

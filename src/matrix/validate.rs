@@ -123,6 +123,7 @@ fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy, files: Files) -> Policy 
         out.blocking.clear();
         for k in list {
             match k.get_ref().parse::<FindingKind>() {
+                Ok(kind) if kind.is_missing_evidence() => c.at(k, missing_evidence("blocking", kind)),
                 Ok(kind) => out.blocking.push(kind),
                 Err(e) => c.at(k, e),
             }
@@ -197,6 +198,15 @@ impl Files<'_> {
                 .ok_or_else(|| format!("{name} is not built into muslcheck")),
         }
     }
+}
+
+/// Why a kind that says evidence is missing cannot be listed (nor left out) by a matrix.
+fn missing_evidence(field: &str, kind: FindingKind) -> String {
+    let all: Vec<&str> = crate::kinds::MISSING_EVIDENCE.iter().map(|k| k.as_str()).collect();
+    format!(
+        "`{kind}` cannot be listed in `{field}`: {} say that evidence is missing, and missing evidence always fails its base, whatever the policy",
+        all.join(", ")
+    )
 }
 
 /// Resolves a path the matrix names to the real file, which must lie inside the matrix's own
@@ -312,6 +322,16 @@ fn dependency(
     let smoke = r.smoke.as_ref().and_then(|s| {
         let path: PathBuf = dir.join(s.get_ref());
         match files.smoke(dir, s.get_ref(), &path) {
+            Ok(src) if src.trim().is_empty() => {
+                c.at(
+                    s,
+                    format!(
+                        "`smoke`: {} is empty: a smoke test that runs nothing would pass on every base",
+                        path.display()
+                    ),
+                );
+                None
+            }
             Ok(src) => Some((path, src)),
             Err(e) => {
                 c.at(s, format!("`smoke`: {e}"));
@@ -321,8 +341,21 @@ fn dependency(
     });
     let known_difference = r.known_difference.as_ref().map(|k| {
         let k = k.get_ref();
-        let kinds =
-            k.kinds.iter().filter_map(|s| s.get_ref().parse::<FindingKind>().map_err(|e| c.at(s, e)).ok()).collect();
+        let kinds = k
+            .kinds
+            .iter()
+            .filter_map(|s| match s.get_ref().parse::<FindingKind>() {
+                Ok(kind) if kind.is_missing_evidence() => {
+                    c.at(s, missing_evidence("known_difference.kinds", kind));
+                    None
+                }
+                Ok(kind) => Some(kind),
+                Err(e) => {
+                    c.at(s, e);
+                    None
+                }
+            })
+            .collect();
         if k.reason.get_ref().trim().is_empty() {
             c.at(&k.reason, "`known_difference.reason` must say why the difference is accepted");
         } else if k.reason.get_ref().chars().count() > 1000 {

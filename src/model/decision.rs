@@ -67,9 +67,22 @@ pub struct Verdict {
     /// The ids of the findings that fail this verdict.
     #[serde(default)]
     pub failed_by: Vec<String>,
+    /// Set when the harness could not do this job (an infrastructure error): the verdict is
+    /// `error`, with nothing observed to pass or fail, and says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Verdict {
+    /// `pass`, `fail` or `error` (nothing observed).
+    pub fn status(&self) -> &'static str {
+        match (self.error.is_some(), self.pass) {
+            (true, _) => "error",
+            (false, true) => "pass",
+            (false, false) => "fail",
+        }
+    }
+
     /// A failing verdict on a required base: what makes a JUnit case fail and the run exit 1.
     pub fn blocks(&self) -> bool {
         !self.pass && self.required

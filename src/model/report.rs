@@ -35,6 +35,11 @@ pub struct RunReport {
     pub partial: bool,
     /// Jobs planned but not (yet) run.
     pub not_run: Vec<String>,
+    /// The whole matrix's plan (every shard's, after `--only`), by dependency: each one's job
+    /// ids. Recorded when the run starts, so `report merge` can check that the shards' jobs are
+    /// exactly the plan; empty in reports written before it was recorded.
+    #[serde(default)]
+    pub planned: BTreeMap<String, Vec<String>>,
     pub bases: Vec<BaseRecord>,
     pub jobs: Vec<JobRecord>,
     pub findings: Vec<Finding>,
@@ -201,15 +206,35 @@ pub struct ReportDiff {
     pub new_run: String,
     pub new: Vec<Finding>,
     pub resolved: Vec<Finding>,
+    /// Same id, worse: its severity went up, or it fails a base it did not fail before.
     /// (before, after), by id.
+    #[serde(default)]
+    pub worsened: Vec<(Finding, Finding)>,
+    /// Same id, other evidence or summary, or fewer failing bases, no worse. (before, after),
+    /// by id.
     pub changed: Vec<(Finding, Finding)>,
     pub unchanged: Vec<String>,
+    /// What makes the comparison weaker than it looks, each allowed by a flag: a report that
+    /// did not finish (`--allow-unfinished`), reports of different matrices
+    /// (`--allow-other-matrix`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
 }
 
 impl ReportDiff {
-    /// New findings that block: the only thing that makes a nightly comparison fail.
+    /// New findings that block.
     pub fn new_blocking(&self) -> usize {
         self.new.iter().filter(|f| f.severity == Severity::Blocking).count()
+    }
+
+    /// Worsened findings that block now.
+    pub fn worsened_blocking(&self) -> usize {
+        self.worsened.iter().filter(|(_, f)| f.severity == Severity::Blocking).count()
+    }
+
+    /// What makes a nightly comparison fail: a blocking finding that is new or worse.
+    pub fn regressions(&self) -> usize {
+        self.new_blocking() + self.worsened_blocking()
     }
 }
 
@@ -226,6 +251,7 @@ impl RunReport {
             finished_at: None,
             partial: true,
             not_run: vec![],
+            planned: BTreeMap::new(),
             bases: vec![],
             jobs: vec![],
             findings: vec![],
@@ -238,6 +264,19 @@ impl RunReport {
             matrix_digest: String::new(),
             shard: None,
             baseline: None,
+        }
+    }
+
+    /// Why this is not a finished run's report, if it is not: it never closed (killed, or
+    /// interrupted before deciding), or jobs of its plan were not run. A report that closed
+    /// with infrastructure errors is finished: its outcome says exit 3.
+    pub fn unfinished(&self) -> Option<String> {
+        let not_run = (!self.not_run.is_empty()).then(|| format!("jobs not run: {}", self.not_run.join(", ")));
+        let never_closed = (self.finished_at.is_none() || self.outcome.is_none())
+            .then(|| "it never closed (the run was killed or stopped before deciding)".to_string());
+        match (never_closed, not_run) {
+            (None, None) => None,
+            (a, b) => Some(a.into_iter().chain(b).collect::<Vec<_>>().join("; ")),
         }
     }
 

@@ -215,6 +215,7 @@ pub fn render(r: &RunReport) -> String {
                 match r.verdicts.iter().find(|v| v.dependency == *d && v.base == b.name) {
                     Some(v) => {
                         let (cls, word) = match (v.pass, v.required) {
+                            _ if v.error.is_some() => ("fail", "ERROR"),
                             (true, _) => ("pass", "pass"),
                             (false, true) => ("fail", "FAIL"),
                             (false, false) => ("optional", "fail (optional)"),

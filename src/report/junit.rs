@@ -24,6 +24,12 @@ pub fn render(r: &RunReport) -> String {
                     job.and_then(|j| j.error.as_deref()).unwrap_or("the requirement's marker excludes this base")
                 ));
                 s
+            } else if let Some(e) = &v.error {
+                // Nothing was observed: neither a pass nor a failure of the dependency.
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(format!("not run: {e}"));
+                s.set_type("infrastructure");
+                s
             } else if v.pass {
                 TestCaseStatus::success()
             } else if !v.blocks() {

@@ -31,6 +31,7 @@ pub fn render(r: &RunReport) -> String {
                 v.dependency,
                 v.base,
                 match (v.pass, v.required) {
+                    _ if v.error.is_some() => "⛔ error (not run)",
                     (true, _) if super::not_applicable(r, &v.dependency, &v.base) => "➖ not applicable",
                     (true, _) => "✅ pass",
                     (false, true) => "❌ fail",

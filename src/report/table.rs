@@ -164,7 +164,9 @@ pub fn render(r: &RunReport) -> String {
                 vec![
                     v.dependency.clone(),
                     format!("{}{}", v.base, if v.required { "" } else { " (optional)" }),
-                    if !v.pass {
+                    if v.error.is_some() {
+                        "ERROR"
+                    } else if !v.pass {
                         "FAIL"
                     } else if super::not_applicable(r, &v.dependency, &v.base) {
                         "not applicable"

@@ -498,3 +498,45 @@ fn the_shipped_matrices_are_valid() {
         assert_eq!(out.status.code(), Some(3), "{m}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn a_selection_that_can_block_nothing_or_compare_nothing_is_refused_before_the_engine() {
+    offline()
+        .args(["run", "--matrix", "tests/fixtures/small.toml", "--base", "musl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--base selects one base (musl)"));
+    let d = tempfile::tempdir().unwrap();
+    let m = write(
+        d.path(),
+        "m.toml",
+        "[[base]]\nname = \"glibc\"\nimage = \"g\"\n\n[[base]]\nname = \"musl\"\nimage = \"m\"\nrequired = false\n\n[[base]]\nname = \"musl2\"\nimage = \"m2\"\nrequired = false\n\n[[dependency]]\nrequirement = \"six\"\n",
+    );
+    for cmd in [&["run"][..], &["gate", "six"][..]] {
+        offline()
+            .args(cmd)
+            .args(["--matrix", &m, "--base", "musl", "--base", "musl2"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--base selects no required base (musl, musl2)"));
+    }
+    // An empty smoke script runs nothing and would pass everywhere: refused where it is named.
+    write(d.path(), "empty.py", " \n\n");
+    let m = write(
+        d.path(),
+        "smoke.toml",
+        "[[base]]\nname = \"glibc\"\nimage = \"g\"\n\n[[base]]\nname = \"musl\"\nimage = \"m\"\n\n[[dependency]]\nrequirement = \"six\"\nsmoke = \"empty.py\"\n",
+    );
+    offline()
+        .args(["run", "--matrix", &m])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("smoke.toml:11:9: `smoke`:").and(predicate::str::contains("is empty")));
+    let empty = d.path().join("empty.py");
+    offline()
+        .args(["gate", "six", "--matrix", "tests/fixtures/small.toml", "--smoke"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is empty"));
+}

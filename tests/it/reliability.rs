@@ -126,8 +126,6 @@ fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
             &matrix,
             "--only",
             "six",
-            "--base",
-            "musl",
             "--no-profile",
             "--no-resolver",
             "--ca-bundle",
@@ -139,15 +137,21 @@ fn a_probe_over_its_time_limit_is_stopped_and_recorded() {
         .code(1);
     assert!(start.elapsed() < Duration::from_secs(120));
     let r = report(&results);
-    let j = job(&r, "six[musl]");
-    assert_eq!(j["probe"]["container"]["timed_out"], true, "{j}");
-    // A probe stopped at its limit fails its base with a `timeout` finding: never a pass.
+    for id in ["six[glibc]", "six[musl]"] {
+        let j = job(&r, id);
+        assert_eq!(j["probe"]["container"]["timed_out"], true, "{j}");
+    }
+    // A probe stopped at its limit fails its base with a `timeout` finding: never a pass. On
+    // both bases it is one finding naming both, so its id stays unique.
     let t = findings_of(&r, "timeout");
     assert_eq!(t.len(), 1, "{r:#}");
     assert_eq!((t[0]["severity"].as_str(), t[0]["id"].as_str()), (Some("blocking"), Some("six/timeout/probe")));
-    let v = &r["verdicts"][0];
-    assert_eq!(v["pass"], false);
-    assert!(v["reasons"].to_string().contains("did not finish within 15 s"), "{v}");
+    assert_eq!(t[0]["failing"], serde_json::json!(["glibc", "musl"]));
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r:#}");
+    for v in r["verdicts"].as_array().unwrap() {
+        assert_eq!(v["pass"], false);
+        assert!(v["reasons"].to_string().contains("did not finish within 15 s"), "{v}");
+    }
     assert_no_leftovers(&r);
 }
 

@@ -59,6 +59,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     report.matrix_digest = s.matrix_digest.clone();
     report.matrix_source = s.matrix.source_line();
     report.shard = s.shard;
+    report.planned = s.planned.clone();
     let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
     let mut jobs = plan::jobs(&s.matrix);
     jobs.extend(crate::lock::baseline_jobs(s.lock.as_ref(), &s.matrix));
@@ -176,6 +177,14 @@ async fn work(
             r.bases.push(record);
             r.timings.bases = r.timings.bases.max(bases_started.elapsed().as_secs_f64());
         });
+        // Once every base's libc is observed: a run of one libc family compares nothing.
+        let missing = {
+            let r = state.report.lock().expect("report lock");
+            (r.bases.len() == s.matrix.bases.len()).then(|| compare::too_few_families(&r.bases)).flatten()
+        };
+        if let Some(m) = missing {
+            return Err(Error::Usage(m));
+        }
         let prep = &prep;
         let mut units: Vec<futures_util::future::BoxFuture<'_, Result<()>>> = vec![];
         for &section in &s.sections {
