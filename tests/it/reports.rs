@@ -96,7 +96,7 @@ fn a_merge_needs_the_shards_jobs_to_be_the_whole_plan_each_once() {
     // A shard with no jobs, finished, while the plan gives it b.
     let empty = write(d.path(), "empty.json", &finished("run-two", &[], Some((2, 2))));
     merge(d.path(), &[&one, &empty]).code(2).stderr(predicate::str::contains(
-        "shard 2/2 (run run-two) has no jobs, but the matrix's plan gives it 1: missing b[x]",
+        "the shards do not hold the whole matrix's plan: missing b[x] (shard 2/2 (run run-two) has no jobs)",
     ));
     // The same job in two shards.
     let overlap = write(d.path(), "overlap.json", &finished("run-two", &["b", "a"], Some((2, 2))));
