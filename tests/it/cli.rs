@@ -353,7 +353,8 @@ fn the_documented_commands_use_commands_and_flags_that_exist() {
     let in_readme = commands.iter().filter(|c| c.at.starts_with("README.md:")).count();
     let run_lines = commands.iter().filter(|c| c.run_line).count();
     assert!(commands.len() >= 15, "only {} documented commands found: {commands:#?}", commands.len());
-    assert!(in_readme >= 4, "only {in_readme} commands found in README.md");
+    // The three uses (gate, nightly, incident), a command each.
+    assert!(in_readme >= 3, "only {in_readme} commands found in README.md");
     assert!(run_lines >= 5, "only {run_lines} commands found in the CI recipes' run: lines");
 }
 
