@@ -11,9 +11,11 @@ const LONG_ABOUT: &str = "\
 Finds what breaks, or behaves differently, when Python dependencies run on a musl base (Alpine)
 instead of a glibc one (Debian).
 
-muslcheck drives a Docker engine (DOCKER_HOST, else /var/run/docker.sock). For every dependency
-in a matrix it installs the dependency on every base, observes what pip installed (wheel or source
-build, which versions), imports every module in a subprocess, runs a smoke script, and reports
+muslcheck drives a Docker engine, found as the docker CLI finds it (DOCKER_HOST with
+DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, else the current Docker context, else
+/var/run/docker.sock). For every dependency in a matrix it installs the dependency on every base,
+observes what pip installed (wheel or source build, which versions), imports every module in a
+subprocess, runs a smoke script, and reports
 the differences between the bases. It also profiles each base's libc (thread stacks, crash depth,
 locale, loader) and its DNS resolver.";
 
