@@ -1,5 +1,7 @@
-//! One self-contained HTML file (inline style, no script, no external asset: it opens offline
-//! and from a CI artifact): the decision first, then the differences, then per dependency the
+//! One self-contained HTML file (inline style, one inline script for the findings' filter, no
+//! external asset: it opens offline and from a CI artifact): the decision first, then the
+//! findings by severity with a filter by base and kind and their raw evidence behind a
+//! disclosure, then the verdict grid, then per dependency the
 //! resolved trees side by side with wheel provenance, the import and smoke outcomes with
 //! evidence, sizes and build times, and the base sections. A pure function of the report.
 
@@ -28,7 +30,8 @@ h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-c
 td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top;text-align:left}th{background:#f4f4f4}\
 .pass{background:#e6f4ea}.fail{background:#fce8e6}.optional{background:#fef7e0}.blocking{color:#b3261e;font-weight:bold}\
 .info{color:#555}.known{color:#7a5c00}code,pre{font-family:ui-monospace,monospace;font-size:.9em}pre{white-space:pre-wrap;margin:0}\
-.summary{font-size:1.2em;padding:.6em 1em;border-radius:4px;display:inline-block}";
+.summary{font-size:1.2em;padding:.6em 1em;border-radius:4px;display:inline-block}\
+details summary{cursor:pointer;color:#555}.filter select{margin:0 .4em}";
 
 fn outcome(o: &CheckOutcome) -> String {
     match o {
@@ -38,32 +41,75 @@ fn outcome(o: &CheckOutcome) -> String {
 }
 
 fn finding_rows(out: &mut String, findings: &[&Finding]) {
-    out.push_str("<table><tr><th>finding</th><th>kind</th><th>severity</th><th>summary</th><th>evidence</th></tr>");
+    out.push_str(
+        "<table id=\"findings\"><tr><th>finding</th><th>kind</th><th>severity</th><th>on</th><th>what differs, and why</th></tr>",
+    );
     for f in findings {
         let (class, sev) = match (&f.known, f.severity) {
             (Some(_), _) => ("known", "known".to_string()),
             (None, Severity::Blocking) => ("blocking", "blocking".to_string()),
             (None, Severity::Info) => ("info", "info".to_string()),
         };
-        let mut ev: Vec<String> = f.evidence.iter().map(|(b, e)| format!("<b>{}</b>: {}", esc(b), esc(e))).collect();
-        for (b, why) in &f.explanation {
-            ev.extend(why.iter().map(|w| format!("<i>why on {}</i>: {}", esc(b), esc(w))));
-        }
+        let why: Vec<String> = f
+            .explanation
+            .iter()
+            .flat_map(|(b, why)| why.iter().map(move |w| format!("<i>why on {}</i>: {}", esc(b), esc(w))))
+            .collect();
+        // The raw evidence per base, behind a disclosure: the words come first.
+        let raw: Vec<String> = f.evidence.iter().map(|(b, e)| format!("<b>{}</b>: {}", esc(b), esc(e))).collect();
         let _ = write!(
             out,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"{class}\">{sev}</td><td>{}{}</td><td>{}</td></tr>",
+            "<tr class=\"finding\" data-kind=\"{kind}\" data-bases=\"{bases}\"><td><code>{}</code></td><td>{kind}</td><td class=\"{class}\">{sev}</td><td>{}</td><td>{}{}{}<details><summary>evidence</summary>{}</details></td></tr>",
             esc(&f.id),
-            f.kind,
+            esc(&f.failing.join(", ")),
             esc(&f.summary),
             f.known
                 .as_ref()
                 .map(|k| format!("<br><span class=\"known\">accepted: {}</span>", esc(k)))
                 .unwrap_or_default(),
-            ev.join("<br>")
+            if why.is_empty() { String::new() } else { format!("<br>{}", why.join("<br>")) },
+            raw.join("<br>"),
+            kind = f.kind,
+            bases = esc(&f.failing.join(" ")),
         );
     }
     out.push_str("</table>");
 }
+
+/// The findings' filter: by base and by kind, from the page itself (no network), and from the
+/// address's fragment (`#base=musl&kind=crash`) so a filtered view can be linked.
+fn filter(out: &mut String, findings: &[&Finding]) {
+    let mut bases: Vec<&str> = findings.iter().flat_map(|f| f.failing.iter().map(String::as_str)).collect();
+    bases.sort();
+    bases.dedup();
+    let mut kinds: Vec<String> = findings.iter().map(|f| f.kind.to_string()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let options = |all: &str, values: &mut dyn Iterator<Item = String>| {
+        std::iter::once(format!("<option value=\"\">{all}</option>"))
+            .chain(values.map(|v| format!("<option value=\"{0}\">{0}</option>", esc(&v))))
+            .collect::<String>()
+    };
+    let _ = write!(
+        out,
+        "<p class=\"filter\">on <select id=\"f-base\">{}</select> kind <select id=\"f-kind\">{}</select> <span id=\"f-shown\"></span></p>",
+        options("every base", &mut bases.iter().map(|b| b.to_string())),
+        options("every kind", &mut kinds.into_iter()),
+    );
+}
+
+/// Hides the findings that do not match the filter; reads and writes the fragment. Placed
+/// after the findings' table, which it reads when it runs.
+const FILTER_SCRIPT: &str = "<script>(function(){\
+var b=document.getElementById('f-base'),k=document.getElementById('f-kind'),n=document.getElementById('f-shown');\
+function apply(){var shown=0,rows=document.querySelectorAll('#findings tr.finding');\
+for(var i=0;i<rows.length;i++){var r=rows[i];\
+var ok=(!b.value||(' '+r.dataset.bases+' ').indexOf(' '+b.value+' ')>=0)&&(!k.value||r.dataset.kind===k.value);\
+r.hidden=!ok;if(ok)shown++;}n.textContent=shown+' of '+rows.length+' shown';}\
+function fromHash(){var h=new URLSearchParams(location.hash.slice(1));b.value=h.get('base')||'';k.value=h.get('kind')||'';apply();}\
+function toHash(){var h=new URLSearchParams();if(b.value)h.set('base',b.value);if(k.value)h.set('kind',k.value);\
+history.replaceState(null,'','#'+h.toString());apply();}\
+b.onchange=toHash;k.onchange=toHash;window.onhashchange=fromHash;fromHash();})();</script>";
 
 fn dependency(out: &mut String, r: &RunReport, dep: &str) {
     let jobs: Vec<&JobRecord> =
@@ -195,9 +241,19 @@ pub fn render(r: &RunReport) -> String {
         run = esc(&r.run_id),
         partial = if r.partial { " — partial report: the run did not finish" } else { "" }
     );
-    // The verdict grid: a row per dependency, a column per base.
+    // The findings by severity (blocking first), then the verdict grid.
+    let mut findings: Vec<&Finding> = r.findings.iter().collect();
+    findings.sort_by_key(|f| (f.severity != Severity::Blocking || f.known.is_some(), f.id.clone()));
+    if !findings.is_empty() {
+        out.push_str("<h2>Differences</h2>");
+        filter(&mut out, &findings);
+        finding_rows(&mut out, &findings);
+        // After the rows it filters.
+        out.push_str(FILTER_SCRIPT);
+    }
     let mut deps: Vec<&str> = r.verdicts.iter().map(|v| v.dependency.as_str()).collect();
     deps.dedup();
+    // The verdict grid: a row per dependency, a column per base.
     if !deps.is_empty() {
         out.push_str("<h2>Verdicts</h2><table><tr><th>dependency</th>");
         for b in &r.bases {
@@ -228,12 +284,6 @@ pub fn render(r: &RunReport) -> String {
             out.push_str("</tr>");
         }
         out.push_str("</table>");
-    }
-    let mut findings: Vec<&Finding> = r.findings.iter().collect();
-    findings.sort_by_key(|f| (f.severity != Severity::Blocking || f.known.is_some(), f.id.clone()));
-    if !findings.is_empty() {
-        out.push_str("<h2>Differences</h2>");
-        finding_rows(&mut out, &findings);
     }
     if !deps.is_empty() {
         out.push_str("<h2>Dependencies</h2>");
@@ -271,5 +321,46 @@ mod tests {
         for external in ["http://", "https://", "src=", "<link"] {
             assert!(!html.contains(external), "references {external}: {html}");
         }
+    }
+
+    #[test]
+    fn findings_come_first_with_their_filter_and_the_only_script_is_the_filters() {
+        let mut r = RunReport::new("gate", "1-x", "m.toml");
+        let f = |id: &str, kind: crate::kinds::FindingKind, sev: Severity, base: &str| Finding {
+            id: id.into(),
+            subject: "x".into(),
+            kind,
+            item: String::new(),
+            failing: vec![base.into()],
+            severity: sev,
+            summary: format!("<b>{id}</b>"),
+            evidence: [(base.to_string(), "raw <value>".to_string())].into(),
+            known: None,
+            explanation: Default::default(),
+        };
+        r.findings = vec![
+            f("x/size/", crate::kinds::FindingKind::Size, Severity::Info, "glibc"),
+            f("x/crash/m", crate::kinds::FindingKind::Crash, Severity::Blocking, "musl"),
+        ];
+        r.verdicts = vec![crate::model::Verdict {
+            dependency: "x".into(),
+            base: "musl".into(),
+            pass: false,
+            required: true,
+            reasons: vec![],
+            failed_by: vec!["x/crash/m".into()],
+            error: None,
+        }];
+        let html = render(&r);
+        assert!(html.find("x/crash/m").unwrap() < html.find("x/size/").unwrap(), "blocking first");
+        assert!(html.find("Differences").unwrap() < html.find("Verdicts").unwrap());
+        assert!(html.contains("data-kind=\"crash\" data-bases=\"musl\""), "{html}");
+        assert!(
+            html.contains("<details><summary>evidence</summary><b>musl</b>: raw &lt;value&gt;</details>"),
+            "{html}"
+        );
+        assert_eq!(html.matches("<script").count(), 1);
+        assert!(html.contains(FILTER_SCRIPT));
+        assert!(html.contains("&lt;b&gt;x/crash/m&lt;/b&gt;"), "summaries escaped: {html}");
     }
 }

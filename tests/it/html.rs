@@ -24,7 +24,7 @@ fn chromium(args: &[&str], profile: &std::path::Path) -> std::process::Output {
 }
 
 #[test]
-fn the_html_report_opens_in_a_headless_browser_with_the_verdicts_first() {
+fn the_html_report_opens_in_a_headless_browser_findings_first_and_filters_offline() {
     require_engine();
     let d = tempfile::tempdir().unwrap();
     let html = d.path().join("report.html");
@@ -50,8 +50,26 @@ fn the_html_report_opens_in_a_headless_browser_with_the_verdicts_first() {
     let dom = String::from_utf8_lossy(&dom.stdout);
     let summary = dom.split("id=\"summary\">").nth(1).and_then(|s| s.split('<').next()).unwrap_or_default();
     assert_eq!(summary, "1 blocking finding(s)", "{dom}");
-    assert!(dom.find("Verdicts").unwrap() < dom.find("Differences").unwrap(), "the decision comes first");
+    assert!(dom.find("id=\"summary\"").unwrap() < dom.find("Differences").unwrap(), "the decision comes first");
+    assert!(dom.find("Differences").unwrap() < dom.find("Verdicts").unwrap(), "then the findings, then the grid");
     assert!(dom.contains("lz4/install-differs/") && dom.contains(">FAIL<"), "{dom}");
+    // The raw evidence is behind a disclosure.
+    assert!(dom.contains("<details><summary>evidence</summary>"), "{dom}");
+    // The filter runs in the page, with no network: by kind from the address's fragment.
+    let filtered = chromium(
+        &["--virtual-time-budget=2000", "--dump-dom", &format!("{url}#kind=install-differs")],
+        &d.path().join("profile3"),
+    );
+    assert!(filtered.status.success(), "{}", String::from_utf8_lossy(&filtered.stderr));
+    let filtered = String::from_utf8_lossy(&filtered.stdout);
+    let rows: Vec<&str> = filtered.split("<tr class=\"finding\"").skip(1).collect();
+    assert!(rows.len() >= 2, "more than one finding to filter: {filtered}");
+    for row in &rows {
+        let head = &row[..row.find('>').unwrap()];
+        let hidden = head.contains("hidden");
+        assert_eq!(hidden, !head.contains("data-kind=\"install-differs\""), "only install-differs shown: {head}");
+    }
+    assert!(filtered.contains(&format!("1 of {} shown", rows.len())), "{filtered}");
     let png = d.path().join("report.png");
     let shot = chromium(
         &[&format!("--screenshot={}", png.display()), "--window-size=1280,900", &url],
