@@ -293,6 +293,9 @@ pub(crate) fn footer(r: &RunReport) -> String {
             o.blocking,
             if o.errors > 0 {
                 format!("; {} infrastructure error(s): not conclusive", o.errors)
+            } else if o.exit_code == crate::error::EXIT_USAGE {
+                // Exit 2 found once the run went (a marker that excludes every base): say why.
+                format!("; {}", o.summary)
             } else {
                 String::new()
             },

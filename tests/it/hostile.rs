@@ -753,7 +753,7 @@ fn a_byte_order_mark_is_accepted_in_matrices_and_requirement_files() {
 }
 
 #[test]
-fn a_marker_that_excludes_every_base_is_not_applicable_not_a_pass() {
+fn a_marker_that_excludes_every_base_is_not_applicable_and_a_configuration_error_not_a_pass() {
     require_engine();
     let d = tempfile::tempdir().unwrap();
     let a = in_results(
@@ -767,9 +767,10 @@ fn a_marker_that_excludes_every_base_is_not_applicable_not_a_pass() {
             &ca_bundle(),
         ],
     )
-    .code(0);
+    .code(2);
     let table = stdout_of(&a);
     assert!(table.contains("not applicable") && !table.contains(" pass "), "{table}");
+    assert!(table.contains("sys_platform"), "the outcome names the marker: {table}");
     let r = report(d.path());
     for id in ["six[glibc]", "six[musl]"] {
         let j = job(&r, id);

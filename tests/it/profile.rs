@@ -28,6 +28,8 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
                 &ca_bundle(),
                 "--jobs",
                 "4",
+                // The full tables: the profiles side by side are in them.
+                "--details",
             ],
         )
         .code(0),

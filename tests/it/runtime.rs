@@ -22,6 +22,8 @@ fn gate_with_smoke(dir: &Path, smoke: &str) -> (serde_json::Value, String) {
         smoke.into(),
         "--matrix".into(),
         "tests/fixtures/small.toml".into(),
+        // The full tables: each job's timing is in them.
+        "--details".into(),
         // Both bases probed at the same time: their runs are timed under the same load.
         "--jobs".into(),
         "2".into(),
@@ -114,6 +116,7 @@ fn the_timed_runs_stop_at_their_budget_and_too_few_are_not_compared() {
         smoke.display().to_string(),
         "--matrix".into(),
         matrix.display().to_string(),
+        "--details".into(),
     ];
     args.extend(local_index_with_ca());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
