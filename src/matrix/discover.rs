@@ -113,15 +113,7 @@ pub fn discover(flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Result<M
 /// The matrix in a pyproject.toml's `[tool.muslcheck]` table, if it has one: the schema of a
 /// matrix file, its paths relative to the pyproject's directory, its diagnostics located in it.
 pub fn from_pyproject(path: &Path) -> Result<Option<Matrix>, Vec<Diagnostic>> {
-    let text = crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| {
-        let (line, column) = e.position();
-        vec![Diagnostic {
-            file: path.to_path_buf(),
-            line,
-            column,
-            message: format!("failed to read the pyproject.toml for [tool.muslcheck]: {e}"),
-        }]
-    })?;
+    let text = super::read_located(path, "the pyproject.toml for [tool.muslcheck]")?;
     let Some(raw) = super::raw::parse_pyproject(path, &text)? else {
         return Ok(None);
     };

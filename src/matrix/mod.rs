@@ -198,15 +198,7 @@ impl Matrix {
 
     /// Reads, parses and validates a matrix file. Every problem is returned, each located.
     pub fn load(path: &Path) -> Result<Matrix, Vec<Diagnostic>> {
-        let text = crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| {
-            let (line, column) = e.position();
-            vec![Diagnostic {
-                file: path.to_path_buf(),
-                line,
-                column,
-                message: format!("failed to read the matrix: {e}"),
-            }]
-        })?;
+        let text = read_located(path, "the matrix")?;
         Matrix::parse(path, &text)
     }
 
@@ -271,6 +263,15 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("invalid duration `{s}` (examples: 90s, 20m, 1h30m; must be more than 0)"));
     }
     Ok(Duration::from_secs(total))
+}
+
+/// A configuration file's text, or one diagnostic at the position reading stopped (the first
+/// bad byte of a file that is not UTF-8).
+pub(crate) fn read_located(path: &Path, what: &str) -> Result<String, Vec<Diagnostic>> {
+    crate::input::read_text(path, crate::input::MAX_TEXT).map_err(|e| {
+        let (line, column) = e.position();
+        vec![Diagnostic { file: path.to_path_buf(), line, column, message: format!("failed to read {what}: {e}") }]
+    })
 }
 
 #[cfg(test)]
