@@ -683,22 +683,22 @@ class Point:
         return Point(self.x + dx, self.y + dy)
 
 def work():
-    acc = fib(21)
+    acc = fib(25)
     counts = {}
-    for i in range(60000):
+    for i in range(400000):
         k = (i * 7919) % 1021
         counts[k] = counts.get(k, 0) + (i & 15)
     acc += sum(counts.values())
     p = Point(0, 0)
-    for i in range(40000):
+    for i in range(300000):
         p = p.moved(i % 3 - 1, i % 5 - 2)
     acc += p.x + p.y
-    words = ["w%d" % ((i * 31) % 997) for i in range(20000)]
+    words = ["w%d" % ((i * 31) % 997) for i in range(150000)]
     acc += len("-".join(sorted(set(words))))
     acc += sum(len(w) for w in words if w.endswith("7"))
     return acc
 
-assert work() == 473542, "the control computed something else"
+assert work() == 3137834, "the control computed something else"
 '''
 
 
