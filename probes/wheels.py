@@ -10,10 +10,11 @@
 # threading.Thread with the base's default thread stack size ("smoke.thread"), as services call
 # their dependencies from worker threads. When the main-thread run passed, it is then repeated
 # in the main thread to time it ("smoke.runtime"): the first run is the warm-up and is not
-# counted; each repetition is a fresh child, timed by its wall time; repetition stops at the
-# number asked for, at the first run that does not pass (a failed run is never timed), or when
-# the next run would not fit in the time budget. Every value is observed; nothing here knows
-# what a package or a libc is "supposed" to do.
+# counted; each repetition is a fresh child, timed by its wall time, pinned to one CPU, and
+# preceded by a run of a fixed pure-Python control (the interpreter's own speed in the same
+# moment); repetition stops at the number asked for, at the first run that does not pass (a
+# failed run is never timed), or when the next run would not fit in the time budget. Every
+# value is observed; nothing here knows what a package or a libc is "supposed" to do.
 #
 # Config (first argument, JSON object; every key optional):
 #   smoke            python source of a smoke script, or null              (default null)
@@ -574,7 +575,14 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
     """Times the main-thread smoke run: `runs` repetitions after the first (the warm-up, not
     counted), within `budget` seconds in all. The spread reported is min..max of the counted
     runs: with a handful of runs a quartile is one of them anyway, and the whole range is the
-    cautious choice when two bases' spreads are compared for overlap."""
+    cautious choice when two bases' spreads are compared for overlap.
+
+    Before each counted smoke run, the fixed pure-Python control runs in a fresh child too
+    (after a warm-up of its own): control, smoke, control, smoke, ... Both take the same load,
+    so the control's times say how fast this base's interpreter was in the same window, and a
+    smoke run slower by as much as the control is the interpreter, not the dependency. The
+    timed children run pinned to one CPU (the lowest this probe may use), as the libc profile
+    is. The control's runs are not counted against the budget: each is a fraction of a second."""
     status, warmup_ms = first
     base = {"requested": runs, "budget_s": budget, "warmup_ms": round(warmup_ms, 3)}
     if runs == 0:
@@ -584,7 +592,46 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
         emit("smoke.runtime", "skipped", base,
              message="not timed: the first main-thread run did not pass (%s)" % status)
         return
-    times, stopped, spent = [], None, 0.0
+    restore, cpu = _w_pin_one_cpu()
+    try:
+        value, spent, stopped = _w_timed_runs(smoke, runs, budget, smoke_timeout, warmup_ms)
+    finally:
+        if restore is not None:
+            try:
+                _w_os.sched_setaffinity(0, restore)
+            except OSError:
+                pass
+    value = dict(base, cpu=cpu, **value)
+    emit("smoke.runtime", "ok", value, message=stopped, duration_ms=spent * 1000.0)
+
+
+def _w_pin_one_cpu():
+    """Pins this process (and so its children) to the lowest CPU it may use: (the set to
+    restore, the CPU), or (None, None) where affinity cannot be set."""
+    try:
+        allowed = _w_os.sched_getaffinity(0)
+        cpu = min(allowed)
+        _w_os.sched_setaffinity(0, {cpu})
+        return allowed, cpu
+    except (AttributeError, OSError, ValueError):
+        return None, None
+
+
+def _w_summary(times, prefix):
+    if not times:
+        return {}
+    ordered = sorted(times)
+    n = len(ordered)
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
+    return {prefix + "median_ms": round(median, 3), prefix + "min_ms": ordered[0],
+            prefix + "max_ms": ordered[-1]}
+
+
+def _w_timed_runs(smoke, runs, budget, smoke_timeout, warmup_ms):
+    times, control, stopped, control_stopped, spent = [], [], None, None, 0.0
+    c_status, c_message, c_warmup = _w_run_control(smoke_timeout)
+    if c_status != "ok":
+        control_stopped = "the control's warm-up did not pass (%s: %s)" % (c_status, c_message)
     while len(times) < runs:
         # The slowest run so far (the warm-up included) stands for the next one.
         expected = max([warmup_ms] + times) / 1000.0
@@ -593,6 +640,13 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
             stopped = ("the next run (about %.1f s) would not fit in the %.0f s budget"
                        % (expected, budget))
             break
+        if control_stopped is None:
+            c_status, c_message, c_dur = _w_run_control(smoke_timeout)
+            if c_status == "ok":
+                control.append(round(c_dur, 3))
+            else:
+                control_stopped = "control run %d did not pass (%s: %s)" % (
+                    len(control) + 2, c_status, c_message)
         # A run slower than expected is stopped at the budget, so the repetitions never take
         # more than it in all.
         r_status, _v, message, dur = _w_run_smoke(smoke, "main", min(smoke_timeout, left))
@@ -606,13 +660,53 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
             stopped = "run %d did not pass (%s: %s)" % (len(times) + 2, r_status, message)
             break
         times.append(round(dur, 3))
-    value = dict(base, runs_ms=times, stopped=stopped)
-    if times:
-        ordered = sorted(times)
-        n = len(ordered)
-        median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2.0
-        value.update(median_ms=round(median, 3), min_ms=ordered[0], max_ms=ordered[-1])
-    emit("smoke.runtime", "ok", value, message=stopped, duration_ms=spent * 1000.0)
+    value = {"runs_ms": times, "stopped": stopped, "control_warmup_ms": round(c_warmup, 3),
+             "control_runs_ms": control, "control_stopped": control_stopped}
+    value.update(_w_summary(times, ""))
+    value.update(_w_summary(control, "control_"))
+    return value, spent, stopped
+
+
+# The control: a fixed piece of pure Python (calls, a dict, attribute access on small objects,
+# strings, a sort), nothing the C library does but what the interpreter itself needs; small
+# objects are CPython's own allocator's. Its time is the interpreter's speed on this base. It
+# checks its result, so that a run that did not do the work cannot pass.
+_W_CONTROL = r'''
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+class Point:
+    __slots__ = ("x", "y")
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+    def moved(self, dx, dy):
+        return Point(self.x + dx, self.y + dy)
+
+def work():
+    acc = fib(25)
+    counts = {}
+    for i in range(400000):
+        k = (i * 7919) % 1021
+        counts[k] = counts.get(k, 0) + (i & 15)
+    acc += sum(counts.values())
+    p = Point(0, 0)
+    for i in range(300000):
+        p = p.moved(i % 3 - 1, i % 5 - 2)
+    acc += p.x + p.y
+    words = ["w%d" % ((i * 31) % 997) for i in range(150000)]
+    acc += len("-".join(sorted(set(words))))
+    acc += sum(len(w) for w in words if w.endswith("7"))
+    return acc
+
+assert work() == 3137834, "the control computed something else"
+'''
+
+
+def _w_run_control(timeout):
+    r = run_child(_W_CONTROL, timeout=timeout,
+                  env={"PYTHONDONTWRITEBYTECODE": "1"})
+    message = _w_last_line(r["stderr"]) if r["status"] != "ok" else None
+    return r["status"], message, r["duration_ms"]
 
 
 # The smoke script runs from stdin (no size limit of an argument), compiled as "<smoke>", as

@@ -32,6 +32,9 @@ pub fn close(
     for (base, error) in &failed_bases {
         r.findings.push(super::prep_failed(base, error, policy, &required));
     }
+    // Timings of different runs (one base's kept from an earlier run) are not compared, and
+    // each job says so.
+    super::runtime::note_mixed_timings(&mut r.jobs);
     for dep in &matrix.dependencies {
         let results = super::base_results(&r.jobs, &r.bases, &matrix.bases, &dep.name);
         let mut findings = super::dependency_findings(dep, policy, &results);

@@ -2,20 +2,27 @@
 //! musl's allocator and parts of its libm are slower than glibc's, and a dependency that leans
 //! on them can be several times slower on one base while working the same.
 //!
-//! A base is slower than another when its median is at least the policy's ratio times the
-//! other's *and* the spreads (min..max of the counted runs) do not overlap *and* the medians are
-//! at least [`MIN_RUNTIME_GAP_SECS`] apart: on a loaded machine a ratio of medians alone would
-//! turn noise into findings, and the runs of a script that takes a few tens of milliseconds
-//! (mostly the interpreter starting) all fit in one burst of someone else's load, which moves
-//! them together past any spread. A base with fewer than
-//! [`MIN_RUNTIME_RUNS`] counted runs, or whose main-thread smoke run did not pass, is not
-//! compared: too little evidence is never a finding.
+//! Each base's smoke runs are measured against its control (a fixed pure-Python program run
+//! before each smoke run, in the same window): two bases' interpreters need not be built alike
+//! (compiler, flags, the profile that guided them), and a smoke run
+//! slower by as much as the control is the interpreter, not the dependency. A base is slower
+//! than another when its median is at least the policy's ratio times the other's, times the
+//! ratio of their controls' medians when that is more than 1, *and* the spreads (min..max of
+//! the counted runs) do not overlap *and* the medians are at least [`MIN_RUNTIME_GAP_SECS`]
+//! apart: on a loaded machine a ratio of medians alone would turn noise into findings, and the
+//! runs of a script that takes a few tens of milliseconds (mostly the interpreter starting) all
+//! fit in one burst of someone else's load, which moves them together past any spread. A base
+//! with fewer than [`MIN_RUNTIME_RUNS`](crate::matrix::MIN_RUNTIME_RUNS) counted runs (of the
+//! smoke script or of the control), or whose main-thread smoke run did not pass, is not
+//! compared: too little evidence is never a finding. Nor are timings of different runs: when
+//! one base's observation came from the observation cache and another's is new, no base of the
+//! dependency is compared, and each job says why ([`note_mixed_timings`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{BaseResult, Draft};
 use crate::kinds::FindingKind;
-use crate::model::SmokeRuntime;
+use crate::model::{JobRecord, SmokeRuntime};
 
 /// Medians closer than this are never a finding, whatever their ratio: a difference of a few
 /// tens of milliseconds per run is within what a shared engine's scheduling does to a short
@@ -27,7 +34,14 @@ struct Timed<'a> {
     median: f64,
     min: f64,
     max: f64,
+    /// The control's median; `None` in a record older than the control.
+    control: Option<f64>,
     runtime: &'a SmokeRuntime,
+}
+
+/// The timing of a job, when it has one to compare or to explain.
+fn timing(job: &JobRecord) -> Option<&SmokeRuntime> {
+    job.probe.as_ref()?.smoke_runtime.as_ref()
 }
 
 /// The timing of a base, or why it is not compared.
@@ -38,31 +52,97 @@ fn comparable<'a>(r: &BaseResult<'a>) -> Result<Timed<'a>, String> {
     }
     let t = p.smoke_runtime.as_ref().ok_or("not timed")?;
     t.not_comparable().map_or(Ok(()), Err)?;
+    let control = t.control.as_ref().and_then(|c| c.comparable_median());
     match (t.median_secs, t.min_secs, t.max_secs) {
         (Some(median), Some(min), Some(max)) if median > 0.0 && min <= median && median <= max => {
-            Ok(Timed { median, min, max, runtime: t })
+            Ok(Timed { median, min, max, control, runtime: t })
         }
         _ => Err("not compared: no usable timing".into()),
     }
 }
 
-/// One finding naming every base that is slower than some other base by the ratio, with the
-/// spreads apart; the evidence shows every base's timing (or why it was not compared).
+/// Why the timings of these jobs (one dependency's) are not compared because they were taken in
+/// different runs: some came from the observation cache and some are new. `None` when they are
+/// all of one kind.
+pub fn mixed_timings<'a>(jobs: impl IntoIterator<Item = &'a JobRecord>) -> Option<String> {
+    let (mut cached, mut fresh) = (BTreeSet::new(), BTreeSet::new());
+    for j in jobs.into_iter().filter(|j| timing(j).is_some()) {
+        if j.probe_cached { &mut cached } else { &mut fresh }.insert(j.base.as_str());
+    }
+    if cached.is_empty() || fresh.is_empty() {
+        return None;
+    }
+    let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "not compared: timed in an earlier run on {} (kept observation) and in this run on {}; \
+         timings of different runs are not compared (--no-cache times every base again)",
+        list(&cached),
+        list(&fresh)
+    ))
+}
+
+/// Marks the timing of every job whose dependency's timings were taken in different runs (see
+/// [`mixed_timings`]) with why they are not compared, so that each job's rendering says it.
+pub fn note_mixed_timings(jobs: &mut [JobRecord]) {
+    let dependencies: BTreeSet<String> = jobs.iter().map(|j| j.dependency.clone()).collect();
+    for dep in dependencies {
+        let why = mixed_timings(jobs.iter().filter(|j| j.dependency == dep));
+        for j in jobs.iter_mut().filter(|j| j.dependency == dep) {
+            if let Some(t) = j.probe.as_mut().and_then(|p| p.smoke_runtime.as_mut()) {
+                t.not_compared.clone_from(&why);
+            }
+        }
+    }
+}
+
+/// One slower base: its median, the base it is slower than and that one's median, and the
+/// ratio of their controls (`None` without controls).
+struct Slower<'a> {
+    base: &'a str,
+    median: f64,
+    against: &'a str,
+    against_median: f64,
+    control_ratio: Option<f64>,
+}
+
+/// The ratio of two bases' controls: 1 when neither has a control (records older than it),
+/// `None` when only one has (they are not compared).
+fn control_ratio(t: &Timed, o: &Timed) -> Option<Option<f64>> {
+    match (t.control, o.control) {
+        (Some(a), Some(b)) => Some(Some(a / b)),
+        (None, None) => Some(None),
+        _ => None,
+    }
+}
+
+/// One finding naming every base that is slower than some other base by the ratio, beyond what
+/// their controls differ by and with the spreads apart; the evidence shows every base's timing
+/// (or why it was not compared).
 pub fn runtime_differs(observed: &[&BaseResult], ratio: f64) -> Vec<Draft> {
+    if mixed_timings(observed.iter().map(|r| r.job)).is_some() {
+        return vec![];
+    }
     let timed: Vec<(&str, Result<Timed, String>)> =
         observed.iter().map(|r| (r.job.base.as_str(), comparable(r))).collect();
     let ok: Vec<(&str, &Timed)> = timed.iter().filter_map(|(b, t)| t.as_ref().ok().map(|t| (*b, t))).collect();
     // For each slower base, the fastest base it differs from.
-    let mut slower: Vec<(&str, f64, &str, f64)> = vec![];
+    let mut slower: Vec<Slower> = vec![];
     for &(b, t) in &ok {
         let against = ok
             .iter()
-            .filter(|(a, o)| {
-                *a != b && t.median >= ratio * o.median && t.min > o.max && t.median - o.median >= MIN_RUNTIME_GAP_SECS
+            .filter_map(|&(a, o)| {
+                let c = control_ratio(t, o)?;
+                // A control faster on the slower base never lowers the bar below the ratio.
+                let bar = ratio * c.unwrap_or(1.0).max(1.0);
+                let differs = a != b
+                    && t.median >= bar * o.median
+                    && t.min > o.max
+                    && t.median - o.median >= MIN_RUNTIME_GAP_SECS;
+                differs.then_some((a, o, c))
             })
             .min_by(|x, y| x.1.median.total_cmp(&y.1.median));
-        if let Some((a, o)) = against {
-            slower.push((b, t.median, a, o.median));
+        if let Some((a, o, c)) = against {
+            slower.push(Slower { base: b, median: t.median, against: a, against_median: o.median, control_ratio: c });
         }
     }
     if slower.is_empty() {
@@ -78,10 +158,18 @@ pub fn runtime_differs(observed: &[&BaseResult], ratio: f64) -> Vec<Draft> {
             (b.to_string(), text)
         })
         .collect();
-    let parts: Vec<String> =
-        slower.iter().map(|(b, m, a, am)| format!("{:.1}x as long on {b} as on {a}", m / am)).collect();
+    let parts: Vec<String> = slower
+        .iter()
+        .map(|s| {
+            let control = match s.control_ratio {
+                Some(c) => format!(", where the control takes {c:.1}x"),
+                None => ", without a control".to_string(),
+            };
+            format!("{:.1}x as long on {} as on {}{control}", s.median / s.against_median, s.base, s.against)
+        })
+        .collect();
     let summary = format!("the smoke test takes {} (medians, spreads apart)", parts.join("; "));
-    let failing = slower.iter().map(|(b, ..)| b.to_string()).collect();
+    let failing = slower.iter().map(|s| s.base.to_string()).collect();
     vec![Draft::new(FindingKind::RuntimeDiffers, "smoke", summary, evidence, failing)]
 }
 
@@ -110,8 +198,101 @@ mod tests {
         runtime_differs(&refs, ratio)
     }
 
+    /// [`job`] with the control timed as `control` beside the smoke runs.
+    fn controlled(base: &str, runs: &[f64], control: &[f64]) -> JobRecord {
+        let mut j = job(base, runs);
+        let t = j.probe.as_mut().unwrap().smoke_runtime.take().unwrap();
+        j.probe.as_mut().unwrap().smoke_runtime = Some(t.with_control(control.to_vec()));
+        j
+    }
+
     const FAST: [f64; 5] = [0.21, 0.20, 0.23, 0.22, 0.21];
     const SLOW: [f64; 5] = [1.9, 1.8, 2.1, 1.9, 2.0];
+    /// A control of about 0.15 s, and the same control on an interpreter 1.6x as slow.
+    const CONTROL: [f64; 5] = [0.15, 0.14, 0.16, 0.15, 0.15];
+    const CONTROL_SLOWER: [f64; 5] = [0.24, 0.23, 0.26, 0.24, 0.25];
+
+    #[test]
+    fn an_interpreter_wide_slowdown_measured_by_the_control_is_no_finding() {
+        // Pure-Python work 1.6x as long on musl, spreads apart, 0.6 s apart: and the control,
+        // run in the same window, 1.6x as long too. The interpreter, not the dependency.
+        let glibc = [1.0, 0.98, 1.03, 1.01, 0.99];
+        let musl = [1.6, 1.58, 1.63, 1.61, 1.62];
+        let d = rule(&[controlled("glibc", &glibc, &CONTROL), controlled("musl", &musl, &CONTROL_SLOWER)], 1.5);
+        assert!(d.is_empty(), "{d:?}");
+        // Without the control the same runs were a finding: the control is what cancels it.
+        assert_eq!(rule(&[job("glibc", &glibc), job("musl", &musl)], 1.5).len(), 1);
+        // The control's ratio scales the bar: 1.5 x 1.6 = 2.4x the other base's median.
+        let far = [2.45, 2.43, 2.47, 2.46, 2.44];
+        let d = rule(&[controlled("glibc", &glibc, &CONTROL), controlled("musl", &far, &CONTROL_SLOWER)], 1.5);
+        assert_eq!(d.len(), 1, "{d:?}");
+        let near = [2.3, 2.28, 2.33, 2.31, 2.29];
+        assert!(
+            rule(&[controlled("glibc", &glibc, &CONTROL), controlled("musl", &near, &CONTROL_SLOWER)], 1.5).is_empty()
+        );
+    }
+
+    #[test]
+    fn a_smoke_test_much_slower_than_its_control_is_still_a_finding_with_both_ratios() {
+        let d = rule(&[controlled("glibc", &FAST, &CONTROL), controlled("musl", &SLOW, &CONTROL_SLOWER)], 1.5);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].failing, vec!["musl".to_string()]);
+        assert!(
+            d[0].summary.contains("9.0x as long on musl as on glibc, where the control takes 1.6x"),
+            "{}",
+            d[0].summary
+        );
+        assert_eq!(d[0].evidence["glibc"], "median 0.21 s (0.20–0.23 s, 5 runs); control median 0.15 s (0.14–0.16 s)");
+        assert_eq!(d[0].evidence["musl"], "median 1.9 s (1.8–2.1 s, 5 runs); control median 0.24 s (0.23–0.26 s)");
+        // A control faster on the slower base never lowers the bar below the policy's ratio.
+        let slower = [0.33, 0.32, 0.34, 0.33, 0.33]; // 1.57x FAST's median, 0.12 s apart
+        let d = rule(&[controlled("glibc", &FAST, &CONTROL_SLOWER), controlled("musl", &slower, &CONTROL)], 1.6);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn a_control_with_too_few_runs_or_on_one_base_only_is_not_compared() {
+        let mut short = controlled("musl", &SLOW, &CONTROL_SLOWER[..1]);
+        short.probe.as_mut().unwrap().smoke_runtime.as_mut().unwrap().control.as_mut().unwrap().stopped =
+            Some("control run 3 did not pass (error: MemoryError)".into());
+        assert!(rule(&[controlled("glibc", &FAST, &CONTROL), short.clone()], 1.5).is_empty());
+        let t = short.probe.as_ref().unwrap().smoke_runtime.as_ref().unwrap();
+        assert_eq!(
+            t.not_comparable().unwrap(),
+            "not compared: 1 control run(s) of the 5 needed: control run 3 did not pass (error: MemoryError)"
+        );
+        // A record older than the control beside a new one: not the same measure, not compared.
+        assert!(rule(&[controlled("glibc", &FAST, &CONTROL), job("musl", &SLOW)], 1.5).is_empty());
+    }
+
+    #[test]
+    fn a_kept_timing_is_never_compared_with_a_new_one_and_each_job_says_why() {
+        let (glibc, mut musl) = (controlled("glibc", &FAST, &CONTROL), controlled("musl", &SLOW, &CONTROL));
+        assert_eq!(rule(&[glibc.clone(), musl.clone()], 1.5).len(), 1, "new on both: compared");
+        musl.probe_cached = true;
+        assert!(rule(&[glibc.clone(), musl.clone()], 1.5).is_empty(), "kept on one base, new on the other");
+        let mut jobs = vec![glibc.clone(), musl.clone()];
+        note_mixed_timings(&mut jobs);
+        let why = "not compared: timed in an earlier run on musl (kept observation) and in this run on glibc; \
+                   timings of different runs are not compared (--no-cache times every base again)";
+        for j in &jobs {
+            let t = j.probe.as_ref().unwrap().smoke_runtime.as_ref().unwrap();
+            assert_eq!(t.not_comparable().as_deref(), Some(why), "{}", j.base);
+        }
+        // Kept on both (one earlier run timed both): compared, and a later close clears the note.
+        for j in &mut jobs {
+            j.probe_cached = true;
+        }
+        note_mixed_timings(&mut jobs);
+        assert!(jobs.iter().all(|j| j.probe.as_ref().unwrap().smoke_runtime.as_ref().unwrap().not_compared.is_none()));
+        assert_eq!(rule(&jobs, 1.5).len(), 1);
+        // Another dependency's jobs are another matter.
+        let mut other = controlled("glibc", &FAST, &CONTROL);
+        other.dependency = "other".into();
+        let mut jobs = vec![other, musl.clone()];
+        note_mixed_timings(&mut jobs);
+        assert!(jobs.iter().all(|j| j.probe.as_ref().unwrap().smoke_runtime.as_ref().unwrap().not_compared.is_none()));
+    }
 
     #[test]
     fn a_base_many_times_slower_with_the_spreads_apart_is_a_finding_with_the_numbers() {

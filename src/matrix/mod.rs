@@ -90,8 +90,9 @@ pub struct Policy {
     pub extra_hosts: Vec<String>,
     /// Timed repetitions of the main-thread smoke run on each base (0: not timed).
     pub runtime_runs: u32,
-    /// How many times slower one base's median smoke run time must be than another's, with the
-    /// spreads apart, to be a `runtime-differs` finding.
+    /// How many times slower one base's median smoke run time must be than another's, beyond the
+    /// ratio of their controls' medians and with the spreads apart, to be a `runtime-differs`
+    /// finding.
     pub runtime_ratio: f64,
 }
 

@@ -250,46 +250,107 @@ pub struct SmokeRuntime {
     /// were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// The fixed pure-Python control, run before each counted smoke run (control, smoke,
+    /// control, smoke, ...) in the same probe: the speed of this base's interpreter in the same
+    /// window, under the same load. Absent in records made before the control existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlRuntime>,
+    /// The CPU the timed runs were pinned to, when the probe could pin them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    /// Why this timing is not compared with the other bases' although it could be on its own:
+    /// set when the run closes (one base's timing kept from an earlier run, another's new).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_compared: Option<String>,
+}
+
+/// Wall times of the control, each in a fresh child, after a warm-up of its own; counted runs
+/// only, in the order they ran.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ControlRuntime {
+    pub runs_secs: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_secs: Option<f64>,
+    #[serde(default)]
+    pub warmup_secs: f64,
+    /// Why the control stopped (a run that did not pass): its later runs are missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+impl ControlRuntime {
+    /// The control's timing of these runs: their median and spread.
+    pub fn from_runs(runs_secs: Vec<f64>) -> ControlRuntime {
+        let (median_secs, min_secs, max_secs) = median_and_spread(&runs_secs);
+        ControlRuntime { median_secs, min_secs, max_secs, runs_secs, ..Default::default() }
+    }
+
+    /// The median, when there are enough runs to compare ([`crate::matrix::MIN_RUNTIME_RUNS`]).
+    pub fn comparable_median(&self) -> Option<f64> {
+        let enough = self.runs_secs.len() >= crate::matrix::MIN_RUNTIME_RUNS as usize;
+        self.median_secs.filter(|m| enough && *m > 0.0)
+    }
+}
+
+/// The median, minimum and maximum of some runs (`None`s for none).
+fn median_and_spread(runs: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    };
+    (median, sorted.first().copied(), sorted.last().copied())
 }
 
 impl SmokeRuntime {
     /// Why a timing is not compared, or `None` when it can be: what a job's rendering says.
     pub fn not_comparable(&self) -> Option<String> {
+        if let Some(why) = &self.not_compared {
+            return Some(why.clone());
+        }
         let (n, min) = (self.runs_secs.len(), crate::matrix::MIN_RUNTIME_RUNS);
-        if n >= min as usize {
+        if n < min as usize {
+            let why = self.stopped.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+            return Some(format!(
+                "not compared: {n} timed run{} of {} (at least {min} needed){why}",
+                if n == 1 { "" } else { "s" },
+                self.requested
+            ));
+        }
+        // A control that ran but did not give enough runs leaves the smoke runs without their
+        // measure of the interpreter: compared alone, an interpreter-wide slowdown would be
+        // the dependency's.
+        let c = self.control.as_ref()?;
+        if c.comparable_median().is_some() {
             return None;
         }
-        let why = self.stopped.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
-        Some(format!(
-            "not compared: {n} timed run{} of {} (at least {min} needed){why}",
-            if n == 1 { "" } else { "s" },
-            self.requested
-        ))
+        let why = c.stopped.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+        Some(format!("not compared: {} control run(s) of the {n} needed{why}", c.runs_secs.len()))
     }
 
     /// The timing of these runs: their median and spread.
     pub fn from_runs(requested: u32, runs_secs: Vec<f64>) -> SmokeRuntime {
-        let mut sorted = runs_secs.clone();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(sorted[n / 2]),
-            _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-        };
-        SmokeRuntime {
-            requested,
-            median_secs: median,
-            min_secs: sorted.first().copied(),
-            max_secs: sorted.last().copied(),
-            runs_secs,
-            ..Default::default()
-        }
+        let (median_secs, min_secs, max_secs) = median_and_spread(&runs_secs);
+        SmokeRuntime { requested, median_secs, min_secs, max_secs, runs_secs, ..Default::default() }
     }
 
-    /// "median 0.21 s (0.20–0.23 s, 5 runs)", or what was timed when nothing could be.
+    /// These runs with the control's runs beside them.
+    pub fn with_control(mut self, control_secs: Vec<f64>) -> SmokeRuntime {
+        self.control = Some(ControlRuntime::from_runs(control_secs));
+        self
+    }
+
+    /// "median 0.21 s (0.20–0.23 s, 5 runs)", then the control's "; control median 0.15 s
+    /// (0.14–0.17 s)" when it ran, or what was timed when nothing could be.
     pub fn describe(&self) -> String {
-        match (self.median_secs, self.min_secs, self.max_secs) {
+        let smoke = match (self.median_secs, self.min_secs, self.max_secs) {
             (Some(m), Some(lo), Some(hi)) => format!(
                 "median {} ({}–{}, {} run{})",
                 secs(m),
@@ -298,7 +359,13 @@ impl SmokeRuntime {
                 self.runs_secs.len(),
                 if self.runs_secs.len() == 1 { "" } else { "s" }
             ),
-            _ => "no timed run".to_string(),
+            _ => return "no timed run".to_string(),
+        };
+        match self.control.as_ref().map(|c| (c.median_secs, c.min_secs, c.max_secs)) {
+            Some((Some(m), Some(lo), Some(hi))) => {
+                format!("{smoke}; control median {} ({}–{})", secs(m), secs_bare(lo), secs(hi))
+            }
+            _ => smoke,
         }
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::records::{libc_of, Record};
 use super::{checks, ProbeRun};
-use crate::model::{Completion, Extension, SmokeRuntime, WheelProbe};
+use crate::model::{Completion, ControlRuntime, Extension, SmokeRuntime, WheelProbe};
 
 /// `import:<module>` and `load:<path>` values.
 #[derive(Deserialize)]
@@ -71,6 +71,15 @@ struct RuntimeValue {
     budget_s: f64,
     #[serde(default)]
     stopped: Option<String>,
+    /// The control's counted runs (absent from probes older than the control).
+    #[serde(default)]
+    control_runs_ms: Option<Vec<f64>>,
+    #[serde(default)]
+    control_warmup_ms: f64,
+    #[serde(default)]
+    control_stopped: Option<String>,
+    #[serde(default)]
+    cpu: Option<u32>,
 }
 
 /// Milliseconds as seconds, to the microsecond the probe measured (no binary noise in reports).
@@ -79,7 +88,8 @@ fn secs(ms: f64) -> f64 {
 }
 
 fn runtime(r: &Record, v: RuntimeValue, errors: &mut Vec<String>) -> Option<SmokeRuntime> {
-    if v.runs_ms.iter().any(|t| !t.is_finite() || *t < 0.0) {
+    let control = v.control_runs_ms.as_deref().unwrap_or_default();
+    if v.runs_ms.iter().chain(control).any(|t| !t.is_finite() || *t < 0.0) {
         errors.push(format!("check {}: a run time that is not a duration", r.check));
         return None;
     }
@@ -88,6 +98,15 @@ fn runtime(r: &Record, v: RuntimeValue, errors: &mut Vec<String>) -> Option<Smok
         SmokeRuntime::from_runs(v.requested, if ok { v.runs_ms.iter().map(|ms| secs(*ms)).collect() } else { vec![] });
     t.warmup_secs = secs(v.warmup_ms);
     t.budget_secs = v.budget_s;
+    t.cpu = v.cpu;
+    if ok {
+        if let Some(runs) = v.control_runs_ms {
+            let mut c = ControlRuntime::from_runs(runs.iter().map(|ms| secs(*ms)).collect());
+            c.warmup_secs = secs(v.control_warmup_ms);
+            c.stopped = v.control_stopped;
+            t.control = Some(c);
+        }
+    }
     // A skipped timing says why in its message.
     t.stopped = if ok { v.stopped } else { r.message.clone().or(v.stopped) };
     Some(t)
@@ -261,6 +280,25 @@ mod tests {
         assert_eq!(t.runs_secs, vec![0.21, 0.2, 0.23, 0.22, 0.21]);
         assert_eq!((t.median_secs, t.min_secs, t.max_secs), (Some(0.21), Some(0.2), Some(0.23)));
         assert_eq!((t.requested, t.warmup_secs, t.budget_secs, t.stopped), (5, 0.3, 45.0, None));
+        assert_eq!((t.control, t.cpu), (None, None), "a probe older than the control has none");
+        // The control's runs, interleaved with the smoke runs, are kept beside them.
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke","status":"ok","value":{}}"#,
+            "\n",
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":3,"runs_ms":[210.0,200.0,230.0],"cpu":0,"control_warmup_ms":160.0,"control_runs_ms":[150.0,140.0,170.0],"control_stopped":null}}"#,
+            "\n",
+        ));
+        let t = w.smoke_runtime.expect("timed");
+        assert_eq!(t.cpu, Some(0));
+        let c = t.control.as_ref().expect("the control");
+        assert_eq!((c.runs_secs.clone(), c.median_secs, c.warmup_secs), (vec![0.15, 0.14, 0.17], Some(0.15), 0.16));
+        assert_eq!(t.describe(), "median 0.21 s (0.20–0.23 s, 3 runs); control median 0.15 s (0.14–0.17 s)");
+        // A control time that is not a duration is a protocol error like a smoke one.
+        let w = probe(concat!(
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":3,"runs_ms":[1.0],"control_runs_ms":[-1.0]}}"#,
+            "\n",
+        ));
+        assert_eq!(w.smoke_runtime, None);
     }
 
     #[test]

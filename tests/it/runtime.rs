@@ -1,7 +1,9 @@
 //! Run time between bases, on the test-bed bases: an allocation-heavy smoke script (four
 //! threads churning 4-16 KB buffers) is several times slower on the musl base, beyond the spread
-//! of its repeated runs, and is an informational `runtime-differs` finding with the medians and
-//! spreads; a pure-arithmetic one takes about as long on both and is no finding.
+//! of its repeated runs and beyond what the control says of the interpreters, and is an
+//! informational `runtime-differs` finding with the medians and spreads; a pure-arithmetic one
+//! takes about as long on both, and a CPU-bound pure-Python one is as much slower as the
+//! control: neither is a finding.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -50,6 +52,11 @@ fn assert_timed(r: &serde_json::Value) {
             (t["min_secs"].as_f64().unwrap(), t["median_secs"].as_f64().unwrap(), t["max_secs"].as_f64().unwrap());
         assert!(0.0 < lo && lo <= m && m <= hi, "{base}: {t:#}");
         assert!(t["warmup_secs"].as_f64().unwrap() > 0.0, "{base}: {t:#}");
+        // The control ran before each counted smoke run, pinned to the same CPU.
+        let c = &t["control"];
+        assert_eq!(c["runs_secs"].as_array().map(Vec::len), Some(n), "{base}: {t:#}");
+        assert!(c["median_secs"].as_f64().is_some_and(|m| m > 0.0) && c["stopped"].is_null(), "{base}: {t:#}");
+        assert!(t["cpu"].as_u64().is_some(), "{base}: {t:#}");
     }
 }
 
@@ -71,9 +78,10 @@ fn an_allocation_heavy_smoke_test_is_slower_on_musl_and_a_runtime_finding() {
     for base in ["glibc", "musl"] {
         let e = f[0]["evidence"][base].as_str().unwrap();
         let n = runtime_of(&r, base)["runs_secs"].as_array().unwrap().len();
-        assert!(e.starts_with("median ") && e.ends_with(&format!(", {n} runs)")), "{base}: {e}");
+        assert!(e.starts_with("median ") && e.contains(&format!(", {n} runs); control median ")), "{base}: {e}");
     }
-    assert!(f[0]["summary"].as_str().unwrap().contains("as long on musl as on glibc"), "{}", f[0]);
+    let summary = f[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("as long on musl as on glibc, where the control takes "), "{}", f[0]);
     // The table shows each job's timing and the finding.
     assert!(table.contains("runtime-differs") && table.contains("run time median"), "{table}");
     assert_no_leftovers(&r);
@@ -87,6 +95,18 @@ fn a_pure_arithmetic_smoke_test_takes_as_long_on_both_bases_and_is_no_finding() 
     assert_timed(&r);
     eprintln!("arithmetic: glibc {}, musl {}", runtime_of(&r, "glibc"), runtime_of(&r, "musl"));
     assert!(findings_of(&r, "runtime-differs").is_empty(), "{:#}", r["findings"]);
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn a_cpu_bound_pure_python_smoke_test_is_as_much_slower_as_the_control_and_no_finding() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _) = gate_with_smoke(dir.path(), "tests/fixtures/smoke/pure-python.py");
+    assert_timed(&r);
+    let (glibc, musl) = (runtime_of(&r, "glibc"), runtime_of(&r, "musl"));
+    eprintln!("pure-python: glibc {glibc}, musl {musl}");
+    assert!(findings_of(&r, "runtime-differs").is_empty(), "glibc {glibc:#}\nmusl {musl:#}\n{:#}", r["findings"]);
     assert_no_leftovers(&r);
 }
 
