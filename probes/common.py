@@ -52,10 +52,17 @@ def mc_config():
     return {}
 
 
-def emit(check, status="ok", value=None, message=None, duration_ms=None):
+def emit(check, status="ok", value=None, message=None, duration_ms=None, about=None, says=None):
+    """One record. `about` is one line on what the check looks at and `says` a short phrase for
+    what this base gave, built from `value` only: the harness sets the bases' phrases side by
+    side when they differ."""
     rec = {"schema": MC_SCHEMA, "probe": MC_PROBE, "check": check, "status": status}
     if value is not None:
         rec["value"] = value
+    if about is not None:
+        rec["about"] = str(about)[:300]
+    if says is not None:
+        rec["says"] = str(says)[:300]
     if message is not None:
         rec["message"] = str(message)[:4000]
     if duration_ms is not None:
@@ -82,8 +89,11 @@ def run_child(code, args=(), timeout=30.0, env=None, stdin_data=None, max_output
     """
     start = _mc_time.monotonic()
     child_env = dict(_mc_os.environ)
-    if env:
-        child_env.update(env)
+    for k, v in (env or {}).items():
+        if v is None:  # None removes a variable
+            child_env.pop(k, None)
+        else:
+            child_env[k] = v
     try:
         proc = _mc_subprocess.run(
             [_mc_sys.executable, "-c", code] + [str(a) for a in args],

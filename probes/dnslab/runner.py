@@ -38,6 +38,31 @@
 STRIP_ENV = ("LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES", "RESOLV_HOST_CONF", "RES_NAMESERVERS")
 
 
+def _says(value):
+    """What getaddrinfo gave, how long it took and what it asked, in words, from the value."""
+    r = value.get("result") or {}
+    if r.get("ok"):
+        addrs = sorted(set(r.get("addresses") or []))
+        got = "answered %s" % (", ".join(addrs[:4]) + (" and %d more" % (len(addrs) - 4) if len(addrs) > 4 else "")
+                               if addrs else "with no address")
+    elif r:
+        err = r.get("error") or {}
+        got = "failed with %s" % (err.get("name") or err.get("kind") or "an error")
+    else:
+        got = "returned nothing"
+    ms = value.get("duration_ms")
+    took = " after %.0f ms" % ms if isinstance(ms, (int, float)) else ""
+    qs = value.get("queries") or []
+    servers = sorted({q.get("server") for q in qs if q.get("server")})
+    tcp = sum(1 for q in qs if q.get("transport") == "tcp")
+    asked = ", %d quer%s" % (len(qs), "y" if len(qs) == 1 else "ies")
+    if len(servers) > 1:
+        asked += " to %d servers" % len(servers)
+    if tcp:
+        asked += " (%d over TCP)" % tcp
+    return got + took + asked
+
+
 def run_scenario(sc, default_timeout, files):
     sid = _scenario_id(sc)
     check = "dns." + sid
@@ -94,19 +119,25 @@ def run_scenario(sc, default_timeout, files):
         value["problems"] = problems
     if desc.get("flags") and "AI_ADDRCONFIG" in desc["flags"]:
         value["interfaces"] = _interfaces()
+    try:
+        says = _says(value)
+    except Exception as e:  # words are a courtesy: the observation is kept without them
+        _mc_sys.stderr.write("dnslab: no words for %s: %r\n" % (check, e))
+        says = None
+    words = {"about": desc.get("title") or desc.get("description"), "says": says}
     if res["status"] == "ok" and out is not None:
-        emit(check, "ok", value=value, duration_ms=wall_ms)
+        emit(check, "ok", value=value, duration_ms=wall_ms, **words)
     elif res["status"] == "timeout":
         if gai_ms is None:
             value["duration_ms"] = round((time.monotonic() - wall0) * 1000.0, 1)
-        emit(check, "timeout", value=value, duration_ms=wall_ms,
+        emit(check, "timeout", value=value, duration_ms=wall_ms, about=words["about"],
              message="getaddrinfo did not return within %.0f s" % p["timeout"])
     elif res["status"] == "crash":
         value["signal"] = res["signal"]
-        emit(check, "crash", value=value, duration_ms=wall_ms,
+        emit(check, "crash", value=value, duration_ms=wall_ms, about=words["about"],
              message="getaddrinfo child died by %s" % res.get("signal_name"))
     else:
-        emit(check, "error", value=value, duration_ms=wall_ms,
+        emit(check, "error", value=value, duration_ms=wall_ms, about=words["about"],
              message="getaddrinfo child failed (exit %s): %s" % (res["exit_code"], stderr[-500:]))
 
 

@@ -47,6 +47,7 @@ Checks and value shapes:
   locale.localeconv         {"locale": accepted name|null, "tried": [...],
                              "decimal_point": text, "thousands_sep": text}
   iconv                     {"utf8_to_gbk": R, "utf8_to_ascii_translit": R, "gbk_to_utf8": R}
+                            (and "utf8_to_latin1_unrepresentable": a euro sign to ISO-8859-1)
                             R = {"ok": true, "hex": text, "irreversible": n}
                               | {"ok": false, "stage": "iconv_open"|"iconv", "errno": "EINVAL",
                                  "hex": partial output}
@@ -63,6 +64,17 @@ Checks and value shapes:
                             edge cases and ordinary arguments, as repr;
                             "digests": {fn: 12 hex digits of sha256 over the reprs of fn on 500
                             fixed inputs}: which libm routines round differently}
+  stdio.printf              {"%Ld": {"returned": n, "text": str|null}, "%lld": {...},
+                             "%.1f of 0.25, rounding upward": str|null}  (snprintf via ctypes)
+  locale.default            {"setlocale('')", "preferred_encoding", "C.UTF-8 accepted",
+                             "mbstowcs of a 5-byte sequence": -1 (rejected) | n}  with no LANG or
+                            LC_* and PYTHONCOERCECLOCALE=0
+  math.errno                {"log(0.0)": repr, "errno after log(0.0)": name|0, "feenableexcept": bool}
+  regex.posix               {BRE pattern: {"compiles": bool, "matches 'text'": bool}} for \+ \| \<
+                            and a bracket class, through regcomp/regexec
+  misc.getopt_basename      {"getopt of prog file -a": [options seen], "basename('/usr/lib/')": str}
+Every record also carries "about" (what the check looks at) and, where the check has a phrase,
+"says" (what this base gave, in words built from the value): probes/libc_profile/words.py.
 
 Sandbox: needs nothing beyond the usual muslcheck flags (read-only root, tmpfs /tmp,
 --network none, --cap-drop ALL, non-root user); it writes no files.

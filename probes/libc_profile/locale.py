@@ -114,6 +114,8 @@ out = {
     "utf8_to_gbk": convert("GBK", "UTF-8", "\u4e2d\u6587".encode("utf-8")),
     "utf8_to_ascii_translit": convert("ASCII//TRANSLIT", "UTF-8", "caf\u00e9".encode("utf-8")),
     "gbk_to_utf8": convert("UTF-8", "GBK", "\u4e2d\u6587".encode("gbk")),
+    # A character the destination cannot hold: an error (EILSEQ) or an inexact conversion.
+    "utf8_to_latin1_unrepresentable": convert("ISO-8859-1", "UTF-8", "\u20ac".encode("utf-8")),
 }
 sys.stdout.write(json.dumps(out) + "\n")
 '''

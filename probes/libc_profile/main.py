@@ -25,6 +25,11 @@ CHECKS = [
     ("time.zoneinfo", check_zoneinfo),
     ("malloc.threads", check_malloc_threads),
     ("math.fma", check_math),
+    ("stdio.printf", check_printf),
+    ("locale.default", check_default_locale),
+    ("math.errno", check_math_errno),
+    ("regex.posix", check_regex),
+    ("misc.getopt_basename", check_getopt_basename),
 ]
 
 
@@ -57,7 +62,9 @@ def main():
             status, value, message = "error", None, str(e)
         except Exception as e:
             status, value, message = "error", None, repr(e)
-        emit(check_id, status, value, message, duration_ms=(time.monotonic() - t0) * 1000.0)
+        about, says = words(check_id, status, value)
+        emit(check_id, status, value, message, duration_ms=(time.monotonic() - t0) * 1000.0,
+             about=about, says=says)
     mc_end(len(selected))
 
 

@@ -17,6 +17,7 @@ pub(crate) mod runtime;
 mod sections;
 mod verdicts;
 mod versions;
+mod words;
 
 use std::collections::BTreeMap;
 

@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::words::{self, Side};
 use super::{finalize, Draft};
 use crate::kinds::{FindingKind, SectionKind};
 use crate::matrix::Policy;
-use crate::model::{Completion, Finding, JobRecord, ProbeSection};
+use crate::model::{Completion, Finding, JobRecord, Observation, ProbeSection};
 use crate::probe::checks;
 use crate::probe::sections::json_thread_depth;
 
@@ -34,21 +35,27 @@ pub fn section_findings(
         if c == checks::LIBC || c == checks::END {
             continue;
         }
-        let per: Vec<(&str, serde_json::Value, String)> = complete
+        let per: Vec<(&str, Option<&Observation>, serde_json::Value)> = complete
             .iter()
             .map(|s| match s.checks.get(c) {
                 Some(o) => {
                     let v = serde_json::json!({"status": o.status, "value": normalise(c, &o.value)});
-                    (s.base.as_str(), v, o.summary())
+                    (s.base.as_str(), Some(o), v)
                 }
-                None => (s.base.as_str(), serde_json::Value::Null, "not observed".into()),
+                None => (s.base.as_str(), None, serde_json::Value::Null),
             })
             .collect();
-        let distinct: BTreeSet<String> = per.iter().map(|(_, v, _)| v.to_string()).collect();
+        let distinct: BTreeSet<String> = per.iter().map(|(_, _, v)| v.to_string()).collect();
         if distinct.len() > 1 {
+            let sides: Vec<Side> = per.iter().map(|(b, o, v)| Side { base: b, observed: *o, compared: v }).collect();
+            let summary = words::difference(c, &sides);
             let all: Vec<String> = per.iter().map(|(b, _, _)| b.to_string()).collect();
-            let evidence = per.into_iter().map(|(b, _, s)| (b.to_string(), s)).collect();
-            let d = Draft::new(section.finding, c.clone(), format!("{c} differs"), evidence, all);
+            // The evidence is the raw observation: the summary has the words.
+            let evidence = per
+                .iter()
+                .map(|(b, o, _)| (b.to_string(), o.map(|o| o.summary()).unwrap_or_else(|| "not observed".into())))
+                .collect();
+            let d = Draft::new(section.finding, c.clone(), summary, evidence, all);
             out.push(finalize(section.subject, d, policy, required, None));
         }
     }

@@ -430,8 +430,7 @@ fn the_dependencys_crash_depth_is_reported_only_where_it_moves_materially() {
     let depth = |d: i64| Observation {
         status: "ok".into(),
         value: serde_json::json!({"max_ok_depth": d}),
-        message: None,
-        duration_ms: None,
+        ..Default::default()
     };
     let section = |base: &str, d: i64| ProbeSection {
         base: base.into(),

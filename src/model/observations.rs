@@ -411,7 +411,7 @@ pub struct ProbeSection {
     pub cached: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Observation {
     pub status: String,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
@@ -420,6 +420,12 @@ pub struct Observation {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
+    /// What the check looks at, in one line (from the probe; absent in older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// What this base gave, in words built by the probe from `value` alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub says: Option<String>,
 }
 
 impl Observation {
@@ -432,6 +438,11 @@ impl Observation {
             (s, Some(m)) => format!("{s}: {}", crate::text::first_line(m)),
             (s, None) => format!("{s}: {v}"),
         }
+    }
+
+    /// What this base gave, in words where the probe put it in words, else [`Self::summary`].
+    pub fn words(&self) -> String {
+        self.says.clone().unwrap_or_else(|| self.summary())
     }
 }
 

@@ -10,7 +10,8 @@ pub const WHEEL_ELF: &str =
     concat!(include_str!("../../probes/elf.py"), "\n", include_str!("../../probes/wheel_elf.py"));
 
 /// The libc profile, assembled from its parts in order (probes/libc_profile/: the prelude and
-/// the libc check, then threads, loading, locale, the system, and the checks table and runner).
+/// the libc check, then threads, loading, locale, the system, the words of each check, the
+/// documented differences, and the checks table and runner).
 pub const PROFILE: &str = concat!(
     include_str!("../../probes/libc_profile/head.py"),
     "\n",
@@ -21,6 +22,10 @@ pub const PROFILE: &str = concat!(
     include_str!("../../probes/libc_profile/locale.py"),
     "\n",
     include_str!("../../probes/libc_profile/system.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/words.py"),
+    "\n",
+    include_str!("../../probes/libc_profile/quirks.py"),
     "\n",
     include_str!("../../probes/libc_profile/main.py")
 );

@@ -48,6 +48,12 @@ pub struct Record {
     pub message: Option<String>,
     #[serde(default)]
     pub duration_ms: Option<f64>,
+    /// What the check looks at, in one line.
+    #[serde(default)]
+    pub about: Option<String>,
+    /// What this base gave, in a short phrase built from `value`.
+    #[serde(default)]
+    pub says: Option<String>,
 }
 
 /// The closing record's value.
@@ -190,6 +196,8 @@ impl Record {
             value: self.value.clone(),
             message: self.message.clone(),
             duration_ms: self.duration_ms,
+            about: self.about.clone(),
+            says: self.says.clone(),
         }
     }
 }

@@ -218,7 +218,13 @@ mod tests {
 
     #[test]
     fn a_lab_that_reported_only_itself_observed_no_scenario() {
-        let obs = Observation { status: "ok".into(), value: serde_json::Value::Null, message: None, duration_ms: None };
+        let obs = Observation {
+            status: "ok".into(),
+            value: serde_json::Value::Null,
+            message: None,
+            duration_ms: None,
+            ..Default::default()
+        };
         let mut s = ProbeSection {
             base: "musl".into(),
             libc: None,

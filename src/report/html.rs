@@ -217,10 +217,23 @@ fn section(out: &mut String, title: &str, sections: &[ProbeSection]) {
     checks.sort();
     checks.dedup();
     for c in checks {
-        let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c));
+        // What the check looks at under its id; each base's words, its raw value behind a
+        // disclosure.
+        let about = sections.iter().find_map(|s| s.checks.get(c).and_then(|o| o.about.clone()));
+        let about = about.map(|a| format!("<br><small>{}</small>", esc(&a))).unwrap_or_default();
+        let _ = write!(out, "<tr><td><code>{}</code>{about}</td>", esc(c));
         for s in sections {
-            let v = s.checks.get(c).map(|o| o.summary()).unwrap_or_else(|| "-".into());
-            let _ = write!(out, "<td><pre>{}</pre></td>", esc(&v));
+            match s.checks.get(c) {
+                Some(o) => {
+                    let _ = write!(
+                        out,
+                        "<td>{}<details><summary>value</summary><pre>{}</pre></details></td>",
+                        esc(&o.words()),
+                        esc(&o.summary())
+                    );
+                }
+                None => out.push_str("<td>-</td>"),
+            }
         }
         out.push_str("</tr>");
     }

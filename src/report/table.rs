@@ -320,9 +320,14 @@ pub fn side_by_side(sections: &[ProbeSection]) -> Table {
     checks.sort();
     checks.dedup();
     for c in checks {
-        let mut row = vec![c.clone()];
+        // The check with what it looks at; each base's words (the raw values are in the JSON).
+        let about = sections.iter().find_map(|s| s.checks.get(c).and_then(|o| o.about.clone()));
+        let mut row = vec![match about {
+            Some(a) => format!("{c}\n{a}"),
+            None => c.clone(),
+        }];
         for s in sections {
-            row.push(s.checks.get(c).map(|o| o.summary()).unwrap_or_else(|| "-".into()));
+            row.push(s.checks.get(c).map(|o| o.words()).unwrap_or_else(|| "-".into()));
         }
         add(&mut t, row);
     }

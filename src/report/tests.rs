@@ -108,7 +108,13 @@ fn fixture() -> RunReport {
     let verdicts = crate::compare::verdicts(&dep, &known, &results, &findings);
     r.findings = findings;
     r.verdicts = verdicts;
-    let obs = |v: serde_json::Value| Observation { status: "ok".into(), value: v, message: None, duration_ms: None };
+    let obs = |v: serde_json::Value| Observation {
+        status: "ok".into(),
+        value: v,
+        message: None,
+        duration_ms: None,
+        ..Default::default()
+    };
     for (base, stack) in [("glibc", 8_388_608), ("musl", 1_051_384)] {
         r.add_section(
             &crate::kinds::PROFILE,

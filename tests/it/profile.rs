@@ -70,14 +70,36 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     assert_eq!(with("six[musl]")["failure"]["signal_name"], "SIGSEGV", "{}", with("six[musl]"));
     assert_eq!(with("six[musl]")["preimport"], serde_json::json!(["six"]));
     assert!(with("six[glibc]")["max_ok_depth"].as_i64().unwrap() > with("six[musl]")["max_ok_depth"].as_i64().unwrap());
-    let kinds: Vec<&str> = r["findings"]
+    // Every difference of the two sections is a sentence: what the check looks at, then what
+    // each base gave, in words with the numbers (the raw values stay in the JSON).
+    let said: Vec<(&str, &str)> = r["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["subject"] == "<profile>")
-        .map(|f| f["summary"].as_str().unwrap())
+        .filter(|f| f["subject"] == "<profile>" || f["subject"] == "<resolver>")
+        .map(|f| (f["item"].as_str().unwrap(), f["summary"].as_str().unwrap()))
         .collect();
-    assert!(kinds.contains(&"crash_depth.json_thread differs"), "{kinds:?}");
+    assert!(said.len() >= 4, "{said:?}");
+    for (item, summary) in &said {
+        assert!(!summary.ends_with(" differs") && !summary.contains('{'), "{item}: not in words: {summary}");
+        assert!(summary.contains(" on glibc") && summary.contains(" on musl"), "{item}: names no base: {summary}");
+    }
+    let summary = |item: &str| {
+        said.iter().find(|(i, _)| *i == item).map(|(_, s)| *s).unwrap_or_else(|| panic!("no {item}: {said:?}"))
+    };
+    let depth_said = summary("crash_depth.json_thread");
+    assert!(depth_said.starts_with("deepest nested list json.dumps serialises in a thread: "), "{depth_said}");
+    for (base, d) in [("musl", &md), ("glibc", &gd)] {
+        let n = d["max_ok_depth"].as_i64().unwrap();
+        let words =
+            if d["failure_at"].is_null() { format!("every depth up to {n}") } else { format!("completes depth {n}, ") };
+        assert!(depth_said.contains(&words), "{base}'s depth {n} in words: {depth_said}");
+    }
+    assert!(depth_said.contains("SIGSEGV"), "{depth_said}");
+    let stack_said = summary("thread_stack.python");
+    assert!(stack_said.contains("KiB of stack on musl") || stack_said.contains("MiB of stack on musl"), "{stack_said}");
+    // The table shows what each check looks at beside its id.
+    assert!(text.contains("stack of a thread started by Python's threading module"), "{text}");
 
     // Resolver, on the traces.
     let (g, m) = (section("resolver", "glibc"), section("resolver", "musl"));
@@ -107,9 +129,7 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     };
     assert_eq!(tcp(&g), ["A", "AAAA"].iter().map(|s| s.to_string()).collect());
     assert_eq!(tcp(&m), ["A"].iter().map(|s| s.to_string()).collect());
-    assert!(r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|f| f["subject"] == "<resolver>" && f["summary"] == "dns.D1 differs"));
+    let d1 = summary("dns.D1");
+    assert!(d1.starts_with("ns1 answers correctly after 500 ms, ns2 answers NXDOMAIN at once: "), "{d1}");
+    assert!(d1.contains(" ms, ") && d1.contains("quer"), "the times and the queries in words: {d1}");
 }
