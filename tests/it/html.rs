@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::common::*;
 
-fn chromium(args: &[&str], profile: &std::path::Path) -> std::process::Output {
+pub(crate) fn chromium(args: &[&str], profile: &std::path::Path) -> std::process::Output {
     Command::new("chromium")
         .args([
             "--headless",

@@ -132,4 +132,47 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     let d1 = summary("dns.D1");
     assert!(d1.starts_with("ns1 answers correctly after 500 ms, ns2 answers NXDOMAIN at once: "), "{d1}");
     assert!(d1.contains(" ms, ") && d1.contains("quer"), "the times and the queries in words: {d1}");
+
+    // The HTML report of the same run (from the caches), opened in a headless browser: the
+    // sections in words with what each check looks at, the raw values behind a disclosure.
+    let html = dir.path().join("report.html");
+    in_results(
+        &dir.path().join("again"),
+        &[
+            "run",
+            "--matrix",
+            "tests/fixtures/small.toml",
+            "--only",
+            "six",
+            "--ca-bundle",
+            &ca_bundle(),
+            "--format",
+            "html",
+            "--output",
+            html.to_str().unwrap(),
+        ],
+    )
+    .code(0);
+    let url = format!("file://{}", html.display());
+    let dom = crate::html::chromium(&["--dump-dom", &url], &dir.path().join("browser"));
+    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("<small>stack of a thread started by Python's threading module</small>"), "{dom}");
+    assert!(dom.contains("<details><summary>value</summary>"), "{dom}");
+    let finding_row = dom
+        .split("<tr class=\"finding\"")
+        .find(|r| r.contains("&lt;profile&gt;") && r.contains("crash_depth.json_thread"));
+    let finding_row = finding_row.unwrap_or_else(|| panic!("no profile finding row: {dom}"));
+    assert!(finding_row.contains("deepest nested list json.dumps serialises in a thread: "), "{finding_row}");
+    let png = dir.path().join("report.png");
+    let shot = crate::html::chromium(
+        &[&format!("--screenshot={}", png.display()), "--window-size=1280,2400", &url],
+        &dir.path().join("browser2"),
+    );
+    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
+    let bytes = std::fs::read(&png).expect("a screenshot");
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{} bytes", bytes.len());
+    if let Ok(keep) = std::env::var("MUSLCHECK_TEST_KEEP_PROFILE_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
 }
