@@ -71,13 +71,13 @@ build_musl() {
 if docker image inspect "$musl_local" >/dev/null 2>&1 && docker image inspect "$toolchain" >/dev/null 2>&1; then
   log "musl base: reusing $musl_local"
 else
-  log "musl base: building $musl_local (CPython from source against musl 1.2.5 with PGO and LTO, ~25-35 min cold)"
+  log "musl base: building $musl_local (CPython from source against musl 1.2.5 -O2, ~6-10 min cold)"
   build_musl "$musl_local" "$musl_recipe"
 fi
 if docker image inspect "$older_local" >/dev/null 2>&1; then
   log "older-musl base: reusing $older_local"
 else
-  log "older-musl base: building $older_local (the same against musl 1.2.3, -O2 without PGO or LTO, ~8-10 min cold)"
+  log "older-musl base: building $older_local (the same against musl 1.2.3, -O2, ~8-10 min cold)"
   build_musl "$older_local" "$older_recipe" older
   # Its build stage is of no further use: the toolchain image is the musl 1.2.5 one.
   docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
