@@ -1,0 +1,198 @@
+//! What the wheel probe saw through an image's interpreters, as one job per distribution (the
+//! unit the comparison matches images by), plus one job for the smoke script (`<smoke>`). A
+//! distribution seen by several interpreters of one image (a virtual environment with the
+//! system's site-packages) is judged once, through the first interpreter that sees it. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Interpreter;
+use crate::model::{BuildOutcome, Distribution, JobRecord, WheelProbe};
+
+/// The subject of the smoke script's findings in `inspect`: it is the image's, no
+/// distribution's.
+pub const SMOKE: &str = "<smoke>";
+
+/// One interpreter's observations.
+pub struct Seen<'a> {
+    pub interpreter: &'a Interpreter,
+    pub probe: &'a WheelProbe,
+    /// Each distribution's version, as the probe read it.
+    pub versions: &'a BTreeMap<String, String>,
+}
+
+/// The distributions a probe reported: read, or whose metadata could not be read.
+pub fn distributions(p: &WheelProbe) -> BTreeSet<String> {
+    p.wheel_tags.keys().chain(p.dist_errors.keys()).chain(p.module_dist.values()).cloned().collect()
+}
+
+/// The probe's observations of one distribution: its modules, its native files and what loading
+/// them did, its tags; the probe's libc and completion. No smoke script.
+pub fn of_distribution(p: &WheelProbe, dist: &str) -> WheelProbe {
+    let modules: BTreeSet<&String> = p.module_dist.iter().filter(|(_, d)| *d == dist).map(|(m, _)| m).collect();
+    let extensions: Vec<_> = p.extensions.iter().filter(|e| e.distribution == dist).cloned().collect();
+    let paths: BTreeSet<&str> = extensions.iter().map(|e| e.path.as_str()).collect();
+    WheelProbe {
+        libc: p.libc.clone(),
+        imports: p.imports.iter().filter(|(m, _)| modules.contains(m)).map(|(m, o)| (m.clone(), o.clone())).collect(),
+        top_level: p.top_level.iter().filter(|m| modules.contains(m)).cloned().collect(),
+        module_dist: p
+            .module_dist
+            .iter()
+            .filter(|(m, _)| modules.contains(m))
+            .map(|(m, d)| (m.clone(), d.clone()))
+            .collect(),
+        loads: p
+            .loads
+            .iter()
+            .filter(|(f, _)| paths.contains(f.as_str()))
+            .map(|(f, o)| (f.clone(), o.clone()))
+            .collect(),
+        dist_errors: p.dist_errors.iter().filter(|(d, _)| *d == dist).map(|(d, e)| (d.clone(), e.clone())).collect(),
+        wheel_tags: p.wheel_tags.iter().filter(|(d, _)| *d == dist).map(|(d, t)| (d.clone(), t.clone())).collect(),
+        extensions,
+        protocol_errors: p.protocol_errors.clone(),
+        container: p.container.clone(),
+        completion: p.completion.clone(),
+        ..Default::default()
+    }
+}
+
+/// The smoke script's observations alone (no distribution's modules or files).
+pub fn of_smoke(p: &WheelProbe) -> WheelProbe {
+    WheelProbe {
+        libc: p.libc.clone(),
+        smoke: p.smoke.clone(),
+        smoke_output: p.smoke_output.clone(),
+        smoke_thread: p.smoke_thread.clone(),
+        smoke_thread_output: p.smoke_thread_output.clone(),
+        thread_stack_bytes: p.thread_stack_bytes,
+        smoke_runtime: p.smoke_runtime.clone(),
+        protocol_errors: p.protocol_errors.clone(),
+        container: p.container.clone(),
+        completion: p.completion.clone(),
+        ..Default::default()
+    }
+}
+
+/// Where a distribution's files came from, by its wheel's tags (a wheel file name made of
+/// them): none recorded is unknown (installed by something other than a wheel installer).
+fn source(dist: &str, version: &str, tags: &[String]) -> (crate::model::Source, String) {
+    match tags.first() {
+        Some(tag) => {
+            let file = format!("{}-{version}-{tag}.whl", dist.replace('-', "_"));
+            (crate::dist::classify(&file), file)
+        }
+        None => (crate::model::Source::Unknown, String::new()),
+    }
+}
+
+/// One job per distribution an image's interpreters see (through the first that sees it), and
+/// the smoke script's job when the main interpreter ran one. `image` is the image's name in the
+/// report, `reference` what the user named.
+pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize) -> Vec<JobRecord> {
+    let mut out: Vec<JobRecord> = vec![];
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    for s in seen {
+        for dist in distributions(s.probe) {
+            if !taken.insert(dist.clone()) {
+                continue;
+            }
+            let version = s.versions.get(&dist).cloned().unwrap_or_default();
+            let tags = s.probe.wheel_tags.get(&dist).cloned().unwrap_or_default();
+            let (source, file) = source(&dist, &version, &tags);
+            let mut j = JobRecord::new(&dist, image, &format!("{dist} {version}"), BuildOutcome::Installed);
+            j.image = Some(reference.to_string());
+            j.distributions = vec![Distribution { name: dist.clone(), version, source, file, requested: true }];
+            j.reuse = format!("seen by {} ({})", s.interpreter.path, s.interpreter.how);
+            j.probe = Some(of_distribution(s.probe, &dist));
+            out.push(j);
+        }
+    }
+    if let Some(s) = seen.get(main).filter(|s| s.probe.smoke.is_some()) {
+        let mut j = JobRecord::new(SMOKE, image, "the smoke script", BuildOutcome::Installed);
+        j.image = Some(reference.to_string());
+        j.reuse = format!("run by {} ({})", s.interpreter.path, s.interpreter.how);
+        j.probe = Some(of_smoke(s.probe));
+        out.push(j);
+    }
+    out
+}
+
+/// A distribution one image has and another has not: a job that did not install there, so the
+/// comparison says where it is missing (`install-differs`), as for a build that failed.
+pub fn absent(dist: &str, image: &str, reference: &str) -> JobRecord {
+    let mut j = JobRecord::new(dist, image, dist, BuildOutcome::InstallFailed);
+    j.image = Some(reference.to_string());
+    j.error = Some("not installed in this image (none of its interpreters sees it)".into());
+    j
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CheckOutcome, Completion, Extension};
+
+    fn ext(dist: &str, path: &str) -> Extension {
+        Extension {
+            distribution: dist.into(),
+            kind: "extension".into(),
+            path: path.into(),
+            needed: vec![],
+            glibc_linked: false,
+            foreign_libc: false,
+            relr: false,
+            glibc_symbol_versions: vec![],
+            missing_needed: vec![],
+        }
+    }
+
+    fn probe() -> WheelProbe {
+        let mut p = WheelProbe { completion: Completion::Complete, ..Default::default() };
+        for (m, d) in [("a", "pkg-a"), ("a._c", "pkg-a"), ("b", "pkg-b")] {
+            p.imports.insert(m.into(), CheckOutcome::Ok);
+            p.module_dist.insert(m.into(), d.into());
+        }
+        p.top_level.extend(["a".to_string(), "b".to_string()]);
+        p.extensions = vec![ext("pkg-a", "a/_c.so"), ext("pkg-b", "b/_d.cpython-313-x86_64-linux-gnu.so")];
+        p.loads.insert("b/_d.cpython-313-x86_64-linux-gnu.so".into(), CheckOutcome::Ok);
+        p.wheel_tags.insert("pkg-a".into(), vec!["cp313-cp313-musllinux_1_2_x86_64".into()]);
+        p.wheel_tags.insert("pkg-b".into(), vec![]);
+        p.smoke = Some(CheckOutcome::Ok);
+        p
+    }
+
+    #[test]
+    fn a_probe_is_cut_into_its_distributions_and_the_smoke_script() {
+        let p = probe();
+        let a = of_distribution(&p, "pkg-a");
+        assert_eq!(a.imports.keys().collect::<Vec<_>>(), ["a", "a._c"]);
+        assert_eq!(a.top_level.iter().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(a.extensions.len(), 1);
+        assert!(a.loads.is_empty() && a.smoke.is_none());
+        let b = of_distribution(&p, "pkg-b");
+        assert_eq!(b.loads.len(), 1);
+        let s = of_smoke(&p);
+        assert!(s.imports.is_empty() && s.extensions.is_empty());
+        assert_eq!(s.smoke, Some(CheckOutcome::Ok));
+    }
+
+    #[test]
+    fn a_distribution_seen_by_two_interpreters_is_judged_by_the_first() {
+        let p = probe();
+        let versions = BTreeMap::from([("pkg-a".to_string(), "1.0".to_string()), ("pkg-b".to_string(), "2".into())]);
+        let venv = Interpreter { path: "/opt/venv/bin/python".into(), how: "virtual environment".into() };
+        let system = Interpreter { path: "/usr/bin/python3".into(), how: "on PATH".into() };
+        let seen = [
+            Seen { interpreter: &system, probe: &p, versions: &versions },
+            Seen { interpreter: &venv, probe: &p, versions: &versions },
+        ];
+        let jobs = jobs("img", "svc:1", &seen, super::super::interpreters::main_index(&[system.clone(), venv.clone()]));
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["pkg-a[img]", "pkg-b[img]", "<smoke>[img]"]);
+        assert!(jobs[0].reuse.contains("/usr/bin/python3"));
+        assert!(jobs[2].reuse.contains("/opt/venv/bin/python"), "the smoke script is the main interpreter's");
+        let d = &jobs[0].distributions[0];
+        assert_eq!((d.version.as_str(), d.source), ("1.0", crate::model::Source::Musllinux));
+        assert_eq!(jobs[1].distributions[0].source, crate::model::Source::Unknown);
+    }
+}
