@@ -47,10 +47,11 @@ pub async fn run(s: InspectSettings) -> Result<i32> {
     Ok(exit_code_of(&report))
 }
 
-/// A distribution of one image that another has not: recorded as not installed there.
+/// A distribution the images are compared by that an image has not: recorded as not installed
+/// there.
 fn add_absent(r: &mut RunReport) {
     let names: std::collections::BTreeSet<String> =
-        r.jobs.iter().map(|j| j.dependency.clone()).filter(|d| d != split::SMOKE).collect();
+        crate::compare::compared(r).into_iter().filter(|d| d != split::SMOKE).collect();
     for name in names {
         for b in &r.bases {
             if !r.jobs.iter().any(|j| j.dependency == name && j.base == b.name) {
@@ -117,7 +118,7 @@ async fn observe_image(engine: &Engine, s: &InspectSettings, reference: &str, re
         .zip(&probes)
         .map(|(interpreter, (probe, versions))| split::Seen { interpreter, probe, versions })
         .collect();
-    let jobs = split::jobs(&name, reference, &seen, 0);
+    let jobs = split::jobs(&name, reference, &seen, 0, s.smoke.is_some());
     for (i, sn) in seen.iter().enumerate() {
         let mut distributions: Vec<String> = split::distributions(sn.probe)
             .iter()

@@ -13,6 +13,10 @@ use crate::model::{Finding, RunReport};
 /// The subject of the reproducer's findings.
 pub const REPRO: &str = "<repro>";
 
+/// The subject of the smoke script's findings in `inspect`: it is the image's, no
+/// distribution's.
+pub const SMOKE: &str = "<smoke>";
+
 fn dependency(name: &str, known: Option<KnownDifference>) -> Dependency {
     Dependency {
         name: name.to_string(),
@@ -72,6 +76,18 @@ fn repro(r: &RunReport) -> Vec<Draft> {
     vec![]
 }
 
+/// The distributions the images are compared by: those each image's main interpreter sees
+/// (its application's environment). A distribution only another interpreter sees (the system
+/// Python's packages beside a virtual environment) is judged in its image alone.
+pub fn compared(r: &RunReport) -> BTreeSet<String> {
+    r.interpreters
+        .iter()
+        .filter(|i| i.main)
+        .flat_map(|i| i.distributions.iter().map(|d| d.split_once(' ').map_or(d.as_str(), |(n, _)| n).to_string()))
+        .chain(std::iter::once(SMOKE.to_string()))
+        .collect()
+}
+
 /// Decides an `inspect` report: findings, verdicts and the outcome. `known` gives the
 /// accepted differences of a distribution the matrix lists by name.
 pub fn close_images(r: &mut RunReport, policy: &Policy, known: &dyn Fn(&str) -> Option<KnownDifference>) {
@@ -79,6 +95,7 @@ pub fn close_images(r: &mut RunReport, policy: &Policy, known: &dyn Fn(&str) -> 
     r.findings.clear();
     r.verdicts.clear();
     let names: BTreeSet<String> = r.jobs.iter().map(|j| j.dependency.clone()).collect();
+    let compared = compared(r);
     let mut findings: Vec<Finding> = vec![];
     let mut verdicts = vec![];
     for name in &names {
@@ -89,7 +106,7 @@ pub fn close_images(r: &mut RunReport, policy: &Policy, known: &dyn Fn(&str) -> 
             .filter_map(|b| r.jobs.iter().find(|j| &j.dependency == name && j.base == b.name))
             .map(|job| BaseResult { job, required: true, compiler: None })
             .collect();
-        let mut found = if r.bases.len() == 1 {
+        let mut found = if r.bases.len() == 1 || !compared.contains(name) {
             results
                 .iter()
                 .flat_map(alone)
@@ -147,6 +164,23 @@ mod tests {
     fn closed(bases: &[&str], jobs: Vec<JobRecord>) -> RunReport {
         let mut r = RunReport::new("inspect", "r", "m.toml");
         r.bases = bases.iter().map(|b| base(b)).collect();
+        // Each image's main interpreter sees the distributions installed there.
+        for b in bases {
+            r.interpreters.push(crate::model::InterpreterRecord {
+                base: b.to_string(),
+                path: "/opt/venv/bin/python".into(),
+                how: "virtual environment".into(),
+                main: true,
+                libc: None,
+                distributions: jobs
+                    .iter()
+                    .filter(|j| j.base == *b && j.outcome == BuildOutcome::Installed)
+                    .map(|j| format!("{} 1", j.dependency))
+                    .collect(),
+                judged_elsewhere: vec![],
+                completion: Completion::Complete,
+            });
+        }
         r.jobs = jobs;
         close_images(&mut r, &Policy::default(), &|_| None);
         r
@@ -173,6 +207,11 @@ mod tests {
         absent.error = Some("not installed in this image".into());
         let r = closed(&["a", "b"], vec![job("six", "a", CheckOutcome::Ok), absent]);
         assert_eq!(r.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["six/install-differs/"]);
+        // A distribution no main interpreter sees is judged in its image alone.
+        let mut r = closed(&["a", "b"], vec![job("six", "a", CheckOutcome::Ok), job("six", "b", CheckOutcome::Ok)]);
+        r.jobs.push(job("sys-pkg", "b", CheckOutcome::Ok));
+        close_images(&mut r, &Policy::default(), &|_| None);
+        assert!(r.findings.is_empty(), "{:#?}", r.findings);
     }
 
     #[test]

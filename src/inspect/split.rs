@@ -8,9 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Interpreter;
 use crate::model::{BuildOutcome, Distribution, JobRecord, WheelProbe};
 
-/// The subject of the smoke script's findings in `inspect`: it is the image's, no
-/// distribution's.
-pub const SMOKE: &str = "<smoke>";
+pub use crate::compare::SMOKE;
 
 /// One interpreter's observations.
 pub struct Seen<'a> {
@@ -87,9 +85,9 @@ fn source(dist: &str, version: &str, tags: &[String]) -> (crate::model::Source, 
 }
 
 /// One job per distribution an image's interpreters see (through the first that sees it), and
-/// the smoke script's job when the main interpreter ran one. `image` is the image's name in the
-/// report, `reference` what the user named.
-pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize) -> Vec<JobRecord> {
+/// the smoke script's job when one was given (`smoke`), run by the main interpreter. `image` is
+/// the image's name in the report, `reference` what the user named.
+pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize, smoke: bool) -> Vec<JobRecord> {
     let mut out: Vec<JobRecord> = vec![];
     let mut taken: BTreeSet<String> = BTreeSet::new();
     for s in seen {
@@ -108,7 +106,7 @@ pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize) -> Vec<Job
             out.push(j);
         }
     }
-    if let Some(s) = seen.get(main).filter(|s| s.probe.smoke.is_some()) {
+    if let Some(s) = seen.get(main).filter(|_| smoke) {
         let mut j = JobRecord::new(SMOKE, image, "the smoke script", BuildOutcome::Installed);
         j.image = Some(reference.to_string());
         j.reuse = format!("run by {} ({})", s.interpreter.path, s.interpreter.how);
@@ -186,7 +184,9 @@ mod tests {
             Seen { interpreter: &system, probe: &p, versions: &versions },
             Seen { interpreter: &venv, probe: &p, versions: &versions },
         ];
-        let jobs = jobs("img", "svc:1", &seen, super::super::interpreters::main_index(&[system.clone(), venv.clone()]));
+        let main = super::super::interpreters::main_index(&[system.clone(), venv.clone()]);
+        assert_eq!(jobs("img", "svc:1", &seen, main, false).len(), 2, "no smoke script, no smoke job");
+        let jobs = jobs("img", "svc:1", &seen, main, true);
         let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
         assert_eq!(ids, ["pkg-a[img]", "pkg-b[img]", "<smoke>[img]"]);
         assert!(jobs[0].reuse.contains("/usr/bin/python3"));
