@@ -258,8 +258,9 @@ fn comparable(r: &serde_json::Value) -> BTreeSet<(String, String, String, Vec<St
         .as_array()
         .unwrap()
         .iter()
-        // Run times move with the machine's load from one run to the next.
-        .filter(|f| f["kind"] != "runtime-differs")
+        // Run times move with the machine's load from one run to the next; build times and
+        // installed sizes are of builds, and inspect builds nothing.
+        .filter(|f| !["runtime-differs", "build-time", "size"].contains(&f["kind"].as_str().unwrap()))
         .map(|f| {
             let failing: Vec<String> =
                 f["failing"].as_array().unwrap().iter().map(|b| family(r, b.as_str().unwrap())).collect();
