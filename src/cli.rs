@@ -332,9 +332,6 @@ pub struct InspectArgs {
     pub matrix: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Keep the probe containers after the run, for debugging.
-    #[arg(long)]
-    pub keep: bool,
 }
 
 #[derive(Debug, Args)]

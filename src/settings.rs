@@ -423,7 +423,6 @@ pub struct InspectSettings {
     /// The matrix whose policy and accepted differences apply (its bases are not used).
     pub matrix: Matrix,
     pub out: Output,
-    pub keep: bool,
 }
 
 /// An image reference as typed: one line of printable characters, not an option.
@@ -510,6 +509,5 @@ pub fn inspect(a: &crate::cli::InspectArgs) -> Result<InspectSettings> {
         resolver: a.resolver,
         matrix,
         out,
-        keep: a.keep,
     })
 }

@@ -106,7 +106,7 @@ async fn observe_image(engine: &Engine, s: &InspectSettings, reference: &str, re
                 user: Some("1000:1000"),
                 timeout: policy.probe_timeout,
                 kind: "probe-wheels",
-                keep: s.keep,
+                keep: false,
             },
         )
         .await?;

@@ -379,3 +379,30 @@ fn toolchain() -> String {
     std::env::var("MUSLCHECK_TEST_TOOLCHAIN")
         .expect("MUSLCHECK_TEST_TOOLCHAIN is not set: run scripts/test.sh (the test bed's build stage)")
 }
+
+#[test]
+fn inspect_refuses_bad_arguments_before_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("empty.py");
+    std::fs::write(&script, "\n").unwrap();
+    let refused: [(&[&str], &str); 6] = [
+        (&["inspect", "svc:1", "--against", "svc:1"], "`svc:1` is named twice"),
+        (&["inspect", "svc:1", "--python", "venv/bin/python"], "must be an absolute path"),
+        (&["inspect", "svc:1", "--repro", "x.py", "--runs", "0"], "--runs must be between 1 and 1000"),
+        (&["inspect", "svc:1", "--smoke", script.to_str().unwrap()], "is empty"),
+        (&["inspect", "bad ref"], "is not an image reference"),
+        (&["repro", "x.py", "--image", "svc:1", "-r", "six"], "cannot be used with"),
+    ];
+    for (args, message) in refused {
+        // An engine that cannot be reached: refused before it is asked.
+        bin()
+            .args(args)
+            .arg("--results-dir")
+            .arg(dir.path().join("r"))
+            .env("DOCKER_HOST", "tcp://127.0.0.1:1")
+            .current_dir(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(message));
+    }
+}
