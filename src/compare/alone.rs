@@ -168,6 +168,27 @@ mod tests {
     }
 
     #[test]
+    fn a_loader_feature_the_image_lacks_fails_even_where_the_import_was_not_tried() {
+        let mut j = job(false, CheckOutcome::Ok, true);
+        let p = j.probe.as_mut().unwrap();
+        p.libc = Some(Libc { family: "musl".into(), version: Some("1.2.3".into()) });
+        p.extensions[0].relr = true;
+        p.extensions[0].missing_needed = vec!["libgomp.so.1".into()];
+        let d = drafts(&j);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, FindingKind::Fails);
+        let e = &d[0].evidence["img"];
+        assert!(e.contains("DT_RELR in pkg/_native.so") && e.contains("needs libgomp.so.1"), "{e}");
+        let why = &d[0].explanation["img"];
+        assert!(why.iter().any(|l| l.contains("musl loads DT_RELR from 1.2.4")), "{why:?}");
+        // The same file on a loader that has the feature is no finding.
+        let p = j.probe.as_mut().unwrap();
+        p.libc = Some(Libc { family: "musl".into(), version: Some("1.2.5".into()) });
+        p.extensions[0].missing_needed.clear();
+        assert!(drafts(&j).is_empty());
+    }
+
+    #[test]
     fn a_healthy_distribution_and_a_raising_submodule_alone_are_no_finding() {
         assert!(drafts(&job(false, CheckOutcome::Ok, true)).is_empty());
         let error = CheckOutcome::Error { message: "ImportError: partially initialised".into() };
