@@ -119,26 +119,18 @@ async fn observe_image(engine: &Engine, s: &InspectSettings, reference: &str, re
         .map(|(interpreter, (probe, versions))| split::Seen { interpreter, probe, versions })
         .collect();
     let jobs = split::jobs(&name, reference, &seen, 0, s.smoke.is_some());
+    let judged_by = split::judged_by(&seen);
     for (i, sn) in seen.iter().enumerate() {
-        let mut distributions: Vec<String> = split::distributions(sn.probe)
-            .iter()
-            .map(|d| format!("{d} {}", sn.versions.get(d).map(String::as_str).unwrap_or("?")))
-            .collect();
-        distributions.sort();
-        let judged_elsewhere = split::distributions(sn.probe)
-            .into_iter()
-            .filter(|d| {
-                !jobs.iter().any(|j| &j.dependency == d && j.reuse.contains(&format!("by {} (", sn.interpreter.path)))
-            })
-            .collect();
+        let dists = split::distributions(sn.probe);
+        let version = |d: &String| sn.versions.get(d).map(String::as_str).unwrap_or("?").to_string();
         report.interpreters.push(InterpreterRecord {
             base: name.clone(),
             path: sn.interpreter.path.clone(),
             how: sn.interpreter.how.clone(),
             main: i == 0,
             libc: sn.probe.libc.clone(),
-            distributions,
-            judged_elsewhere,
+            distributions: dists.iter().map(|d| format!("{d} {}", version(d))).collect(),
+            judged_elsewhere: dists.iter().filter(|d| judged_by.get(*d) != Some(&i)).cloned().collect(),
             completion: sn.probe.completion.clone(),
         });
     }

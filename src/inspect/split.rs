@@ -84,27 +84,34 @@ fn source(dist: &str, version: &str, tags: &[String]) -> (crate::model::Source, 
     }
 }
 
+/// Which interpreter (its index in `seen`) each distribution is judged through: the first that
+/// sees it.
+pub fn judged_by(seen: &[Seen]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (i, s) in seen.iter().enumerate() {
+        for dist in distributions(s.probe) {
+            out.entry(dist).or_insert(i);
+        }
+    }
+    out
+}
+
 /// One job per distribution an image's interpreters see (through the first that sees it), and
 /// the smoke script's job when one was given (`smoke`), run by the main interpreter. `image` is
 /// the image's name in the report, `reference` what the user named.
 pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize, smoke: bool) -> Vec<JobRecord> {
     let mut out: Vec<JobRecord> = vec![];
-    let mut taken: BTreeSet<String> = BTreeSet::new();
-    for s in seen {
-        for dist in distributions(s.probe) {
-            if !taken.insert(dist.clone()) {
-                continue;
-            }
-            let version = s.versions.get(&dist).cloned().unwrap_or_default();
-            let tags = s.probe.wheel_tags.get(&dist).cloned().unwrap_or_default();
-            let (source, file) = source(&dist, &version, &tags);
-            let mut j = JobRecord::new(&dist, image, &format!("{dist} {version}"), BuildOutcome::Installed);
-            j.image = Some(reference.to_string());
-            j.distributions = vec![Distribution { name: dist.clone(), version, source, file, requested: true }];
-            j.reuse = format!("seen by {} ({})", s.interpreter.path, s.interpreter.how);
-            j.probe = Some(of_distribution(s.probe, &dist));
-            out.push(j);
-        }
+    for (dist, i) in judged_by(seen) {
+        let s = &seen[i];
+        let version = s.versions.get(&dist).cloned().unwrap_or_default();
+        let tags = s.probe.wheel_tags.get(&dist).cloned().unwrap_or_default();
+        let (source, file) = source(&dist, &version, &tags);
+        let mut j = JobRecord::new(&dist, image, &format!("{dist} {version}"), BuildOutcome::Installed);
+        j.image = Some(reference.to_string());
+        j.distributions = vec![Distribution { name: dist.clone(), version, source, file, requested: true }];
+        j.reuse = format!("seen by {} ({})", s.interpreter.path, s.interpreter.how);
+        j.probe = Some(of_distribution(s.probe, &dist));
+        out.push(j);
     }
     if let Some(s) = seen.get(main).filter(|_| smoke) {
         let mut j = JobRecord::new(SMOKE, image, "the smoke script", BuildOutcome::Installed);
