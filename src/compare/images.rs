@@ -229,5 +229,11 @@ mod tests {
         close_images(&mut r, &Policy::default(), &|_| None);
         assert_eq!(r.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["<repro>/crash/repro"]);
         assert_eq!(r.outcome.as_ref().unwrap().exit_code, 1);
+        // A probe that did not finish fails the image: missing evidence is never a pass.
+        let mut cut = JobRecord::new("<probe:/usr/bin/python3>", "a", "the wheel probe", BuildOutcome::Installed);
+        cut.probe = Some(WheelProbe { completion: Completion::NoClosingRecord, ..Default::default() });
+        let r = closed(&["a"], vec![job("six", "a", CheckOutcome::Ok), cut]);
+        let f: Vec<(&str, crate::model::Severity)> = r.findings.iter().map(|f| (f.id.as_str(), f.severity)).collect();
+        assert_eq!(f, [("<probe:/usr/bin/python3>/incomplete/probe", crate::model::Severity::Blocking)]);
     }
 }

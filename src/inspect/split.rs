@@ -84,6 +84,11 @@ fn source(dist: &str, version: &str, tags: &[String]) -> (crate::model::Source, 
     }
 }
 
+/// The subject of an interpreter's wheel probe that did not finish.
+pub fn probe_subject(python: &str) -> String {
+    format!("<probe:{python}>")
+}
+
 /// Which interpreter (its index in `seen`) each distribution is judged through: the first that
 /// sees it.
 pub fn judged_by(seen: &[Seen]) -> BTreeMap<String, usize> {
@@ -111,6 +116,22 @@ pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize, smoke: boo
         j.distributions = vec![Distribution { name: dist.clone(), version, source, file, requested: true }];
         j.reuse = format!("seen by {} ({})", s.interpreter.path, s.interpreter.how);
         j.probe = Some(of_distribution(s.probe, &dist));
+        out.push(j);
+    }
+    // A probe that did not finish may have reported some distributions, or none: the
+    // interpreter's own job says so, so that missing evidence is never silence.
+    for s in seen.iter().filter(|s| !s.probe.completion.is_complete()) {
+        let mut j =
+            JobRecord::new(&probe_subject(&s.interpreter.path), image, "the wheel probe", BuildOutcome::Installed);
+        j.image = Some(reference.to_string());
+        j.reuse = format!("run by {} ({})", s.interpreter.path, s.interpreter.how);
+        j.probe = Some(WheelProbe {
+            libc: s.probe.libc.clone(),
+            protocol_errors: s.probe.protocol_errors.clone(),
+            container: s.probe.container.clone(),
+            completion: s.probe.completion.clone(),
+            ..Default::default()
+        });
         out.push(j);
     }
     if let Some(s) = seen.get(main).filter(|_| smoke) {
@@ -201,5 +222,11 @@ mod tests {
         let d = &jobs[0].distributions[0];
         assert_eq!((d.version.as_str(), d.source), ("1.0", crate::model::Source::Musllinux));
         assert_eq!(jobs[1].distributions[0].source, crate::model::Source::Unknown);
+        // A probe that stopped early is a job of its own, whatever it reported before.
+        let mut cut = p.clone();
+        cut.completion = Completion::NoClosingRecord;
+        let seen = [Seen { interpreter: &venv, probe: &cut, versions: &versions }];
+        let ids: Vec<String> = super::jobs("img", "svc:1", &seen, 0, false).into_iter().map(|j| j.id).collect();
+        assert_eq!(ids, ["pkg-a[img]", "pkg-b[img]", "<probe:/opt/venv/bin/python>[img]"]);
     }
 }
