@@ -60,6 +60,10 @@ pub enum Command {
     /// Replay a resolv.conf against a scripted DNS zone on every base: each libc's queries side by side.
     #[command(after_help = EXIT_CODES)]
     Dns(DnsArgs),
+    /// Observe images as they are (the one that crashed): their libc, interpreters and every
+    /// installed distribution; with --against, compared as bases are, by distribution.
+    #[command(after_help = EXIT_CODES)]
+    Inspect(InspectArgs),
     /// Work on saved reports: compare two (nightly against last night), merge shards.
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
@@ -292,6 +296,45 @@ pub struct CleanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image to inspect (a name the engine has, else pulled): never rebuilt, changed or tagged.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Images to compare it with (a Debian build of the same service), distribution by distribution.
+    #[arg(long, value_name = "IMAGE")]
+    pub against: Vec<String>,
+    /// The interpreters to probe in every image, instead of the one on PATH and the virtual
+    /// environments found (/opt/venv, /app/.venv, /venv, $VIRTUAL_ENV, .venv in the working directory).
+    #[arg(long, value_name = "PATH")]
+    pub python: Vec<String>,
+    /// A smoke script run with each image's main interpreter, in the main thread and in a
+    /// worker thread, as for gate.
+    #[arg(long, value_name = "FILE")]
+    pub smoke: Option<PathBuf>,
+    /// A reproducer run N times (--runs) in each image, in the probe sandbox.
+    #[arg(long, value_name = "FILE")]
+    pub repro: Option<PathBuf>,
+    /// Runs of the reproducer per image.
+    #[arg(long, default_value_t = 5, requires = "repro")]
+    pub runs: u32,
+    /// Time limit per reproducer run.
+    #[arg(long, default_value = "60s", requires = "repro")]
+    pub timeout: String,
+    /// Skip the libc behaviour profile of each image.
+    #[arg(long)]
+    pub no_profile: bool,
+    /// Also run the resolver profile in each image.
+    #[arg(long)]
+    pub resolver: bool,
+    /// The matrix whose policy (blocking kinds, time limits) and accepted differences apply
+    /// [default: as for run].
+    #[arg(long, short = 'm', value_name = "FILE")]
+    pub matrix: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct ReproArgs {
     /// The Python script that reproduces the crash.
     pub script: PathBuf,
@@ -304,6 +347,12 @@ pub struct ReproArgs {
     /// Time limit per run.
     #[arg(long, default_value = "60s")]
     pub timeout: String,
+    /// Run in these images as they are (nothing installed), side by side, instead of the matrix's bases.
+    #[arg(long = "image", value_name = "IMAGE", conflicts_with = "requirements")]
+    pub images: Vec<String>,
+    /// With --image: the interpreter to run the script with [default: the image's main one, as inspect finds it].
+    #[arg(long, value_name = "PATH", requires = "images")]
+    pub python: Option<String>,
     #[command(flatten)]
     pub matrix: MatrixArgs,
     #[command(flatten)]
@@ -330,6 +379,12 @@ pub struct DnsArgs {
     /// A scenario file (resolv.conf, zone, faults and name in one JSON document).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["resolv_conf", "zone"])]
     pub scenario: Option<PathBuf>,
+    /// Replay in these images as they are, side by side, instead of the matrix's bases.
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// With --image: the interpreter the lab runs with [default: the image's main one, as inspect finds it].
+    #[arg(long, value_name = "PATH", requires = "images")]
+    pub python: Option<String>,
     #[command(flatten)]
     pub matrix: MatrixArgs,
     #[command(flatten)]

@@ -13,6 +13,7 @@ pub(crate) mod hints;
 pub(crate) mod identity;
 pub(crate) mod index;
 pub(crate) mod input;
+pub(crate) mod inspect;
 pub(crate) mod install;
 pub(crate) mod key;
 pub mod kinds;

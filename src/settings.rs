@@ -406,3 +406,108 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         lock,
     })
 }
+
+/// Everything `inspect` needs.
+#[derive(Debug, Clone)]
+pub struct InspectSettings {
+    /// The image, then the images it is compared with (`--against`), as the user named them.
+    pub images: Vec<String>,
+    /// `--python`: the interpreters to probe in every image (empty: found in each).
+    pub pythons: Vec<String>,
+    /// The smoke script's source.
+    pub smoke: Option<String>,
+    /// The reproducer's source, its runs per image and the time limit of one run.
+    pub repro: Option<(String, u32, std::time::Duration)>,
+    pub profile: bool,
+    pub resolver: bool,
+    /// The matrix whose policy and accepted differences apply (its bases are not used).
+    pub matrix: Matrix,
+    pub out: Output,
+}
+
+/// An image reference as typed: one line of printable characters, not an option.
+pub fn check_image(what: &str, r: &str) -> Result<()> {
+    if r.is_empty() || r.len() > 512 || r.starts_with('-') || r.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::Usage(format!(
+            "{what} `{}` is not an image reference (a name[:tag][@digest] or an image id)",
+            crate::input::shown(r)
+        )));
+    }
+    Ok(())
+}
+
+/// An interpreter path in an image: absolute, one line.
+pub fn check_python(p: &str) -> Result<()> {
+    if !p.starts_with('/') || p.len() > 1024 || p.chars().any(char::is_control) {
+        return Err(Error::Usage(format!(
+            "--python `{}` must be an absolute path in the image",
+            crate::input::shown(p)
+        )));
+    }
+    Ok(())
+}
+
+/// A script given on the command line (smoke, reproducer): read, capped, not empty.
+fn script(what: &str, p: &std::path::Path) -> Result<String> {
+    let src = crate::input::read_text(p, crate::input::MAX_SCRIPT)
+        .map_err(|e| Error::Usage(format!("cannot read the {what} {}: {e}", p.display())))?;
+    if src.trim().is_empty() {
+        return Err(Error::Usage(format!(
+            "{what} {} is empty: a script that runs nothing passes everywhere",
+            p.display()
+        )));
+    }
+    Ok(src)
+}
+
+/// Refuses an image named twice: the comparison would be of an image with itself.
+pub fn check_images(what: &str, images: &[String]) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for i in images {
+        check_image(what, i)?;
+        if !seen.insert(i) {
+            return Err(Error::Usage(format!("{what} `{i}` is named twice")));
+        }
+    }
+    Ok(())
+}
+
+pub fn inspect(a: &crate::cli::InspectArgs) -> Result<InspectSettings> {
+    let out = Output::from_args(&a.output);
+    out.check()?;
+    let mut images = vec![a.image.clone()];
+    images.extend(a.against.iter().cloned());
+    check_images("the image", &images)?;
+    for p in &a.python {
+        check_python(p)?;
+    }
+    let smoke = a.smoke.as_deref().map(|p| script("smoke script", p)).transpose()?;
+    let repro = match &a.repro {
+        None => None,
+        Some(p) => {
+            if a.runs == 0 || a.runs > 1000 {
+                return Err(Error::Usage(format!("--runs must be between 1 and 1000, not {}", a.runs)));
+            }
+            let timeout =
+                crate::matrix::parse_duration(&a.timeout).map_err(|e| Error::Usage(format!("--timeout: {e}")))?;
+            Some((script("reproducer", p)?, a.runs, timeout))
+        }
+    };
+    let matrix = load_matrix(&MatrixArgs {
+        matrix: a.matrix.clone(),
+        bases: vec![],
+        ca_bundle: None,
+        index_url: None,
+        add_hosts: vec![],
+    })?;
+    Ok(InspectSettings {
+        images,
+        pythons: a.python.clone(),
+        smoke,
+        repro,
+        profile: !a.no_profile,
+        resolver: a.resolver,
+        matrix,
+        out,
+    })
+}

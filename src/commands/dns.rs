@@ -142,16 +142,40 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     // Checked above: a number of seconds in (0, 600].
     let timeout_s = sc.get("timeout_s").and_then(|t| t.as_f64()).map(|t| t.ceil() as u64).unwrap_or(25);
     let scenario_bytes = serde_json::to_vec(&sc).expect("serialising a scenario");
+    crate::settings::check_images("--image", &a.images)?;
+    if let Some(p) = &a.python {
+        crate::settings::check_python(p)?;
+    }
     let (matrix, out, engine, mut report) = super::begin("dns", &a.matrix, &a.output).await?;
     let work = async {
-        let mut runs = vec![];
-        for base in &matrix.bases {
+        let mut runs: Vec<futures_util::future::BoxFuture<'_, _>> = vec![];
+        // In the images named, as they are, instead of the matrix's bases.
+        for reference in &a.images {
+            let (rec, python) =
+                super::images::with_main(&engine, reference, a.python.as_deref(), &report.bases).await?;
+            let (name, image) = (rec.name.clone(), rec.image_id.clone());
+            report.bases.push(rec);
+            let engine = engine.clone();
+            let scenario_bytes = &scenario_bytes;
+            runs.push(Box::pin(async move {
+                crate::probe::sections::resolver_scenario(
+                    &engine,
+                    &name,
+                    &image,
+                    &python.path,
+                    scenario_bytes,
+                    Duration::from_secs(timeout_s + 60),
+                )
+                .await
+            }));
+        }
+        for base in matrix.bases.iter().filter(|_| a.images.is_empty()) {
             let rec = bases::resolve(&engine, base, true).await.map_err(|e| bases::hinted(&matrix, base, e))?.record;
             let image = rec.image_id.clone();
             report.bases.push(rec);
             let engine = engine.clone();
             let scenario_bytes = &scenario_bytes;
-            runs.push(async move {
+            runs.push(Box::pin(async move {
                 crate::probe::sections::resolver_scenario(
                     &engine,
                     &base.name,
@@ -161,7 +185,7 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
                     Duration::from_secs(timeout_s + 60),
                 )
                 .await
-            });
+            }));
         }
         // Every base at once: a slow scenario takes its time once, not once per base.
         let sections = futures_util::future::join_all(runs).await;
@@ -175,7 +199,10 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     for (b, s) in report.bases.iter_mut().zip(&observed) {
         b.libc = s.libc.clone();
     }
-    let required = matrix.required();
+    let required = match a.images.is_empty() {
+        true => matrix.required(),
+        false => report.bases.iter().map(|b| (b.name.clone(), true)).collect(),
+    };
     let policy = &matrix.policy;
     let section = crate::sections::of(&RESOLVER);
     report.findings = crate::compare::section_findings(&RESOLVER, &observed, policy, &required, section.normalise);

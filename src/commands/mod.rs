@@ -5,7 +5,9 @@ mod bases;
 mod clean;
 mod dns;
 mod doctor;
+mod images;
 mod init;
+mod inspect;
 mod pins;
 mod pipeline;
 mod reports;
@@ -47,6 +49,7 @@ pub fn execute(cli: Cli) -> i32 {
             Command::Clean(a) => clean::run(&a).await,
             Command::Repro(a) => repro::run(&a).await,
             Command::Dns(a) => dns::run(&a).await,
+            Command::Inspect(a) => inspect::run(crate::settings::inspect(&a)?).await,
             Command::Report(a) => reports::run(&a),
             Command::Bases(a) => pins::run(&a).await,
             Command::Init(a) => init::run(&a),

@@ -29,7 +29,25 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                 .map_err(|e| Error::Usage(format!("invalid requirement `{}`: {e}", crate::input::shown(r))))
         })
         .collect::<Result<Vec<_>>>()?;
+    crate::settings::check_images("--image", &a.images)?;
+    if let Some(p) = &a.python {
+        crate::settings::check_python(p)?;
+    }
     let (matrix, out, engine, mut report) = super::begin("repro", &a.matrix, &a.output).await?;
+    if !a.images.is_empty() {
+        let work = async {
+            for reference in &a.images {
+                let (rec, python) =
+                    super::images::with_main(&engine, reference, a.python.as_deref(), &report.bases).await?;
+                let record = runs_in(&engine, &rec.image_id, &python.path, &script, a.runs, timeout, &rec.name).await?;
+                report.repro.push(record);
+                report.bases.push(rec);
+            }
+            Ok::<_, Error>(())
+        };
+        super::guarded(&engine, work).await?;
+        return finish(report, &out);
+    }
     let pip_cache = crate::cache::pip_cache_volume().map_err(Error::Usage)?;
     let policy = &matrix.policy;
     let index =
@@ -90,27 +108,23 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                 }
             };
             let image = engine.hold(&image).await?;
-            let mut runs = vec![];
-            for i in 0..a.runs {
-                eprintln!("{}: run {}/{}", base.name, i + 1, a.runs);
-                let mut spec = RunSpec::new(&image, vec![VENV_PYTHON.into(), "-c".into(), script.clone()], "repro");
-                spec.sandbox = Sandbox::strict();
-                spec.user = Some("1000:1000".into());
-                spec.timeout = timeout;
-                spec.env = vec!["PYTHONDONTWRITEBYTECODE=1".into(), "HOME=/tmp".into(), "PYTHONFAULTHANDLER=1".into()];
-                let o = engine.run(&spec).await?;
-                runs.push(repro_run(&o));
-            }
-            report.repro.push(summarise(&base.name, runs));
+            let record = runs_in(&engine, &image, VENV_PYTHON, &script, a.runs, timeout, &base.name).await?;
+            report.repro.push(record);
             report.bases.push(rec);
         }
         Ok::<_, Error>(())
     };
     super::guarded(&engine, work).await?;
+    finish(report, &out)
+}
+
+/// Saves and prints the report; the exit code: 3 on a harness error, 1 when the bases'
+/// outcomes differ or a base could not install, else 0.
+fn finish(mut report: crate::model::RunReport, out: &crate::settings::Output) -> Result<i32> {
     report.partial = false;
     report.finished_at = Some(crate::model::now());
-    super::save(&report, &out)?;
-    emit(&report, &out)?;
+    super::save(&report, out)?;
+    emit(&report, out)?;
     if !report.errors.is_empty() {
         return Ok(EXIT_INFRA);
     }
@@ -120,6 +134,33 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
     let outcome_sets: BTreeSet<Vec<&String>> = report.repro.iter().map(|r| r.outcomes.keys().collect()).collect();
     let not_installed = report.repro.iter().any(|r| r.install_error.is_some());
     Ok(if outcome_sets.len() > 1 || not_installed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Runs a reproducer `runs` times in containers of `image` with `python`, in the probe
+/// sandbox, each run in a fresh container: the base's record of them.
+pub(super) async fn runs_in(
+    engine: &crate::engine::Engine,
+    image: &str,
+    python: &str,
+    script: &str,
+    runs: u32,
+    timeout: std::time::Duration,
+    base: &str,
+) -> std::result::Result<ReproRecord, crate::engine::EngineError> {
+    let mut out = vec![];
+    for i in 0..runs {
+        eprintln!("{base}: run {}/{runs}", i + 1);
+        let mut spec = RunSpec::new(image, vec!["-c".into(), script.to_string()], "repro");
+        // The interpreter is the entrypoint, so an image's own entrypoint does not run instead.
+        spec.entrypoint = Some(vec![python.to_string()]);
+        spec.sandbox = Sandbox::strict();
+        spec.user = Some("1000:1000".into());
+        spec.timeout = timeout;
+        spec.env = vec!["PYTHONDONTWRITEBYTECODE=1".into(), "HOME=/tmp".into(), "PYTHONFAULTHANDLER=1".into()];
+        let o = engine.run(&spec).await?;
+        out.push(repro_run(&o));
+    }
+    Ok(summarise(base, out))
 }
 
 fn not_installed(base: &str, why: String) -> ReproRecord {

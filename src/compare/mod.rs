@@ -6,9 +6,11 @@
 //! policy once (severity, accepted differences) and gives each finding its stable id;
 //! `verdicts` derives pass/fail per job from the same findings, and the run outcome from those.
 
+mod alone;
 mod close;
 mod explain;
 mod fixes;
+mod images;
 mod install;
 mod lock;
 mod probe;
@@ -29,6 +31,7 @@ pub use close::{close, outcome, too_few_families};
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
+pub use images::{close_images, compared, SMOKE};
 pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings};
 pub use verdicts::{run_outcome, verdicts};

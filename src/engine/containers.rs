@@ -80,6 +80,10 @@ pub enum Mount {
 pub struct RunSpec {
     pub image: String,
     pub cmd: Vec<String>,
+    /// Replaces the image's entrypoint (`None`: the image's own). A container of an image the
+    /// harness did not make (`inspect`) must run the probe, not the image's entrypoint with the
+    /// probe as its arguments.
+    pub entrypoint: Option<Vec<String>>,
     pub env: Vec<String>,
     pub user: Option<String>,
     pub workdir: Option<String>,
@@ -106,6 +110,7 @@ impl RunSpec {
         RunSpec {
             image: image.into(),
             cmd,
+            entrypoint: None,
             env: vec![],
             user: None,
             workdir: None,
@@ -201,6 +206,7 @@ impl Engine {
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             cmd: Some(spec.cmd.clone()),
+            entrypoint: spec.entrypoint.clone(),
             env: Some(spec.env.clone()),
             user: spec.user.clone(),
             working_dir: spec.workdir.clone(),
@@ -327,6 +333,20 @@ impl Engine {
         spec.sandbox.read_only = false;
         spec.sandbox.tmpfs.clear();
         self.create(&spec).await
+    }
+
+    /// Whether `path` exists in a container (running or stopped), as an entry of any type (a
+    /// symbolic link counts, whether or not its target exists). Reads no more than the first
+    /// chunk of the archive the engine sends.
+    pub async fn exists(&self, id: &str, path: &str) -> Result<bool, EngineError> {
+        let opts = DownloadFromContainerOptions { path: path.to_string() };
+        let mut stream = self.docker.download_from_container(id, Some(opts));
+        match stream.next().await {
+            Some(Ok(_)) => Ok(true),
+            None => Ok(true),
+            Some(Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })) => Ok(false),
+            Some(Err(e)) => Err(EngineError::api(format!("failed to look for {path} in a container"), e)),
+        }
     }
 
     pub async fn upload(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), EngineError> {

@@ -15,6 +15,10 @@ pub struct ImageInfo {
     pub size: i64,
     /// The image's labels (a test-bed base records the source versions it was built from).
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The environment its containers start with (`KEY=value`, as the image's config has it).
+    pub env: Vec<String>,
+    /// The working directory its containers start in, when the image sets one.
+    pub working_dir: Option<String>,
 }
 
 impl ImageInfo {
@@ -44,12 +48,17 @@ impl Engine {
     /// Inspects a local image; `Ok(None)` when the engine has no such image.
     pub async fn image(&self, reference: &str) -> Result<Option<ImageInfo>, EngineError> {
         match self.docker.inspect_image(reference).await {
-            Ok(i) => Ok(Some(ImageInfo {
-                id: i.id.unwrap_or_default(),
-                repo_digests: i.repo_digests.unwrap_or_default(),
-                size: i.size.unwrap_or_default(),
-                labels: i.config.and_then(|c| c.labels).map(|l| l.into_iter().collect()).unwrap_or_default(),
-            })),
+            Ok(i) => {
+                let config = i.config.unwrap_or_default();
+                Ok(Some(ImageInfo {
+                    id: i.id.unwrap_or_default(),
+                    repo_digests: i.repo_digests.unwrap_or_default(),
+                    size: i.size.unwrap_or_default(),
+                    labels: config.labels.map(|l| l.into_iter().collect()).unwrap_or_default(),
+                    env: config.env.unwrap_or_default(),
+                    working_dir: config.working_dir.filter(|w| !w.is_empty()),
+                }))
+            }
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
             Err(e) => Err(EngineError::api(format!("failed to inspect image {reference}"), e)),
         }

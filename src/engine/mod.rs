@@ -11,6 +11,7 @@ pub(crate) mod endpoint;
 mod images;
 
 pub(crate) use containers::{Mount, RunOutput, RunSpec, Sandbox};
+pub(crate) use images::{repository_of, ImageInfo};
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

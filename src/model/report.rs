@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decision::{Finding, RunOutcome, Severity, Verdict};
 use super::observations::{
-    BuildOutcome, Distribution, Libc, Observation, ProbeSection, ReproRecord, SourceBuild, WheelProbe,
+    BuildOutcome, Completion, Distribution, Libc, Observation, ProbeSection, ReproRecord, SourceBuild, WheelProbe,
 };
 
 /// Bumped on any incompatible change to the JSON shape.
@@ -52,6 +52,9 @@ pub struct RunReport {
     /// `repro` results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repro: Vec<ReproRecord>,
+    /// `inspect`: the Python interpreters found in each image, and what each saw.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interpreters: Vec<InterpreterRecord>,
     /// The harness's own failures during the run (engine lost, ...).
     pub errors: Vec<String>,
     /// The decision, computed once when the run finished: renderers show it, derive nothing.
@@ -85,6 +88,27 @@ pub struct BaseRecord {
     /// empty when not observed (the prep failed, or the probe did not finish: see `errors`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub compilers: BTreeMap<String, String>,
+}
+
+/// `inspect`: one Python interpreter of an image (its `base`), how it was found, and what the
+/// wheel probe saw through it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InterpreterRecord {
+    /// The image's name in the report (a base's name).
+    pub base: String,
+    /// Its path in the image.
+    pub path: String,
+    /// How it was found (`on PATH`, `virtual environment`, `VIRTUAL_ENV`, `--python`).
+    pub how: String,
+    /// The one the smoke script, the reproducer and the profiles ran with.
+    pub main: bool,
+    pub libc: Option<Libc>,
+    /// The distributions it sees, `name version`, sorted; those another interpreter of the
+    /// image saw first are judged there (`judged_elsewhere`).
+    pub distributions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged_elsewhere: Vec<String>,
+    pub completion: Completion,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -258,6 +282,7 @@ impl RunReport {
             verdicts: vec![],
             sections: BTreeMap::new(),
             repro: vec![],
+            interpreters: vec![],
             errors: vec![],
             outcome: None,
             timings: Timings::default(),

@@ -57,11 +57,11 @@ pub async fn run_with_files(
     p: &ProbeSpec<'_>,
     uploads: Vec<(String, Vec<u8>)>,
 ) -> Result<ProbeRun, EngineError> {
-    let mut spec = RunSpec::new(
-        p.image,
-        vec![p.python.to_string(), "-c".into(), super::programs::program(p.probe), p.config.to_string()],
-        p.kind,
-    );
+    let mut spec =
+        RunSpec::new(p.image, vec!["-c".into(), super::programs::program(p.probe), p.config.to_string()], p.kind);
+    // The interpreter is the entrypoint: an image with an entrypoint of its own (a service's
+    // image under `inspect`) runs the probe, not its entrypoint with the probe as arguments.
+    spec.entrypoint = Some(vec![p.python.to_string()]);
     spec.sandbox = p.sandbox.clone();
     spec.user = p.user.map(str::to_string);
     spec.timeout = p.timeout;

@@ -206,6 +206,18 @@ pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
     w
 }
 
+/// The version of every distribution the wheel probe read (`dist:<name>` records), by name.
+pub fn versions_of(records: &[Record]) -> std::collections::BTreeMap<String, String> {
+    records
+        .iter()
+        .filter_map(|r| {
+            let name = r.check.strip_prefix(checks::DIST)?;
+            let version = r.value.get("version").and_then(|v| v.as_str()).unwrap_or("");
+            Some((name.to_string(), version.to_string()))
+        })
+        .collect()
+}
+
 /// The top-level modules the wheel probe found for a distribution.
 pub fn top_level_of(records: &[Record], dist: &str) -> Vec<String> {
     records

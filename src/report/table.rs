@@ -34,6 +34,30 @@ fn clip(s: &str) -> String {
     lines.join("\n")
 }
 
+/// `inspect`: each image's interpreters, how each was found and what it sees.
+fn interpreters(r: &RunReport) -> Table {
+    let mut t = table();
+    t.set_header(vec!["base", "interpreter", "found", "libc", "distributions", "probe"]);
+    for i in &r.interpreters {
+        let mut seen = i.distributions.join(", ");
+        if !i.judged_elsewhere.is_empty() {
+            seen.push_str(&format!("\n(judged through another interpreter: {})", i.judged_elsewhere.join(", ")));
+        }
+        add(
+            &mut t,
+            vec![
+                i.base.clone(),
+                format!("{}{}", i.path, if i.main { " (main)" } else { "" }),
+                i.how.clone(),
+                i.libc.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+                seen,
+                i.completion.describe(),
+            ],
+        );
+    }
+    t
+}
+
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
     if r.partial {
@@ -57,6 +81,9 @@ pub fn render(r: &RunReport) -> String {
         );
     }
     out.push_str(&format!("Bases\n{t}\n"));
+    if !r.interpreters.is_empty() {
+        out.push_str(&format!("\nInterpreters\n{}\n", interpreters(r)));
+    }
 
     if !r.jobs.is_empty() {
         let mut t = table();

@@ -14,6 +14,7 @@ mod gate;
 mod hostile;
 mod html;
 mod inputs;
+mod inspect;
 mod lock;
 mod nightly;
 mod pins;
