@@ -13,7 +13,7 @@ def _size(n):
     if not isinstance(n, int):
         return "?"
     for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale and n % (scale // 4) == 0:
+        if n >= scale:
             v = n / scale
             return ("%d %s" if v == int(v) else "%.2f %s") % (v, unit)
     return "%d bytes" % n

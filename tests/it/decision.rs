@@ -141,9 +141,21 @@ fn a_probe_killed_mid_run_fails_its_base() {
                 ])
                 .output()
                 .unwrap();
-            let mine = String::from_utf8_lossy(&mine.stdout).trim().to_string();
-            if !mine.is_empty() && ids.contains(&mine) {
-                break mine;
+            // The musl base's probe (glibc's may be running too, timing its runs): the one
+            // whose filesystem has musl's loader.
+            let musl = String::from_utf8_lossy(&mine.stdout)
+                .lines()
+                .map(str::trim)
+                .filter(|id| !id.is_empty() && ids.contains(id))
+                .find(|id| {
+                    Command::new("docker")
+                        .args(["exec", id, "test", "-e", "/lib/ld-musl-x86_64.so.1"])
+                        .status()
+                        .is_ok_and(|s| s.success())
+                })
+                .map(str::to_string);
+            if let Some(id) = musl {
+                break id;
             }
         }
         std::thread::sleep(Duration::from_millis(250));
