@@ -102,6 +102,7 @@ mod tests {
             python: "python3".into(),
             packages: packages.iter().map(|p| p.to_string()).collect(),
             required: true,
+            installer: Default::default(),
         }
     }
 

@@ -60,6 +60,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     report.matrix_source = s.matrix.source_line();
     report.shard = s.shard;
     report.planned = s.planned.clone();
+    report.inputs = s.input_notes.clone();
     let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
     let mut jobs = plan::jobs(&s.matrix);
     jobs.extend(crate::lock::baseline_jobs(s.lock.as_ref(), &s.matrix));
