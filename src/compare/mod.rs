@@ -10,6 +10,7 @@ mod close;
 mod explain;
 mod fixes;
 mod install;
+mod installer;
 mod lock;
 mod probe;
 mod ratios;
@@ -28,6 +29,7 @@ pub use close::{close, outcome, too_few_families};
 pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
+pub use installer::installer_findings;
 pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings};
 pub use verdicts::{run_outcome, verdicts};
