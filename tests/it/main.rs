@@ -15,6 +15,7 @@ mod hostile;
 mod html;
 mod inputs;
 mod lock;
+mod locks;
 mod nightly;
 mod pins;
 mod podman;
