@@ -102,7 +102,27 @@ pub fn read(path: &Path, format: Format, sel: &Selection) -> Result<Locked, Vec<
     };
     let mut errors = vec![];
     let mut set = RequirementSet::default();
+    // One name in two places (a Pipfile.lock's `default` and `develop`): one pin, installed
+    // where either is; two versions of one name cannot be installed together.
+    let mut merged: Vec<Pin> = vec![];
     for p in pins {
+        match merged.iter_mut().find(|m| m.name == p.name) {
+            Some(m) if m.version == p.version => {
+                m.marker.or(p.marker);
+                for h in p.hashes {
+                    if !m.hashes.contains(&h) {
+                        m.hashes.push(h);
+                    }
+                }
+            }
+            Some(m) => errors.push(format!(
+                "{}: {} is pinned at {} here and at {} at {}: one environment cannot install both",
+                p.at, p.name, p.version, m.version, m.at
+            )),
+            None => merged.push(p),
+        }
+    }
+    for p in merged {
         if p.marker.is_false() {
             continue;
         }

@@ -60,23 +60,31 @@ pub(super) fn read(path: &Path, text: &str, sel: &Selection) -> Result<(Vec<Pin>
     for c in &categories {
         let Some(section) = doc.get(c) else { continue };
         let (_, from) = line_of(text, 0, c);
-        let entries: BTreeMap<String, Entry> = match serde_json::from_value(section.clone()) {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push(format!("{}:{}: category {c}: {e}", path.display(), line_of(text, 0, c).0));
-                continue;
-            }
+        let Some(entries) = section.as_object() else {
+            errors.push(format!(
+                "{}:{}: category {c} is not a table of entries",
+                path.display(),
+                line_of(text, 0, c).0
+            ));
+            continue;
         };
-        for (name, e) in entries {
+        for (name, value) in entries {
+            let name = name.clone();
             let where_ = format!("{}:{}", path.display(), line_of(text, from, &name).0);
-            let own =
-                name.starts_with("-e ") || (e.editable && e.path.as_deref().is_some_and(|p| p == "." || p == "./"));
+            // pipenv's oldest locks name the project `"-e .": "*"`.
+            let e: Option<Entry> = serde_json::from_value(value.clone()).ok();
+            let own = name.starts_with("-e ")
+                || e.as_ref().is_some_and(|e| e.editable && e.path.as_deref().is_some_and(|p| p == "." || p == "./"));
             if own {
                 notes.push(format!(
                     "{where_}: {name} is the project's own code (editable), not a locked dependency: left out"
                 ));
                 continue;
             }
+            let Some(e) = e else {
+                errors.push(format!("{where_}: {name}: not a lock entry (a table with a version and hashes)"));
+                continue;
+            };
             let direct = [
                 ("git", &e.git),
                 ("hg", &e.hg),

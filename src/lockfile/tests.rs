@@ -395,3 +395,44 @@ fn lock_files_are_known_by_name_and_a_broken_one_says_where() {
         .unwrap_err();
     assert!(e[0].contains("--package selects a member of a uv workspace"), "{e:?}");
 }
+
+/// The real locks under tests/fixtures/locks/ (their sources are in the README there).
+fn real(file: &str, sel: Selection) -> Result<Locked, Vec<String>> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/locks").join(file);
+    read(&p, Format::of(&p).unwrap(), &sel)
+}
+
+#[test]
+fn real_locks_read_into_the_pins_their_tools_install() {
+    // uv (NW-PaGe/test_pkg): polars, and the dev group uv syncs by default; pytest's colorama
+    // only under its marker; the virtual project left out.
+    let l = real("uv/uv.lock", Selection::default()).unwrap();
+    assert_eq!(lines(&l).len(), 7, "{:?}", lines(&l));
+    assert!(lines(&l).contains(&"colorama==0.4.6 ; sys_platform == 'win32'".to_string()));
+    let polars = l.set.requirements.iter().find(|r| r.requirement.name == "polars").unwrap();
+    assert_eq!(polars.requirement.hashes.len(), 7, "the sdist and six wheels");
+    assert!(l.notes[0].contains("test-pkg (virtual .) is the project's own code"), "{:?}", l.notes);
+    let l = real("uv/uv.lock", Selection { no_default_groups: true, ..Default::default() }).unwrap();
+    assert_eq!(lines(&l), ["polars==1.32.3"]);
+    // pylock (Fuyukai/h11, written by PDM): its default group has one pin, for Pythons before
+    // 3.12; the dev group pulls in the tools, with the markers the base decides.
+    let l = real("pylock/pylock.toml", Selection::default()).unwrap();
+    assert_eq!(lines(&l), ["typing-extensions==4.15.0 ; python_full_version < '3.12'"]);
+    let l = real("pylock/pylock.toml", Selection { groups: vec!["dev".into()], ..Default::default() }).unwrap();
+    assert!(lines(&l).contains(&"tomli==2.3.0 ; python_full_version < '3.11'".to_string()), "{:?}", lines(&l));
+    assert!(l.set.requirements.iter().all(|r| !r.requirement.hashes.is_empty()));
+    // poetry (01Joseph-Hwang10/git-remote-get): main alone, or with its two groups.
+    let main = real("poetry/poetry.lock", Selection { no_default_groups: true, ..Default::default() }).unwrap();
+    assert!(lines(&main).contains(&"colorama==0.4.6 ; platform_system == 'Windows'".to_string()), "{:?}", lines(&main));
+    assert!(lines(&main).contains(&"pygithub==2.2.0".to_string()));
+    assert!(!lines(&main).iter().any(|l| l.starts_with("pytest==")));
+    let all = real("poetry/poetry.lock", Selection::default()).unwrap();
+    assert!(all.set.requirements.len() > main.set.requirements.len());
+    assert!(lines(&all).contains(&"pytest==7.4.4".to_string()));
+    assert!(all.notes[0].contains("git-remote-get is the project itself"));
+    // Pipfile (chuck1/modconf): default and develop share pins; the project is `-e .`.
+    let l = real("pipfile/Pipfile.lock", Selection { groups: vec!["develop".into()], ..Default::default() }).unwrap();
+    assert_eq!(lines(&l).iter().filter(|l| l.starts_with("pytest==")).count(), 1, "{:?}", lines(&l));
+    assert!(lines(&l).contains(&"coverage==4.4.1".to_string()));
+    assert!(l.notes[0].contains("-e . is the project's own code"), "{:?}", l.notes);
+}
