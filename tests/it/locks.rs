@@ -377,3 +377,28 @@ fn the_same_image_under_pip_and_uv_is_compared_and_a_difference_is_installer_dif
     assert_ne!(job(&r, &format!("{p}[musl]"))["outcome"], "installed");
     assert_no_leftovers(&r);
 }
+
+#[test]
+fn a_real_uv_lock_gates_on_both_bases_and_its_missing_musl_wheel_is_found_with_pip_and_uv() {
+    require_engine();
+    // NW-PaGe/test_pkg's own uv.lock (tests/fixtures/locks/README.md): polars 1.32.3 has a
+    // manylinux wheel and no musllinux one, so on the musl base (no compiler) it must be built
+    // from its sdist, and that fails; the dev group's pytest installs everywhere.
+    let lock = root().join("tests/fixtures/locks/uv/uv.lock");
+    let d = tempfile::tempdir().unwrap();
+    for installer in ["pip", "uv"] {
+        let r = gate(&d.path().join(installer), &["-r", lock.to_str().unwrap()], installer, 1);
+        let glibc = installed(&r, "uv[glibc]");
+        let names: Vec<&str> = glibc.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(names, ["iniconfig", "packaging", "pluggy", "polars", "pygments", "pytest"], "{installer}");
+        assert!(glibc.iter().any(|x| x.0 == "polars" && x.2 == "manylinux"), "{installer}: {glibc:?}");
+        let musl = job(&r, "uv[musl]");
+        assert_eq!(musl["outcome"], "install-failed", "{installer}: {musl}");
+        let differs = findings_of(&r, "install-differs");
+        assert_eq!(differs.len(), 1, "{installer}: {:#}", r["findings"]);
+        assert_eq!(differs[0]["failing"], serde_json::json!(["musl"]));
+        assert!(r["inputs"].to_string().contains("test-pkg (virtual .) is the project's own code"));
+        assert!(r["errors"].as_array().unwrap().is_empty(), "{installer}: {:#}", r["errors"]);
+        assert_no_leftovers(&r);
+    }
+}
