@@ -410,3 +410,29 @@ fn a_real_uv_lock_gates_on_both_bases_and_its_missing_musl_wheel_is_found_with_p
         assert_no_leftovers(&r);
     }
 }
+
+#[test]
+fn a_failing_source_build_is_timed_and_named_with_pip_and_uv() {
+    require_engine();
+    let n = Names::new();
+    let s = n.name("s");
+    // Only an sdist, whose in-tree backend fails as a build without a compiler does.
+    publish(serde_json::json!({"name": s, "version": "1.0", "sdist": true}));
+    let pinned = format!("{s}==1.0");
+    let d = tempfile::tempdir().unwrap();
+    for installer in ["pip", "uv"] {
+        let r = gate(&d.path().join(installer), &[&pinned], installer, 1);
+        for base in ["glibc", "musl"] {
+            let j = job(&r, &format!("{s}[{base}]"));
+            assert_eq!(j["outcome"], "install-failed", "{installer}: {j}");
+            let b = &j["source_builds"][0];
+            assert_eq!(b["distribution"], s.as_str(), "{installer}: {j}");
+            assert_eq!(b["ok"], false, "{installer}: {j}");
+            assert!(b["error"].as_str().unwrap().contains("command 'cc' failed"), "{installer}: {j}");
+            assert!(b["secs"].as_f64().unwrap() >= 0.0);
+            assert!(j["installer"].as_str().unwrap().starts_with(installer), "{j}");
+        }
+        assert!(r["errors"].as_array().unwrap().is_empty(), "{installer}: {:#}", r["errors"]);
+        assert_no_leftovers(&r);
+    }
+}
