@@ -390,8 +390,8 @@ fn the_same_image_under_pip_and_uv_is_compared_and_a_difference_is_installer_dif
 fn a_real_uv_lock_gates_on_both_bases_and_its_missing_musl_wheel_is_found_with_pip_and_uv() {
     require_engine();
     // NW-PaGe/test_pkg's own uv.lock (tests/fixtures/locks/README.md): polars 1.32.3 has a
-    // manylinux wheel and no musllinux one, so on the musl base (no compiler) it must be built
-    // from its sdist, and that fails; the dev group's pytest installs everywhere.
+    // manylinux wheel and no musllinux one (the suite's index serves the wheel only), so the
+    // musl base has nothing to install; the dev group's pytest installs everywhere.
     let lock = root().join("tests/fixtures/locks/uv/uv.lock");
     let d = tempfile::tempdir().unwrap();
     for installer in ["pip", "uv"] {
