@@ -316,7 +316,7 @@ fn uv_command(inp: &BuildInputs<'_>) -> Vec<String> {
         &format!("{STATE_DIR}/pip-report.json"),
         &format!("{STATE_DIR}/requirements.txt"),
         "--",
-        &format!("{}/bin/uv", super::VENV),
+        &super::uv::binary(),
         "pip",
         "install",
         "--python",

@@ -119,9 +119,11 @@ pub fn prep_command(base: &Base) -> Vec<String> {
     if base.installer == Installer::Pip {
         return cmd;
     }
-    // Then uv into the virtualenv, from the pinned requirement with its hashes.
+    // Then uv, from the pinned requirement with its hashes, into a directory of its own: not
+    // into the virtualenv, whose installed tree is what the probes observe.
     let uv = format!(
-        "{VENV}/bin/python -m pip install --no-input --no-deps --require-hashes --progress-bar off -r {PREP_SCRATCH}/uv.txt"
+        "{VENV}/bin/python -m pip install --no-input --no-deps --require-hashes --progress-bar off --target {} -r {PREP_SCRATCH}/uv.txt",
+        super::uv::UV_HOME
     );
     match cmd.first().map(String::as_str) {
         Some("/bin/sh") => {

@@ -12,6 +12,15 @@ const UV_HASHES: [&str; 2] = [
     "1263f03571f3fda44061862c14b92c992102d03f5e1015f3886d9252f9436d60",
 ];
 
+/// Where the prep puts uv (`pip install --target`): outside the virtualenv, so the installed
+/// tree the probes observe is the requirements' alone, as with pip.
+pub const UV_HOME: &str = "/opt/muslcheck/uv";
+
+/// The uv binary.
+pub fn binary() -> String {
+    format!("{UV_HOME}/bin/uv")
+}
+
 /// The requirements line that installs the pinned uv.
 pub fn pin() -> String {
     format!("uv=={UV_VERSION}{}\n", UV_HASHES.iter().map(|h| format!(" --hash=sha256:{h}")).collect::<String>())
@@ -48,7 +57,15 @@ fn messages(log: &str) -> Vec<String> {
 /// Nothing on the index for a requirement.
 pub fn not_found(log: &str) -> bool {
     let m = messages(log).join("\n");
-    m.contains("was not found in the package registry") || m.contains("was not found in the provided package locations")
+    [
+        "was not found in the package registry",
+        "was not found in the provided package locations",
+        "has no wheels with a matching platform tag",
+        "has no wheels with a matching Python",
+        "there is no version of",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
 }
 
 /// uv's explanation when the requirements do not resolve together.
@@ -84,7 +101,8 @@ pub fn error_line(log: &str) -> String {
     let first = log.lines().position(|l| l.trim_start().starts_with('×'));
     match first {
         Some(i) => {
-            let chain: Vec<&str> = log.lines().skip(i).take(3).map(clean).filter(|l| !l.is_empty()).collect();
+            let chain: Vec<&str> =
+                log.lines().skip(i).take(3).map(|l| clean(l).trim_end_matches(':')).filter(|l| !l.is_empty()).collect();
             chain.join(": ")
         }
         None => msgs.iter().rev().find(|l| !l.is_empty()).cloned().unwrap_or_else(|| "uv failed with no output".into()),
@@ -135,6 +153,8 @@ mod tests {
         assert!(lines[1].ends_with("your requirements are unsatisfiable."), "{why}");
         let missing = "  × No solution found when resolving dependencies:\n  ╰─▶ Because nosuch was not found in the package registry and\n      you require nosuch==1.0, we can conclude that your requirements are\n      unsatisfiable.\n";
         assert!(conflict(missing).is_none() && not_found(missing));
+        let no_wheel = "  × No solution found when resolving dependencies:\n  ╰─▶ Because polars==1.32.3 has no wheels with a matching platform tag\n      (e.g., `linux_x86_64`) and you require polars==1.32.3, we can conclude\n      that your requirements are unsatisfiable.\n";
+        assert!(conflict(no_wheel).is_none() && not_found(no_wheel));
     }
 
     #[test]
