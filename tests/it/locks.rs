@@ -233,6 +233,17 @@ fn a_poetry_lock_and_a_pipfile_lock_gate_the_selection_their_tools_install() {
             [(a.clone(), "1.0".into(), "pure".into())],
             "an optional group is out"
         );
+        // Cached like any job, and reused while the index serves what it resolved.
+        let again =
+            gate(&d.path().join(format!("{installer}-poetry-again")), &["-r", lock.to_str().unwrap()], installer, 0);
+        for base in ["glibc", "musl"] {
+            let j = job(&again, &format!("poetry[{base}]"));
+            assert_eq!(
+                (j["cached"].as_bool(), j["reuse"].as_str()),
+                (Some(true), Some("reused: index unchanged")),
+                "{installer}: {j}"
+            );
+        }
         let r = gate(
             &d.path().join(format!("{installer}-poetry-test")),
             &["-r", lock.to_str().unwrap(), "--group", "test"],
@@ -433,6 +444,35 @@ fn a_failing_source_build_is_timed_and_named_with_pip_and_uv() {
             assert!(j["installer"].as_str().unwrap().starts_with(installer), "{j}");
         }
         assert!(r["errors"].as_array().unwrap().is_empty(), "{installer}: {:#}", r["errors"]);
+        assert_no_leftovers(&r);
+    }
+}
+
+#[test]
+fn a_real_pylock_whose_default_group_applies_to_no_base_says_so_with_pip_and_uv() {
+    require_engine();
+    // Fuyukai/h11's pylock.toml (written by PDM): its default group pins only
+    // typing-extensions, for Pythons before 3.12; the bases run 3.13, and each base's own
+    // interpreter says the marker excludes it. A selection that installs nothing anywhere is
+    // a configuration error found once the bases read it: exit 2, with the marker.
+    let lock = root().join("tests/fixtures/locks/pylock/pylock.toml");
+    let d = tempfile::tempdir().unwrap();
+    for installer in ["pip", "uv"] {
+        let r = gate(&d.path().join(installer), &["-r", lock.to_str().unwrap()], installer, 2);
+        for base in ["glibc", "musl"] {
+            let j = job(&r, &format!("pylock[{base}]"));
+            assert_eq!(j["outcome"], "not-applicable", "{installer}: {j}");
+            let why = j["error"].as_str().unwrap();
+            assert!(
+                why.contains("Ignoring typing-extensions: markers 'python_full_version < \"3.12\"'"),
+                "{installer}: {j}"
+            );
+        }
+        assert!(
+            r["outcome"]["summary"].as_str().unwrap().contains("typing-extensions"),
+            "{installer}: {:#}",
+            r["outcome"]
+        );
         assert_no_leftovers(&r);
     }
 }
