@@ -101,6 +101,16 @@ pub struct MatrixArgs {
     /// Add NAME:ADDRESS to /etc/hosts in build containers (an index on a private name); adds to the matrix's.
     #[arg(long = "add-host", value_name = "NAME:ADDRESS")]
     pub add_hosts: Vec<String>,
+    /// The installer of every base's builds (pip or uv); overrides the matrix's policy and bases.
+    #[arg(long, value_enum, value_name = "INSTALLER")]
+    pub installer: Option<InstallerArg>,
+}
+
+/// `--installer`: what installs the requirements in every build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InstallerArg {
+    Pip,
+    Uv,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -246,20 +256,30 @@ pub struct GateArgs {
     #[arg(value_name = "REQUIREMENT")]
     pub requirements: Vec<String>,
     /// A requirements file as pip reads it (continuations, comments, markers, extras, --hash,
-    /// -r/-c includes), or a pyproject.toml: installed as one set, in one pip run per base.
+    /// -r/-c includes), a pyproject.toml, or a lock (uv.lock, poetry.lock, pylock.toml,
+    /// Pipfile.lock): installed as one set, in one install run per base.
     #[arg(short = 'r', long = "requirements", value_name = "FILE")]
     pub requirements_file: Option<PathBuf>,
-    /// With -r pyproject.toml: an optional-dependencies group to install too.
+    /// With a pyproject.toml or a lock: an optional-dependencies group (extra) to install too.
     #[arg(long = "extra", value_name = "NAME")]
     pub extras: Vec<String>,
-    /// With -r pyproject.toml: a PEP 735 dependency group to install too.
+    /// With a pyproject.toml or a lock: a dependency group (a Pipfile.lock's category) to
+    /// install too.
     #[arg(long = "group", value_name = "NAME")]
     pub groups: Vec<String>,
+    /// With a uv.lock: the workspace member to install, as `uv sync --package`.
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
+    /// With a lock: leave out the groups its tool installs by default (uv's `dev`, poetry's
+    /// non-optional groups, a pylock's default-groups, a Pipfile.lock's `default`).
+    #[arg(long)]
+    pub no_default_groups: bool,
     /// A smoke script run after the install (for a single requirement).
     #[arg(long, value_name = "FILE")]
     pub smoke: Option<PathBuf>,
-    /// A lock (a requirements file): install the requirements together with it, and report
-    /// what they change in its resolution on each base, compared with the lock alone.
+    /// A lock (a requirements file, uv.lock, poetry.lock, pylock.toml, Pipfile.lock): install
+    /// the requirements together with it, and report what they change in its resolution on
+    /// each base, compared with the lock alone.
     #[arg(long, value_name = "FILE", conflicts_with = "requirements_file")]
     pub lock: Option<PathBuf>,
     #[command(flatten)]

@@ -28,6 +28,8 @@ const RECIPE: &[&str] = &[
     include_str!("install/prep.rs"),
     include_str!("install/job.rs"),
     include_str!("install/pip.rs"),
+    include_str!("install/uv.rs"),
+    include_str!("install/uv_install.py"),
     include_str!("srcbuild.rs"),
 ];
 

@@ -57,9 +57,12 @@ pub enum FindingKind {
     /// fails to import the same way on every base: not a difference between the bases, and not
     /// the requirement's failure.
     TransitiveFails,
+    /// The same base image with two installers (pip and uv): the dependency resolves or
+    /// installs differently under them.
+    InstallerDiffers,
 }
 
-pub const ALL_KINDS: [FindingKind; 22] = [
+pub const ALL_KINDS: [FindingKind; 23] = [
     FindingKind::InstallDiffers,
     FindingKind::Fails,
     FindingKind::SourceBuild,
@@ -82,6 +85,7 @@ pub const ALL_KINDS: [FindingKind; 22] = [
     FindingKind::LockChange,
     FindingKind::RuntimeDiffers,
     FindingKind::TransitiveFails,
+    FindingKind::InstallerDiffers,
 ];
 
 impl FindingKind {
@@ -109,6 +113,7 @@ impl FindingKind {
             FindingKind::LockChange => "lock-change",
             FindingKind::RuntimeDiffers => "runtime-differs",
             FindingKind::TransitiveFails => "transitive-fails",
+            FindingKind::InstallerDiffers => "installer-differs",
         }
     }
 

@@ -19,6 +19,7 @@ pub(crate) mod key;
 pub mod kinds;
 pub(crate) mod lease;
 pub(crate) mod lock;
+pub(crate) mod lockfile;
 pub mod matrix;
 pub mod model;
 pub(crate) mod plan;

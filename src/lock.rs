@@ -3,8 +3,9 @@
 //! base too (a job like any other, cached by what went into it, not probed), so the comparison
 //! can say what the new requirements change in the lock's resolution on each base.
 //!
-//! The lock is a requirements file as [`reqfile::read`](crate::matrix::reqfile::read) reads it:
-//! its `==` pins are requirements, not preferences, exactly as `pip install -r lock.txt` in the
+//! The lock is a requirements file as [`reqfile::read`](crate::matrix::reqfile::read) reads it,
+//! or a lock file as [`lockfile::read`](crate::lockfile::read) reads it (its pins, with their
+//! markers and hashes, for the selection asked for): its `==` pins are requirements, not preferences, exactly as `pip install -r lock.txt` in the
 //! image build treats them. A new requirement that needs another version of a pinned
 //! distribution is therefore a conflict, which is what that build would meet.
 //!
@@ -18,6 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::matrix::reqfile::RequirementSet;
 use crate::matrix::{Dependency, Matrix, Requirement};
 use crate::plan::Job;
 
@@ -44,8 +46,7 @@ fn name_of(text: &str) -> String {
 
 /// Reads the lock and joins the new requirements (each gated alone without a lock) into one
 /// dependency that installs them with it. Every problem in the lock is reported as `file:line`.
-pub fn plan(file: &Path, new: Vec<Dependency>) -> Result<(Dependency, LockPlan)> {
-    let set = crate::matrix::reqfile::read(file).map_err(|errs| Error::Usage(errs.join("\n")))?;
+pub fn plan(file: &Path, set: RequirementSet, new: Vec<Dependency>) -> Result<(Dependency, LockPlan)> {
     if set.requirements.is_empty() {
         return Err(Error::Usage(format!("{}: the lock names no requirement", file.display())));
     }
@@ -99,6 +100,10 @@ pub fn is_baseline(lock: Option<&LockPlan>, job: &Job) -> bool {
 mod tests {
     use super::*;
 
+    fn read(p: &Path) -> RequirementSet {
+        crate::matrix::reqfile::read(p).unwrap()
+    }
+
     fn dep(req: &str) -> Dependency {
         let requirement = Requirement::parse(req).unwrap();
         Dependency {
@@ -117,7 +122,7 @@ mod tests {
         let lock = d.path().join("requirements.txt");
         let h = format!("sha256:{}", "a".repeat(64));
         std::fs::write(&lock, format!("six==1.17.0 --hash={h}\nmsgpack==1.1.2\n")).unwrap();
-        let (gated, p) = plan(&lock, vec![dep("attrs>=25")]).unwrap();
+        let (gated, p) = plan(&lock, read(&lock), vec![dep("attrs>=25")]).unwrap();
         assert_eq!(gated.name, "attrs");
         let set = gated.install_set();
         assert_eq!(set.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["attrs", "six", "msgpack"]);
@@ -128,21 +133,22 @@ mod tests {
         // Several new requirements are one set; a lock named like it is told apart.
         let attrs_lock = d.path().join("attrs.txt");
         std::fs::write(&attrs_lock, "six==1.17.0\n").unwrap();
-        let (_, p) = plan(&attrs_lock, vec![dep("attrs")]).unwrap();
+        let (_, p) = plan(&attrs_lock, read(&attrs_lock), vec![dep("attrs")]).unwrap();
         assert_eq!(p.baseline.name, "attrs-lock");
         assert!(!p.hashes_dropped);
-        let (g, _) = plan(&attrs_lock, vec![dep("attrs"), dep("idna")]).unwrap();
+        let (g, _) = plan(&attrs_lock, read(&attrs_lock), vec![dep("attrs"), dep("idna")]).unwrap();
         assert_eq!((g.name.as_str(), g.install_set().len()), ("new-requirements", 3));
     }
 
     #[test]
-    fn a_missing_or_invalid_lock_is_a_usage_error_with_its_position() {
+    fn a_lock_that_names_nothing_or_nothing_to_gate_is_a_usage_error() {
         let d = tempfile::tempdir().unwrap();
-        let e = plan(&d.path().join("nope.txt"), vec![dep("six")]).unwrap_err().to_string();
-        assert!(e.contains("nope.txt:1:1: cannot read the requirements file"), "{e}");
-        let bad = d.path().join("lock.txt");
-        std::fs::write(&bad, "six==1.17.0\nnot a requirement ==\n").unwrap();
-        let e = plan(&bad, vec![dep("six")]).unwrap_err();
-        assert!(matches!(e, Error::Usage(_)) && e.to_string().contains("lock.txt:2: "), "{e}");
+        let empty = d.path().join("lock.txt");
+        std::fs::write(&empty, "# nothing\n").unwrap();
+        let e = plan(&empty, read(&empty), vec![dep("six")]).unwrap_err();
+        assert!(matches!(e, Error::Usage(_)) && e.to_string().contains("names no requirement"), "{e}");
+        std::fs::write(&empty, "six==1.17.0\n").unwrap();
+        let e = plan(&empty, read(&empty), vec![]).unwrap_err();
+        assert!(e.to_string().contains("--lock needs the new requirements"), "{e}");
     }
 }

@@ -47,6 +47,8 @@ pub struct RunSettings {
     pub planned: std::collections::BTreeMap<String, Vec<String>>,
     /// `gate --lock`: the lock the gated requirements are installed with and compared against.
     pub lock: Option<crate::lock::LockPlan>,
+    /// What reading `-r` or `--lock` left out, and why (recorded in the report).
+    pub input_notes: Vec<String>,
 }
 
 impl RunSettings {
@@ -116,6 +118,16 @@ pub fn load_matrix(a: &MatrixArgs) -> Result<Matrix> {
     for h in &a.add_hosts {
         crate::matrix::check_extra_host(h).map_err(|e| Error::Usage(format!("--add-host {e}")))?;
         m.policy.extra_hosts.push(h.clone());
+    }
+    if let Some(i) = a.installer {
+        let installer = match i {
+            crate::cli::InstallerArg::Pip => crate::matrix::Installer::Pip,
+            crate::cli::InstallerArg::Uv => crate::matrix::Installer::Uv,
+        };
+        m.policy.installer = installer;
+        for b in &mut m.bases {
+            b.installer = installer;
+        }
     }
     if let Some(ca) = &a.ca_bundle {
         if !ca.is_file() {
@@ -256,6 +268,7 @@ pub fn run(a: &RunArgs) -> Result<RunSettings> {
         baseline,
         planned,
         lock: None,
+        input_notes: vec![],
     })
 }
 
@@ -271,26 +284,21 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
             None,
         ));
     }
-    // A requirements file (with its includes) or a pyproject.toml is one set, installed
-    // together in one pip run per base, as an image build would.
+    // A requirements file (with its includes), a pyproject.toml or a lock is one set, installed
+    // together in one install run per base, as an image build would.
+    let mut input_notes = vec![];
+    let selecting = !a.extras.is_empty() || !a.groups.is_empty() || a.package.is_some() || a.no_default_groups;
+    if selecting && a.requirements_file.is_none() && a.lock.is_none() {
+        return Err(Error::Usage(
+            "--extra, --group, --package and --no-default-groups go with -r FILE or --lock FILE (a pyproject.toml or a lock)"
+                .into(),
+        ));
+    }
     let set = match &a.requirements_file {
-        None if !a.extras.is_empty() || !a.groups.is_empty() => {
-            return Err(Error::Usage("--extra and --group go with -r pyproject.toml".into()))
-        }
         None => None,
         Some(f) => {
-            let is_pyproject = f.extension().is_some_and(|e| e == "toml");
-            if !is_pyproject && (!a.extras.is_empty() || !a.groups.is_empty()) {
-                return Err(Error::Usage(
-                    "--extra and --group go with a pyproject.toml, not a requirements file".into(),
-                ));
-            }
-            let read = if is_pyproject {
-                crate::matrix::reqfile::read_pyproject(f, &a.extras, &a.groups)
-            } else {
-                crate::matrix::reqfile::read(f)
-            };
-            let set = read.map_err(|errs| Error::Usage(errs.join("\n")))?;
+            let (set, notes) = read_input(f, a)?;
+            input_notes.extend(notes);
             if set.requirements.is_empty() {
                 return Err(Error::Usage(format!("{}: names no requirement", f.display())));
             }
@@ -379,7 +387,9 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
     let lock = match &a.lock {
         None => None,
         Some(file) => {
-            let (gated, plan) = crate::lock::plan(file, std::mem::take(&mut deps))?;
+            let (lock_set, notes) = read_input(file, a)?;
+            input_notes.extend(notes);
+            let (gated, plan) = crate::lock::plan(file, lock_set, std::mem::take(&mut deps))?;
             deps.push(gated);
             Some(plan)
         }
@@ -404,6 +414,7 @@ pub fn gate(a: &GateArgs) -> Result<RunSettings> {
         baseline: None,
         planned,
         lock,
+        input_notes,
     })
 }
 
@@ -499,6 +510,7 @@ pub fn inspect(a: &crate::cli::InspectArgs) -> Result<InspectSettings> {
         ca_bundle: None,
         index_url: None,
         add_hosts: vec![],
+        installer: None,
     })?;
     Ok(InspectSettings {
         images,
@@ -510,4 +522,37 @@ pub fn inspect(a: &crate::cli::InspectArgs) -> Result<InspectSettings> {
         matrix,
         out,
     })
+}
+
+/// Reads `-r FILE` or `--lock FILE`: a lock by its name (uv.lock, poetry.lock, pylock.toml,
+/// Pipfile.lock), a pyproject.toml, or a requirements file; with what was left out of it.
+fn read_input(f: &std::path::Path, a: &GateArgs) -> Result<(crate::matrix::reqfile::RequirementSet, Vec<String>)> {
+    use crate::matrix::reqfile;
+    let usage = |errs: Vec<String>| Error::Usage(errs.join("\n"));
+    if let Some(format) = crate::lockfile::Format::of(f) {
+        let sel = crate::lockfile::Selection {
+            extras: a.extras.clone(),
+            groups: a.groups.clone(),
+            package: a.package.clone(),
+            no_default_groups: a.no_default_groups,
+        };
+        let locked = crate::lockfile::read(f, format, &sel).map_err(usage)?;
+        return Ok((locked.set, locked.notes));
+    }
+    if a.package.is_some() || a.no_default_groups {
+        return Err(Error::Usage(format!(
+            "--package and --no-default-groups go with a lock (uv.lock, poetry.lock, pylock.toml, Pipfile.lock), not {}",
+            f.display()
+        )));
+    }
+    if f.extension().is_some_and(|e| e == "toml") {
+        return Ok((reqfile::read_pyproject(f, &a.extras, &a.groups).map_err(usage)?, vec![]));
+    }
+    if !a.extras.is_empty() || !a.groups.is_empty() {
+        return Err(Error::Usage(format!(
+            "--extra and --group go with a pyproject.toml or a lock, not the requirements file {}",
+            f.display()
+        )));
+    }
+    Ok((reqfile::read(f).map_err(usage)?, vec![]))
 }

@@ -123,6 +123,59 @@ pub fn parse(log: &str) -> Vec<SourceBuild> {
     builds
 }
 
+/// The source builds of a uv run, from the driver's timestamped log of uv's output: uv says
+/// `Building X==V` when it starts a build, `Built X==V` when it is done, and
+/// `× Failed to build `X==V`` (then the backend's output) when it is not. A wheel uv built
+/// before and took from its cache is in the driver's report (`built_before`), not here.
+pub fn parse_uv(log: &str) -> Vec<SourceBuild> {
+    let lines: Vec<(f64, &str)> = log.lines().filter_map(split).collect();
+    let mut builds: Vec<SourceBuild> = vec![];
+    let mut started: Vec<f64> = vec![];
+    let pin = |rest: &str| -> Option<(String, String)> {
+        let (n, v) = rest.trim().trim_matches('`').split_once("==")?;
+        Some((
+            crate::dist::normalise_name(n),
+            v.split_whitespace().next().unwrap_or("").trim_end_matches('`').to_string(),
+        ))
+    };
+    for (i, (t, text)) in lines.iter().enumerate() {
+        let trimmed = text.trim();
+        if let Some((name, version)) = trimmed.strip_prefix("Building ").and_then(pin) {
+            builds.push(SourceBuild {
+                file: format!("{}-{version}.tar.gz", name.replace('-', "_")),
+                distribution: name,
+                ok: true,
+                secs: 0.0,
+                error: None,
+                from_cache: false,
+            });
+            started.push(*t);
+        } else if let Some((name, _)) = trimmed.strip_prefix("Built ").and_then(pin) {
+            if let Some(b) = builds.iter().rposition(|b| b.distribution == name) {
+                let mut d = t - started[b];
+                if d < 0.0 {
+                    d += 86_400.0;
+                }
+                builds[b].secs = d;
+            }
+        } else if let Some((name, _)) = trimmed.strip_prefix("× Failed to build ").and_then(pin) {
+            if let Some(b) = builds.iter().rposition(|b| b.distribution == name) {
+                let mut d = t - started[b];
+                if d < 0.0 {
+                    d += 86_400.0;
+                }
+                builds[b].secs = d;
+                builds[b].ok = false;
+                builds[b].error = Some(
+                    first_error(lines[i..].iter().map(|(_, l)| *l))
+                        .unwrap_or_else(|| format!("uv: {}", trimmed.trim_start_matches("× "))),
+                );
+            }
+        }
+    }
+    builds
+}
+
 /// What a compiler, a linker or a build backend writes to say why it stopped, most telling
 /// first: the first pattern found anywhere in the build's output decides the line shown (a
 /// backend probing for tools prints "No such file or directory" for each one it lacks before
@@ -169,6 +222,27 @@ pub fn first_error<'a>(lines: impl Iterator<Item = &'a str> + Clone) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_uv_build_is_timed_and_a_failed_one_named_by_its_backends_error() {
+        let log = "\
+2026-12-03T10:00:00,000 installer: uv 0.9.9
+2026-12-03T10:00:01,000    Building lzx==1.0
+2026-12-03T10:00:01,500    Building okx==2.0
+2026-12-03T10:00:03,500       Built okx==2.0
+2026-12-03T10:00:04,250   × Failed to build `lzx==1.0`
+2026-12-03T10:00:04,250   ├─▶ The build backend returned an error
+2026-12-03T10:00:04,250   ╰─▶ Call to `backend.build_wheel` failed (exit status: 1)
+2026-12-03T10:00:04,250       [stderr]
+2026-12-03T10:00:04,250       error: command 'cc' failed: No such file or directory
+";
+        let b = parse_uv(log);
+        assert_eq!(b.len(), 2, "{b:?}");
+        assert_eq!((b[0].distribution.as_str(), b[0].file.as_str(), b[0].ok), ("lzx", "lzx-1.0.tar.gz", false));
+        assert!((b[0].secs - 3.25).abs() < 1e-6, "{b:?}");
+        assert_eq!(b[0].error.as_deref(), Some("error: command 'cc' failed: No such file or directory"));
+        assert!(b[1].ok && (b[1].secs - 2.0).abs() < 1e-6, "{b:?}");
+    }
 
     const FAILED: &str = "\
 2026-12-01T10:29:06,644 Collecting lz4==4.4.5

@@ -28,6 +28,7 @@ pub async fn prepare(
     timeout: Duration,
     no_cache: bool,
     observations: Option<&std::path::Path>,
+    index: crate::install::PrepIndex<'_>,
 ) -> Result<Prepared, EngineError> {
     let resolved = resolve(engine, base, true).await?;
     if let Some(w) = &resolved.pull_warning {
@@ -39,7 +40,7 @@ pub async fn prepare(
         tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
     }
     record.libc = libc;
-    let prep = crate::install::ensure_prep(engine, base, &record.image_id, timeout, no_cache).await;
+    let prep = crate::install::ensure_prep(engine, base, &record.image_id, timeout, no_cache, index).await;
     if let Ok(tag) = &prep {
         record.compilers = compilers(engine, tag, observations, no_cache).await?;
     }

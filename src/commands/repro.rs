@@ -56,10 +56,20 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
             .map(std::sync::Arc::new);
     let work = async {
         for base in &matrix.bases {
-            let bases::Prepared { record: rec, prep } =
-                bases::prepare(&engine, base, matrix.policy.build_timeout, false, crate::cache::dir().as_deref())
-                    .await
-                    .map_err(|e| bases::hinted(&matrix, base, e))?;
+            let bases::Prepared { record: rec, prep } = bases::prepare(
+                &engine,
+                base,
+                matrix.policy.build_timeout,
+                false,
+                crate::cache::dir().as_deref(),
+                crate::install::PrepIndex {
+                    index_url: matrix.policy.index_url.as_deref(),
+                    ca_bundle: matrix.policy.ca_bundle.as_deref(),
+                    extra_hosts: &matrix.policy.extra_hosts,
+                },
+            )
+            .await
+            .map_err(|e| bases::hinted(&matrix, base, e))?;
             // A base that cannot be prepared, or requirements that do not install there, are
             // outcomes of that base (exit 1 with the reason), not failures of the harness.
             let prep = match prep {

@@ -40,6 +40,7 @@ pub fn close(
         let mut findings = super::dependency_findings(dep, policy, &results);
         super::suggest_versions(&mut findings, dep, &results, available);
         super::suggest_fixes(&mut findings, dep, &results, &available.fixes);
+        findings.extend(super::installer_findings(&dep.name, &r.jobs, &matrix.bases, policy, &required));
         r.findings.extend(findings);
         let verdicts = super::verdicts(dep, policy, &results, &r.findings);
         r.verdicts.extend(verdicts);

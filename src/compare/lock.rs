@@ -219,6 +219,7 @@ mod tests {
             probe_cached: false,
             probe_secs: 0.0,
             source_builds: vec![],
+            installer: None,
         }
     }
 
@@ -230,6 +231,7 @@ mod tests {
             python: "python3".into(),
             packages: vec![],
             required: true,
+            installer: Default::default(),
         }
     }
 

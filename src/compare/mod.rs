@@ -12,6 +12,7 @@ mod explain;
 mod fixes;
 mod images;
 mod install;
+mod installer;
 mod lock;
 mod probe;
 mod ratios;
@@ -32,6 +33,7 @@ pub use fixes::{
     candidates, causes_in, fixes_wanted, keep_looking, suggest_fixes, Checked, FixSearch, FixWanted, Fixes, MAX_CHECKED,
 };
 pub use images::{close_images, compared, SMOKE};
+pub use installer::installer_findings;
 pub use lock::lock_findings;
 pub use sections::{dependency_depth_findings, incomplete_section_findings, section_findings};
 pub use verdicts::{run_outcome, verdicts};

@@ -1,5 +1,6 @@
-//! A job image: the requirements installed by pip on a prep image, or a cached one reused while
-//! the index still serves what it resolved.
+//! A job image: the requirements installed by the base's installer (pip, or uv through its
+//! driver) on a prep image, or a cached one reused while the index still serves what it
+//! resolved.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -10,7 +11,7 @@ use super::pip::{
 };
 use super::{BuildInputs, BuildRecord, Freshness, JobBuild, VENV_PYTHON};
 use crate::engine::{tar_of, Engine, EngineError, Mount, RunSpec, Sandbox};
-use crate::matrix::Requirement;
+use crate::matrix::{Installer, Requirement};
 use crate::model::{BuildOutcome, Distribution};
 use crate::text::tail;
 
@@ -58,29 +59,34 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     };
     // Containers are made from a hold of this run's: see `Engine::hold`.
     let prep = engine.hold(inp.prep_tag).await?;
+    let uv = inp.base.installer == Installer::Uv;
     let mut spec = RunSpec::new(
         &prep,
-        vec![
-            VENV_PYTHON.into(),
-            "-m".into(),
-            "pip".into(),
-            "install".into(),
-            "--no-input".into(),
-            "--progress-bar".into(),
-            "off".into(),
-            "--report".into(),
-            format!("{STATE_DIR}/pip-report.json"),
-            "-r".into(),
-            format!("{STATE_DIR}/requirements.txt"),
-        ],
+        if uv {
+            uv_command(inp)
+        } else {
+            vec![
+                VENV_PYTHON.into(),
+                "-m".into(),
+                "pip".into(),
+                "install".into(),
+                "--no-input".into(),
+                "--progress-bar".into(),
+                "off".into(),
+                "--report".into(),
+                format!("{STATE_DIR}/pip-report.json"),
+                "-r".into(),
+                format!("{STATE_DIR}/requirements.txt"),
+            ]
+        },
         "build",
     );
     // A locked requirement (with hashes) puts pip in hash-checking mode for the whole run, as
     // pip itself would for a file with hashes; constraints go in a file of their own.
-    if inp.requirements.iter().any(|r| !r.hashes.is_empty()) {
+    if !uv && inp.requirements.iter().any(|r| !r.hashes.is_empty()) {
         spec.cmd.push("--require-hashes".into());
     }
-    if !inp.constraints.is_empty() {
+    if !uv && !inp.constraints.is_empty() {
         spec.cmd.push("-c".into());
         spec.cmd.push(format!("{STATE_DIR}/constraints.txt"));
     }
@@ -97,6 +103,20 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     ];
     if let Some(url) = inp.index_url {
         spec.env.push(format!("PIP_INDEX_URL={url}"));
+        if uv {
+            spec.env.push(format!("UV_INDEX_URL={url}"));
+        }
+    }
+    if uv {
+        // uv's cache beside pip's in the base's cache volume; no configuration file of the
+        // image, no Python downloads: the base's interpreter is the one gated.
+        spec.env.extend([
+            format!("UV_CACHE_DIR={PIP_CACHE}/uv"),
+            "UV_NO_CONFIG=1".to_string(),
+            "UV_PYTHON_DOWNLOADS=never".to_string(),
+            "UV_LINK_MODE=copy".to_string(),
+            "NO_COLOR=1".to_string(),
+        ]);
     }
     spec.extra_hosts = inp.extra_hosts.to_vec();
     // pip's cache is an engine-side volume per base: it outlives the run, and works wherever
@@ -109,9 +129,14 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
     // is in a volume of the container's own: never part of a commit, removed with it.
     spec.mounts.push(Mount::Volume { name: None, target: SCRATCH.into() });
     // pip's own log file, every line timestamped: what each source build took; read back
-    // through the engine after the run, so it is timed on any engine.
-    spec.cmd.extend(["--log".to_string(), LOG_PATH.to_string()]);
-    let mut scratch = vec![];
+    // through the engine after the run, so it is timed on any engine. (uv's driver writes one.)
+    if !uv {
+        spec.cmd.extend(["--log".to_string(), LOG_PATH.to_string()]);
+    }
+    let mut scratch: Vec<(&str, &[u8])> = vec![];
+    if uv {
+        scratch.push((DRIVER_FILE, super::uv::DRIVER.as_bytes()));
+    }
     let ca;
     if let Some(path) = inp.ca_bundle {
         // Read here and handed over through the engine: the engine may not see this path.
@@ -144,7 +169,8 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 String::new()
             }
         };
-        let source_builds = crate::srcbuild::parse(&timed_log);
+        let mut source_builds =
+            if uv { crate::srcbuild::parse_uv(&timed_log) } else { crate::srcbuild::parse(&timed_log) };
         let console = format!("{}{}", out.stdout, out.stderr);
         let log = if out.exit_code == Some(0) || timed_log.is_empty() {
             console.clone()
@@ -154,10 +180,13 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
                 crate::srcbuild::untimed(&timed_log)
             )
         };
-        let (outcome, error) = classify(&out, &log, &console, inp.timeout, inp.index_url);
+        let (outcome, error) = classify(inp.base.installer, &out, &log, &console, inp.timeout, inp.index_url);
+        let mut installer = None;
         let distributions = if outcome == BuildOutcome::Installed {
             match engine.read_file(&container, &format!("{STATE_DIR}/pip-report.json"), 16 << 20).await? {
                 Some(bytes) => {
+                    installer = installer_of(&bytes);
+                    source_builds.extend(built_before(&bytes));
                     parse_pip_report(&bytes).map_err(|e| EngineError::other("failed to read pip's report", e))?
                 }
                 None => vec![],
@@ -173,7 +202,16 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
         };
         // A failure whose cause is a fact of the inputs (no compiler in the base, nothing on the
         // index for it) is kept like a success; any other may be passing, and is observed again.
-        let failure_cause = if outcome == BuildOutcome::InstallFailed { deterministic_failure(&log) } else { None };
+        let failure_cause = match outcome {
+            BuildOutcome::InstallFailed if uv && super::uv::not_found(&console) => {
+                Some("no matching distribution on the index")
+            }
+            BuildOutcome::InstallFailed => deterministic_failure(&log),
+            _ => None,
+        };
+        // Said by the installer itself: pip's report, uv's driver's first line.
+        let installer = installer
+            .or_else(|| console.lines().find_map(|l| l.strip_prefix("installer: ")).map(|v| v.trim().to_string()));
         let keep = outcome == BuildOutcome::Installed || failure_cause.is_some();
         let (index_state, unchecked) = match keep {
             false => (Default::default(), None),
@@ -198,6 +236,7 @@ pub async fn build_job(engine: &Engine, inp: &BuildInputs<'_>) -> Result<JobBuil
             index_state,
             unchecked,
             failure_cause: failure_cause.map(str::to_string),
+            installer,
         };
         let image = if !keep {
             None
@@ -264,9 +303,71 @@ async fn reuse(engine: &Engine, inp: &BuildInputs<'_>, tag: &str) -> Result<Resu
     Ok(Err(why_built))
 }
 
-/// What a finished pip run was: its outcome and, unless it installed, why. The harness's own
+/// Where uv's driver is put in the build container (the scratch volume: not in the image).
+const DRIVER_FILE: &str = "uv_install.py";
+
+/// The uv install as the driver runs it: uv installs into the virtualenv, from the same
+/// requirements and constraints files pip would read, with hashes checked when there are any.
+fn uv_command(inp: &BuildInputs<'_>) -> Vec<String> {
+    let mut cmd: Vec<String> = [
+        VENV_PYTHON,
+        &format!("{SCRATCH}/{DRIVER_FILE}"),
+        LOG_PATH,
+        &format!("{STATE_DIR}/pip-report.json"),
+        &format!("{STATE_DIR}/requirements.txt"),
+        "--",
+        &super::uv::binary(),
+        "pip",
+        "install",
+        "--python",
+        VENV_PYTHON,
+        "--no-progress",
+        "-r",
+        &format!("{STATE_DIR}/requirements.txt"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if inp.requirements.iter().any(|r| !r.hashes.is_empty()) {
+        cmd.push("--require-hashes".into());
+    }
+    if !inp.constraints.is_empty() {
+        cmd.extend(["-c".to_string(), format!("{STATE_DIR}/constraints.txt")]);
+    }
+    cmd
+}
+
+/// The installer and its version, from the report: pip's `pip_version`, the uv driver's
+/// `installer`.
+fn installer_of(report: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(report).ok()?;
+    v["installer"].as_str().map(str::to_string).or_else(|| v["pip_version"].as_str().map(|p| format!("pip {p}")))
+}
+
+/// What the uv driver's report says uv took from its cache, built here before: a source build
+/// not paid in this run (pip's log says the same for pip; see `srcbuild`).
+fn built_before(report: &[u8]) -> Vec<crate::model::SourceBuild> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(report) else { return vec![] };
+    v["install"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["built_before"].as_bool() == Some(true))
+        .map(|e| crate::model::SourceBuild {
+            distribution: crate::dist::normalise_name(e["metadata"]["name"].as_str().unwrap_or("")),
+            file: e["download_info"]["url"].as_str().unwrap_or("").to_string(),
+            ok: true,
+            secs: 0.0,
+            error: None,
+            from_cache: true,
+        })
+        .collect()
+}
+
+/// What a finished install was: its outcome and, unless it installed, why. The harness's own
 /// infrastructure failing (the disk, TLS to the index) is never the dependency's finding.
 fn classify(
+    installer: Installer,
     out: &crate::engine::RunOutput,
     log: &str,
     console: &str,
@@ -281,6 +382,8 @@ fn classify(
         (BuildOutcome::InstallFailed, Some("pip was killed for exceeding the memory limit".to_string()))
     } else if out.exit_code == Some(0) {
         (BuildOutcome::Installed, None)
+    } else if installer == Installer::Uv {
+        classify_uv(log, console, index_url)
     } else if let Some(line) = disk_full(log) {
         // Not the dependency's fault: the harness's own infrastructure failed.
         (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
@@ -298,6 +401,23 @@ fn classify(
         (BuildOutcome::Conflict, Some(why))
     } else {
         (BuildOutcome::InstallFailed, Some(last_error_line(console)))
+    }
+}
+
+/// A failed uv run, read as a failed pip run is: the harness's infrastructure first, then a
+/// conflict, then the install's own failure.
+fn classify_uv(log: &str, console: &str, index_url: Option<&str>) -> (BuildOutcome, Option<String>) {
+    use super::uv;
+    if let Some(line) = disk_full(log) {
+        (BuildOutcome::InfraError, Some(format!("disk full while installing: {line}")))
+    } else if uv::tls(console) {
+        (BuildOutcome::InfraError, Some(uv::error_line(console)))
+    } else if let Some(why) = uv::unreachable(console, index_url) {
+        (BuildOutcome::InfraError, Some(why))
+    } else if let Some(why) = uv::conflict(console) {
+        (BuildOutcome::Conflict, Some(why))
+    } else {
+        (BuildOutcome::InstallFailed, Some(uv::error_line(console)))
     }
 }
 
@@ -422,6 +542,7 @@ mod tests {
             unchecked: unchecked.map(str::to_string),
             failure_cause: None,
             source_builds: vec![],
+            installer: None,
         };
         let now = |state: &[(&str, &str)]| Ok(state.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
         let unchecked = record(&[], Some("connection refused"));

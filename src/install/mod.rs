@@ -13,6 +13,7 @@
 mod job;
 pub(crate) mod pip;
 mod prep;
+pub(crate) mod uv;
 
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use crate::model::{BuildOutcome, Distribution};
 
 pub use job::build_job;
 pub use pip::last_error_line;
-pub use prep::{ensure_prep, prep_tag};
+pub use prep::{ensure_prep, prep_tag, PrepIndex};
 
 pub const VENV: &str = "/opt/muslcheck/venv";
 pub const VENV_PYTHON: &str = "/opt/muslcheck/venv/bin/python";
@@ -66,6 +67,9 @@ pub struct BuildRecord {
     /// later run that can ask the index builds it again rather than trust it unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unchecked: Option<String>,
+    /// The installer and its version (`pip 25.3`, `uv 0.9.9`), as it reported itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installer: Option<String>,
     /// Why a failed install is kept like a success (see [`deterministic_failure`]).
     #[serde(default)]
     pub failure_cause: Option<String>,

@@ -43,6 +43,31 @@ pub enum Family {
     None,
 }
 
+/// What installs the requirements in a build: pip, or uv (`uv pip install`), installed into
+/// the base's prep image from the builds' own index with a pinned hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Installer {
+    #[default]
+    Pip,
+    Uv,
+}
+
+impl Installer {
+    /// Pip is the default: left out of the matrix digest, so matrices from before the installer
+    /// existed keep their digest.
+    pub fn is_pip(&self) -> bool {
+        *self == Installer::Pip
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Installer::Pip => "pip",
+            Installer::Uv => "uv",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Base {
     pub name: String,
@@ -52,6 +77,9 @@ pub struct Base {
     pub python: String,
     pub packages: Vec<String>,
     pub required: bool,
+    /// The base's own `installer`, else the policy's.
+    #[serde(default, skip_serializing_if = "Installer::is_pip")]
+    pub installer: Installer,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -94,6 +122,9 @@ pub struct Policy {
     /// ratio of their controls' medians and with the spreads apart, to be a `runtime-differs`
     /// finding.
     pub runtime_ratio: f64,
+    /// The installer of the bases that do not name their own.
+    #[serde(default, skip_serializing_if = "Installer::is_pip")]
+    pub installer: Installer,
 }
 
 /// The share of the probe timeout that the timed smoke repetitions may take together: the rest
@@ -160,6 +191,7 @@ impl Default for Policy {
             extra_hosts: vec![],
             runtime_runs: 5,
             runtime_ratio: 1.5,
+            installer: Installer::Pip,
         }
     }
 }

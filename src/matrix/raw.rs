@@ -31,6 +31,7 @@ pub(crate) struct RawPolicy {
     pub extra_hosts: Option<Vec<Spanned<String>>>,
     pub runtime_runs: Option<Spanned<i64>>,
     pub runtime_ratio: Option<Spanned<f64>>,
+    pub installer: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +44,7 @@ pub(crate) struct RawBase {
     #[serde(default)]
     pub packages: Vec<Spanned<String>>,
     pub required: Option<bool>,
+    pub installer: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

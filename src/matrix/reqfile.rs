@@ -250,7 +250,7 @@ fn confined(root: &Path, target: &Path) -> Result<(), String> {
     }
 }
 
-fn check_hash(v: &str) -> Result<String, String> {
+pub(crate) fn check_hash(v: &str) -> Result<String, String> {
     let (algo, hex) =
         v.split_once(':').ok_or_else(|| format!("`--hash={}` is not ALGO:HEX (e.g. sha256:…)", shown(v)))?;
     let Some((_, len)) = HASH_ALGORITHMS.iter().find(|(a, _)| *a == algo) else {

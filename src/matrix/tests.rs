@@ -302,3 +302,22 @@ fn missing_evidence_kinds_cannot_be_listed_or_unlisted_by_a_policy() {
     }
     assert!(!m.policy.blocks(FindingKind::Crash));
 }
+
+#[test]
+fn the_installer_is_the_policys_unless_a_base_names_its_own_and_pip_leaves_the_digest_alone() {
+    let m = parse(GOOD).unwrap();
+    assert!(m.bases.iter().all(|b| b.installer == Installer::Pip));
+    let before = m.digest();
+    let text = GOOD.replace("[policy]\n", "[policy]\ninstaller = \"uv\"\n");
+    let uv = parse(&text).unwrap();
+    assert!(uv.bases.iter().all(|b| b.installer == Installer::Uv));
+    assert_ne!(uv.digest(), before);
+    let one = GOOD.replace("required = false\n", "required = false\ninstaller = \"uv\"\n");
+    let one = parse(&one).unwrap();
+    assert_eq!(one.bases.iter().map(|b| b.installer).collect::<Vec<_>>(), [Installer::Pip, Installer::Uv]);
+    // Writing the default changes nothing, not even the digest reports are compared by.
+    let pip = parse(&GOOD.replace("[policy]\n", "[policy]\ninstaller = \"pip\"\n")).unwrap();
+    assert_eq!(pip.digest(), before);
+    let e = parse(&GOOD.replace("[policy]\n", "[policy]\ninstaller = \"conda\"\n")).unwrap_err();
+    assert_eq!((e[0].line, e[0].message.as_str()), (3, "`installer` must be \"pip\" or \"uv\", not \"conda\""));
+}

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::raw::{RawBase, RawDependency, RawMatrix, RawPolicy};
-use super::{parse_duration, Base, Dependency, Diagnostic, Family, KnownDifference, Matrix, Policy, Requirement};
+use super::{
+    parse_duration, Base, Dependency, Diagnostic, Family, Installer, KnownDifference, Matrix, Policy, Requirement,
+};
 use crate::input::line_col;
 use crate::input::shown;
 use crate::kinds::FindingKind;
@@ -81,7 +83,7 @@ pub(crate) fn validate(
         c.at_offset(anchor, "the matrix names no base: add at least one [[base]] table with `name` and `image`");
     }
     let mut names = HashSet::new();
-    let bases: Vec<Base> = raw.bases.iter().filter_map(|b| base(&mut c, b, &mut names)).collect();
+    let bases: Vec<Base> = raw.bases.iter().filter_map(|b| base(&mut c, b, &mut names, policy.installer)).collect();
     if !raw.bases.is_empty() && !raw.bases.iter().any(|b| b.get_ref().required.unwrap_or(true)) {
         c.at(
             &raw.bases[0],
@@ -132,6 +134,7 @@ fn policy(c: &mut Collector, dir: &Path, p: &RawPolicy, files: Files) -> Policy 
     if out.source_builds_fail && !out.blocking.contains(&FindingKind::SourceBuild) {
         out.blocking.push(FindingKind::SourceBuild);
     }
+    out.installer = installer(c, &p.installer, Installer::Pip);
     if let Some(url) = &p.index_url {
         match super::check_index_url(url.get_ref()) {
             Ok(()) => out.index_url = Some(url.get_ref().clone()),
@@ -229,7 +232,20 @@ fn inside(dir: &Path, path: &Path) -> Result<PathBuf, String> {
     }
 }
 
-fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) -> Option<Base> {
+/// `installer = "pip"` or `"uv"`.
+fn installer(c: &mut Collector, v: &Option<Spanned<String>>, default: Installer) -> Installer {
+    match v.as_ref().map(|v| (v, v.get_ref().as_str())) {
+        None => default,
+        Some((_, "pip")) => Installer::Pip,
+        Some((_, "uv")) => Installer::Uv,
+        Some((v, other)) => {
+            c.at(v, format!("`installer` must be \"pip\" or \"uv\", not \"{}\"", shown(other)));
+            default
+        }
+    }
+}
+
+fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>, default: Installer) -> Option<Base> {
     let r = b.get_ref();
     let before = c.diags.len();
     let name = r.name.get_ref().clone();
@@ -268,6 +284,7 @@ fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) ->
             c.at(p, format!("`{}` is not a system package name", shown(p.get_ref())));
         }
     }
+    let installer = installer(c, &r.installer, default);
     if family == Family::None && !r.packages.is_empty() {
         c.at(&r.packages[0], "`packages` needs a package manager: set `family = \"apk\"` or `\"apt\"`");
     }
@@ -278,6 +295,7 @@ fn base(c: &mut Collector, b: &Spanned<RawBase>, names: &mut HashSet<String>) ->
         python,
         packages: r.packages.iter().map(|p| p.get_ref().clone()).collect(),
         required: r.required.unwrap_or(true),
+        installer,
     })
 }
 

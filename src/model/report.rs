@@ -72,6 +72,9 @@ pub struct RunReport {
     /// The comparison with a baseline report (`run --baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<ReportDiff>,
+    /// What reading the inputs left out, and why (a lock's entry for the project's own code).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -146,6 +149,9 @@ pub struct JobRecord {
     /// What was built from an sdist: each build's time, and why one failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_builds: Vec<SourceBuild>,
+    /// The installer that ran the install and its version (`pip 25.3`, `uv 0.9.9`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installer: Option<String>,
 }
 
 impl JobRecord {
@@ -171,6 +177,7 @@ impl JobRecord {
             probe_cached: false,
             probe_secs: 0.0,
             source_builds: vec![],
+            installer: None,
         }
     }
 }
@@ -289,6 +296,7 @@ impl RunReport {
             matrix_digest: String::new(),
             shard: None,
             baseline: None,
+            inputs: vec![],
         }
     }
 

@@ -216,6 +216,13 @@ pub fn render(r: &RunReport, colour: bool) -> String {
         ));
     }
     let mut closing = String::new();
+    // What reading the input left out (a lock's entry for the project's own code).
+    for note in &r.inputs {
+        closing.push_str(&format!("\ninput: {}", line(note)));
+    }
+    if !r.inputs.is_empty() {
+        closing.push('\n');
+    }
     if !r.matrix_source.is_empty() {
         closing.push_str(&format!("\nmatrix: {}\n", r.matrix_source));
     }

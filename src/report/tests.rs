@@ -61,6 +61,7 @@ fn fixture() -> RunReport {
         probe_cached: false,
         probe_secs: 0.0,
         source_builds: vec![],
+        installer: None,
     });
     r.jobs.push(JobRecord {
         id: "lz4[musl]".into(),
@@ -88,6 +89,7 @@ fn fixture() -> RunReport {
         probe_cached: false,
         probe_secs: 0.0,
         source_builds: vec![],
+        installer: None,
     });
     // The decision comes from the comparison, as in a run: the renderers only show it.
     let known = crate::matrix::Policy::default();

@@ -16,6 +16,7 @@ mod html;
 mod inputs;
 mod inspect;
 mod lock;
+mod locks;
 mod nightly;
 mod pins;
 mod podman;

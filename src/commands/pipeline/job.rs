@@ -69,6 +69,7 @@ pub(super) async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::R
         record.distributions = built.record.distributions.clone();
         record.log_tail = built.record.log_tail.clone();
         record.source_builds = built.record.source_builds.clone();
+        record.installer = built.record.installer.clone().or_else(|| Some(job.base.installer.name().to_string()));
         record.error = built.record.error.clone();
         record.image = built.image.clone();
         let mut image_id = String::new();

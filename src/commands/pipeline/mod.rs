@@ -60,6 +60,7 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     report.matrix_source = s.matrix.source_line();
     report.shard = s.shard;
     report.planned = s.planned.clone();
+    report.inputs = s.input_notes.clone();
     let state = Arc::new(State { report: Mutex::new(report), path: s.out.results_dir.join("report.json") });
     let mut jobs = plan::jobs(&s.matrix);
     jobs.extend(crate::lock::baseline_jobs(s.lock.as_ref(), &s.matrix));
@@ -161,9 +162,20 @@ async fn work(
         });
         let bases::Prepared { record, prep } = {
             let _slot = slots.builds.acquire().await.expect("slots are never closed");
-            bases::prepare(engine, base, s.matrix.policy.build_timeout, s.no_cache, s.observations.as_deref())
-                .await
-                .map_err(|e| bases::hinted(&s.matrix, base, e))?
+            bases::prepare(
+                engine,
+                base,
+                s.matrix.policy.build_timeout,
+                s.no_cache,
+                s.observations.as_deref(),
+                crate::install::PrepIndex {
+                    index_url: s.matrix.policy.index_url.as_deref(),
+                    ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
+                    extra_hosts: &s.matrix.policy.extra_hosts,
+                },
+            )
+            .await
+            .map_err(|e| bases::hinted(&s.matrix, base, e))?
         };
         progress.event(Event::Finished {
             id,
