@@ -98,8 +98,9 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     assert!(depth_said.contains("SIGSEGV"), "{depth_said}");
     let stack_said = summary("thread_stack.python");
     assert!(stack_said.contains("KiB of stack on musl") || stack_said.contains("MiB of stack on musl"), "{stack_said}");
-    // The table shows what each check looks at beside its id.
-    assert!(text.contains("stack of a thread started by Python's threading module"), "{text}");
+    // The table shows what each check looks at beside its id (the cell wraps: its first words).
+    assert_eq!(check(&m, "thread_stack.python")["about"], "stack of a thread started by Python's threading module");
+    assert!(text.contains("stack of a thread started by"), "{text}");
 
     // Resolver, on the traces.
     let (g, m) = (section("resolver", "glibc"), section("resolver", "musl"));
