@@ -13,6 +13,10 @@ const MAX_WHY: usize = 3;
 const MAX_DO: usize = 2;
 /// The longest line shown; the report and `--details` keep every line whole.
 const MAX_LINE: usize = 160;
+/// Informational differences of one per-base section (`<profile>`, `<resolver>`) shown at a
+/// glance; the rest are counted, and every one of them is in words under `--details`. A base
+/// profile differs in dozens of checks between two libcs, which would bury the dependencies.
+const MAX_SECTION_LINES: usize = 6;
 
 /// The explanation lines that say what to do (as `compare` words them: the version with a wheel
 /// for the base, the libc version that loads the file, an older version without the cause).
@@ -167,6 +171,11 @@ fn block(f: &Finding, p: &Paint) -> String {
     out
 }
 
+/// A finding of a per-base section rather than of a dependency.
+fn is_section(f: &Finding) -> bool {
+    crate::kinds::SECTIONS.iter().any(|k| k.subject == f.subject)
+}
+
 /// Any other finding (informational, or accepted by the matrix), on one line.
 fn info_line(f: &Finding, p: &Paint) -> String {
     let label = if f.known.is_some() { "accepted" } else { "info" };
@@ -197,8 +206,25 @@ pub fn render(r: &RunReport, colour: bool) -> String {
     }
     if !other.is_empty() {
         out.push_str(&format!("\n{}\n", p.bold("Also found")));
-        for f in &other {
+        // The dependencies' findings first, then each section's, a few in words and the rest
+        // counted.
+        let (sections, deps): (Vec<&&Finding>, Vec<&&Finding>) = other.iter().partition(|f| is_section(f));
+        for f in deps {
             out.push_str(&info_line(f, &p));
+        }
+        for kind in crate::kinds::SECTIONS {
+            let mine: Vec<&&Finding> = sections.iter().copied().filter(|f| f.subject == kind.subject).collect();
+            for f in mine.iter().take(MAX_SECTION_LINES) {
+                out.push_str(&info_line(f, &p));
+            }
+            if mine.len() > MAX_SECTION_LINES {
+                out.push_str(&format!(
+                    "{} {}: {} more difference(s), each in words: --details\n",
+                    p.dim("info"),
+                    line(kind.subject),
+                    mine.len() - MAX_SECTION_LINES
+                ));
+            }
         }
     }
     for e in &r.errors {

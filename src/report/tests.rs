@@ -393,6 +393,23 @@ fn seed_fixture() -> RunReport {
     let results: Vec<crate::compare::BaseResult> =
         lz4_jobs.iter().map(|job| crate::compare::BaseResult { job, required: true, compiler: None }).collect();
     crate::compare::suggest_versions(&mut r.findings[lz4..=lz4], &dep, &results, &available);
+    // The base sections of two libcs differ in dozens of checks, as the seed matrix's do.
+    for (subject, kind, n) in [("<profile>", FindingKind::Behaviour, 25), ("<resolver>", FindingKind::Resolver, 14)] {
+        for i in 0..n {
+            r.findings.push(Finding {
+                id: format!("{subject}/{kind}/check{i}"),
+                subject: subject.into(),
+                kind,
+                item: format!("check{i}"),
+                failing: vec!["glibc".into(), "musl".into()],
+                severity: Severity::Info,
+                summary: format!("what check {i} looks at: one thing on glibc; another on musl"),
+                evidence: Default::default(),
+                known: None,
+                explanation: Default::default(),
+            });
+        }
+    }
     r.normalise();
     r.outcome = Some(crate::compare::run_outcome(&r));
     r
@@ -403,6 +420,10 @@ fn glance() {
     let r = seed_fixture();
     let out = render(&r, Format::Table);
     assert!(out.lines().count() < 60, "{} lines:\n{out}", out.lines().count());
+    // A few of each section's differences in words, the rest counted.
+    assert!(out.contains("info <profile>: 19 more difference(s), each in words: --details"), "{out}");
+    assert!(out.contains("info <resolver>: 8 more difference(s)"), "{out}");
+    assert!(out.contains("what check 0 looks at: one thing on glibc; another on musl"), "{out}");
     // Plain: nothing for a terminal to interpret.
     assert!(!out.contains('\u{1b}'), "{out}");
     // The suggestion is under what to do, the facts under why.
