@@ -20,11 +20,24 @@ eval "$(bash scripts/testbed/index.sh)"
 . /var/lib/muslcheck/testbed.env
 cargo build --locked --all-targets
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The suite's pip caches (engine volumes `<name>-<base>`) are its own and removed at the end: a
+# run leaves no volume behind, and the check below fails the suite if any path created one of
+# the default caches instead.
+export MUSLCHECK_PIP_CACHE=muslcheck-it-pip-$$
+default_caches() { docker volume ls -q --filter label=io.muslcheck.kind=cache-volume | grep -E '^muslcheck-pip-' | sort || true; }
+before=$(default_caches)
+trap 'rm -f "$log"; docker volume ls -q --filter "name=$MUSLCHECK_PIP_CACHE-" | xargs -r docker volume rm -f >/dev/null' EXIT
 cargo test --locked -- --test-threads "${MUSLCHECK_TEST_THREADS:-3}" 2>&1 | tee -a "$log"
 # Tests that stop the engine run alone, after everything else.
 cargo test --locked --test it -- --ignored --test-threads 1 2>&1 | tee -a "$log"
+leaked=$(comm -13 <(echo "$before") <(default_caches))
+if [ -n "$leaked" ]; then
+  echo "FAILED: the suite created default pip cache volumes, not its own: $leaked" | tee -a "$log"
+  echo "test result: FAILED. 0 passed; 1 failed;" >>"$log"
+fi
 echo "test suite finished in $(( $(date +%s) - start )) s"
 # One closing line for the whole suite.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
+# A leaked default cache fails the suite, as a failing test does.
+[ -z "$leaked" ]

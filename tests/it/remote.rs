@@ -141,6 +141,10 @@ fn gate_in_container(
     let mut env = env;
     // The job's own caches, inside the job container: nothing of the host is shared.
     env.push(("MUSLCHECK_OBSERVATIONS", "/job/observations".into()));
+    // The engine's pip cache volumes the suite uses (scripts/test.sh removes them).
+    if let Ok(name) = std::env::var("MUSLCHECK_PIP_CACHE") {
+        env.push(("MUSLCHECK_PIP_CACHE", name));
+    }
     env.push(("HOME", "/job".into()));
     let c = JobContainer::create(&env, &args);
     c.copy_in(&job, "/");
