@@ -148,45 +148,30 @@ pub async fn run(a: &DnsArgs) -> Result<i32> {
     }
     let (matrix, out, engine, mut report) = super::begin("dns", &a.matrix, &a.output).await?;
     let work = async {
-        let mut runs: Vec<futures_util::future::BoxFuture<'_, _>> = vec![];
-        // In the images named, as they are, instead of the matrix's bases.
+        // What to run the scenario in: (base name, image id, interpreter), the images named as
+        // they are, or else the matrix's bases.
+        let mut targets: Vec<(String, String, String)> = vec![];
         for reference in &a.images {
             let (rec, python) =
                 super::images::with_main(&engine, reference, a.python.as_deref(), &report.bases).await?;
-            let (name, image) = (rec.name.clone(), rec.image_id.clone());
+            targets.push((rec.name.clone(), rec.image_id.clone(), python.path));
             report.bases.push(rec);
-            let engine = engine.clone();
-            let scenario_bytes = &scenario_bytes;
-            runs.push(Box::pin(async move {
-                crate::probe::sections::resolver_scenario(
-                    &engine,
-                    &name,
-                    &image,
-                    &python.path,
-                    scenario_bytes,
-                    Duration::from_secs(timeout_s + 60),
-                )
-                .await
-            }));
         }
         for base in matrix.bases.iter().filter(|_| a.images.is_empty()) {
             let rec = bases::resolve(&engine, base, true).await.map_err(|e| bases::hinted(&matrix, base, e))?.record;
-            let image = rec.image_id.clone();
+            targets.push((base.name.clone(), rec.image_id.clone(), base.python.clone()));
             report.bases.push(rec);
-            let engine = engine.clone();
-            let scenario_bytes = &scenario_bytes;
-            runs.push(Box::pin(async move {
-                crate::probe::sections::resolver_scenario(
-                    &engine,
-                    &base.name,
-                    &image,
-                    &base.python,
-                    scenario_bytes,
-                    Duration::from_secs(timeout_s + 60),
-                )
-                .await
-            }));
         }
+        let runs = targets.iter().map(|(name, image, python)| {
+            crate::probe::sections::resolver_scenario(
+                &engine,
+                name,
+                image,
+                python,
+                &scenario_bytes,
+                Duration::from_secs(timeout_s + 60),
+            )
+        });
         // Every base at once: a slow scenario takes its time once, not once per base.
         let sections = futures_util::future::join_all(runs).await;
         for s in sections {

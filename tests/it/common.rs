@@ -122,6 +122,56 @@ pub fn unpublish(marker: &str) {
     }
 }
 
+/// Package names with a suffix of one test's own (`{prefix}{stem}{suffix}`); its files leave the
+/// local index when it is dropped, so tests in any order see only their own packages.
+pub struct Names {
+    prefix: &'static str,
+    suffix: String,
+}
+
+impl Names {
+    pub fn new(prefix: &'static str) -> Names {
+        Names { prefix, suffix: uuid::Uuid::new_v4().simple().to_string()[..10].to_string() }
+    }
+    pub fn name(&self, stem: &str) -> String {
+        format!("{}{stem}{}", self.prefix, self.suffix)
+    }
+}
+
+impl Drop for Names {
+    fn drop(&mut self) {
+        if std::env::var("MUSLCHECK_TEST_WHEELHOUSE").is_ok() {
+            unpublish(&self.suffix);
+        }
+    }
+}
+
+/// Publishes a pure-Python distribution whose one module records its version.
+pub fn publish_pure(name: &str, version: &str, requires: &[&str]) {
+    publish(serde_json::json!({
+        "name": name, "version": version, "requires": requires, "top_level": [name],
+        "files": {format!("{name}/__init__.py"): format!("VERSION = '{version}'\n")},
+    }));
+}
+
+/// A job's installed distributions as (name, version, source), sorted.
+pub fn installed(r: &serde_json::Value, id: &str) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = job(r, id)["distributions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{id} has no distributions: {:#}", job(r, id)))
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().into(),
+                d["version"].as_str().unwrap().into(),
+                d["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// The arguments that point a command at the local index and trust its CA.
 pub fn local_index_with_ca() -> Vec<String> {
     let mut a = local_index_args();

@@ -23,6 +23,28 @@ pub(crate) fn chromium(args: &[&str], profile: &std::path::Path) -> std::process
         .expect("chromium on the host (scripts/test.sh installs Debian's chromium)")
 }
 
+/// The DOM of a page after the browser ran its scripts (`extra` before the address, such as a
+/// virtual-time budget), with a fresh browser profile in `profile`.
+pub(crate) fn dom_of(url: &str, extra: &[&str], profile: &std::path::Path) -> String {
+    let mut args = extra.to_vec();
+    args.extend(["--dump-dom", url]);
+    let out = chromium(&args, profile);
+    assert!(out.status.success(), "chromium --dump-dom {url}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A screenshot of a page at `size` ("W,H") into `png`, checked to be a picture of some content,
+/// and kept at the path in `keep_var`, when that variable is set, for a person to look at.
+pub(crate) fn screenshot(url: &str, size: &str, png: &std::path::Path, profile: &std::path::Path, keep_var: &str) {
+    let shot = chromium(&[&format!("--screenshot={}", png.display()), &format!("--window-size={size}"), url], profile);
+    assert!(shot.status.success(), "chromium --screenshot {url}: {}", String::from_utf8_lossy(&shot.stderr));
+    let bytes = std::fs::read(png).expect("a screenshot");
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{} bytes", bytes.len());
+    if let Ok(keep) = std::env::var(keep_var) {
+        std::fs::copy(png, keep).unwrap();
+    }
+}
+
 #[test]
 fn the_html_report_opens_in_a_headless_browser_findings_first_and_filters_offline() {
     require_engine();
@@ -45,9 +67,7 @@ fn the_html_report_opens_in_a_headless_browser_findings_first_and_filters_offlin
     )
     .code(1);
     let url = format!("file://{}", html.display());
-    let dom = chromium(&["--dump-dom", &url], &d.path().join("profile1"));
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = dom_of(&url, &[], &d.path().join("profile1"));
     let summary = dom.split("id=\"summary\">").nth(1).and_then(|s| s.split('<').next()).unwrap_or_default();
     assert_eq!(summary, "1 blocking finding(s)", "{dom}");
     assert!(dom.find("id=\"summary\"").unwrap() < dom.find("Differences").unwrap(), "the decision comes first");
@@ -56,12 +76,8 @@ fn the_html_report_opens_in_a_headless_browser_findings_first_and_filters_offlin
     // The raw evidence is behind a disclosure.
     assert!(dom.contains("<details><summary>evidence</summary>"), "{dom}");
     // The filter runs in the page, with no network: by kind from the address's fragment.
-    let filtered = chromium(
-        &["--virtual-time-budget=2000", "--dump-dom", &format!("{url}#kind=install-differs")],
-        &d.path().join("profile3"),
-    );
-    assert!(filtered.status.success(), "{}", String::from_utf8_lossy(&filtered.stderr));
-    let filtered = String::from_utf8_lossy(&filtered.stdout);
+    let filtered =
+        dom_of(&format!("{url}#kind=install-differs"), &["--virtual-time-budget=2000"], &d.path().join("profile3"));
     let rows: Vec<&str> = filtered.split("<tr class=\"finding\"").skip(1).collect();
     assert!(rows.len() >= 2, "more than one finding to filter: {filtered}");
     for row in &rows {
@@ -70,16 +86,12 @@ fn the_html_report_opens_in_a_headless_browser_findings_first_and_filters_offlin
         assert_eq!(hidden, !head.contains("data-kind=\"install-differs\""), "only install-differs shown: {head}");
     }
     assert!(filtered.contains(&format!("1 of {} shown", rows.len())), "{filtered}");
-    let png = d.path().join("report.png");
-    let shot = chromium(
-        &[&format!("--screenshot={}", png.display()), "--window-size=1280,900", &url],
-        &d.path().join("profile2"),
-    );
-    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
-    let bytes = std::fs::read(&png).expect("a screenshot");
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{} bytes", bytes.len());
     // Kept for a person to look at, when asked.
-    if let Ok(keep) = std::env::var("MUSLCHECK_TEST_KEEP_SCREENSHOT") {
-        std::fs::copy(&png, keep).unwrap();
-    }
+    screenshot(
+        &url,
+        "1280,900",
+        &d.path().join("report.png"),
+        &d.path().join("profile2"),
+        "MUSLCHECK_TEST_KEEP_SCREENSHOT",
+    );
 }

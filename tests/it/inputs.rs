@@ -21,21 +21,6 @@ fn gate_file(results: &Path, file: &Path, extra: &[&str], code: i32) -> serde_js
     report(results)
 }
 
-fn installed(r: &serde_json::Value, id: &str) -> Vec<(String, String, String)> {
-    job(r, id)["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["name"].as_str().unwrap().into(),
-                d["version"].as_str().unwrap().into(),
-                d["source"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_hash_locked_file_with_an_include_gates_like_the_plain_requirements() {
     require_engine();

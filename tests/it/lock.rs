@@ -8,36 +8,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// A suffix of this test run's own, and the removal of its files from the wheelhouse.
-struct Names(String);
-
-impl Names {
-    fn new() -> Names {
-        Names(uuid::Uuid::new_v4().simple().to_string()[..10].to_string())
-    }
-    fn name(&self, stem: &str) -> String {
-        format!("mc{stem}{}", self.0)
-    }
-}
-
-impl Drop for Names {
-    fn drop(&mut self) {
-        let Ok(dir) = std::env::var("MUSLCHECK_TEST_WHEELHOUSE") else { return };
-        for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            if f.file_name().to_string_lossy().contains(&self.0) {
-                let _ = std::fs::remove_file(f.path());
-            }
-        }
-    }
-}
-
-fn pure(name: &str, version: &str, requires: &[&str]) {
-    publish(serde_json::json!({
-        "name": name, "version": version, "requires": requires, "top_level": [name],
-        "files": {format!("{name}/__init__.py"): format!("VERSION = '{version}'\n")},
-    }));
-}
-
 fn gate(results: &Path, args: &[&str], code: i32) -> serde_json::Value {
     let mut all: Vec<String> = vec!["gate".into()];
     all.extend(args.iter().map(|s| s.to_string()));
@@ -68,12 +38,12 @@ fn finding<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 #[test]
 fn a_new_requirement_that_needs_an_older_version_moves_the_locks_resolution_on_every_base() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mc");
     let (a, b) = (n.name("a"), n.name("b"));
-    pure(&a, "1.0", &[]);
-    pure(&a, "2.0", &[]);
+    publish_pure(&a, "1.0", &[]);
+    publish_pure(&a, "2.0", &[]);
     let need_old = format!("{a}<2");
-    pure(&b, "1.0", &[&need_old]);
+    publish_pure(&b, "1.0", &[&need_old]);
     let d = tempfile::tempdir().unwrap();
     let lock = d.path().join("lock.txt");
     std::fs::write(&lock, format!("# the service's requirements\n{a}>=1\nsix==1.17.0\n")).unwrap();
@@ -136,16 +106,16 @@ fn a_new_requirement_that_needs_an_older_version_moves_the_locks_resolution_on_e
 #[test]
 fn a_new_requirement_that_needs_a_newer_version_upgrades_it_and_moves_what_held_it_back() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mc");
     let (a, x, b) = (n.name("a"), n.name("x"), n.name("b"));
-    pure(&a, "1.0", &[]);
-    pure(&a, "2.0", &[]);
+    publish_pure(&a, "1.0", &[]);
+    publish_pure(&a, "2.0", &[]);
     // The lock's newest x holds a back below 2; its older x does not.
-    pure(&x, "1.0", &[]);
+    publish_pure(&x, "1.0", &[]);
     let below = format!("{a}<2");
-    pure(&x, "2.0", &[&below]);
+    publish_pure(&x, "2.0", &[&below]);
     let at_least = format!("{a}>=2");
-    pure(&b, "1.0", &[&at_least]);
+    publish_pure(&b, "1.0", &[&at_least]);
     let d = tempfile::tempdir().unwrap();
     let lock = d.path().join("service.txt");
     std::fs::write(&lock, format!("{x}>=1\n")).unwrap();
@@ -166,13 +136,13 @@ fn a_new_requirement_that_needs_a_newer_version_upgrades_it_and_moves_what_held_
 #[test]
 fn against_a_hash_locked_lock_an_addition_installs_and_a_pin_it_contradicts_is_a_conflict() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mc");
     let (a, e, c) = (n.name("a"), n.name("e"), n.name("c"));
-    pure(&a, "1.0", &[]);
-    pure(&a, "2.0", &[]);
-    pure(&e, "1.0", &[]);
+    publish_pure(&a, "1.0", &[]);
+    publish_pure(&a, "2.0", &[]);
+    publish_pure(&e, "1.0", &[]);
     let need_new = format!("{a}>=2");
-    pure(&c, "1.0", &[&need_new]);
+    publish_pure(&c, "1.0", &[&need_new]);
     let d = tempfile::tempdir().unwrap();
     let lock = d.path().join("requirements.txt");
     let hash = sha256_of_published(&format!("{a}-1.0-"));
@@ -210,7 +180,7 @@ fn against_a_hash_locked_lock_an_addition_installs_and_a_pin_it_contradicts_is_a
 #[test]
 fn a_source_build_or_a_missing_wheel_names_the_newest_version_with_a_wheel_for_the_failing_base() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mc");
     let c = n.name("c");
     let files = serde_json::json!({format!("{c}/__init__.py"): "X = 1\n"});
     // 1.0: a musllinux wheel only; 2.0: an sdist (its build fails) and a manylinux wheel.

@@ -8,33 +8,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// A suffix of this test's own; its files leave the wheelhouse when it is dropped.
-struct Names(String);
-
-impl Names {
-    fn new() -> Names {
-        Names(uuid::Uuid::new_v4().simple().to_string()[..10].to_string())
-    }
-    fn name(&self, stem: &str) -> String {
-        format!("mcl{stem}{}", self.0)
-    }
-}
-
-impl Drop for Names {
-    fn drop(&mut self) {
-        if std::env::var("MUSLCHECK_TEST_WHEELHOUSE").is_ok() {
-            unpublish(&self.0);
-        }
-    }
-}
-
-fn pure(name: &str, version: &str) {
-    publish(serde_json::json!({
-        "name": name, "version": version, "top_level": [name],
-        "files": {format!("{name}/__init__.py"): format!("VERSION = '{version}'\n")},
-    }));
-}
-
 /// A distribution with a manylinux and a musllinux wheel (pure Python inside: pip chooses by
 /// the tag), each base taking its own.
 fn per_libc(name: &str, version: &str) {
@@ -72,23 +45,6 @@ fn gate(results: &Path, args: &[&str], installer: &str, code: i32) -> serde_json
     report(results)
 }
 
-fn installed(r: &serde_json::Value, id: &str) -> Vec<(String, String, String)> {
-    let mut v: Vec<(String, String, String)> = job(r, id)["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["name"].as_str().unwrap().into(),
-                d["version"].as_str().unwrap().into(),
-                d["source"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 fn uv_lock(app_deps: &str, packages: &str) -> String {
     format!(
         "version = 1\nrevision = 2\nrequires-python = \">=3.12\"\n\n[manifest]\nmembers = [\"app\", \"lib\"]\n\n\
@@ -109,11 +65,11 @@ fn registry(name: &str, version: &str, deps: &str, hashes: &[String]) -> String 
 #[test]
 fn a_uv_lock_with_a_workspace_member_gates_its_pins_on_both_bases_with_pip_and_uv() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mcl");
     let (a, b, w) = (n.name("a"), n.name("b"), n.name("w"));
-    pure(&a, "1.0");
+    publish_pure(&a, "1.0", &[]);
     per_libc(&b, "2.0");
-    pure(&w, "1.0");
+    publish_pure(&w, "1.0", &[]);
     let b_hashes =
         vec![hash(&format!("{b}-2.0-cp313-cp313-manylinux")), hash(&format!("{b}-2.0-cp313-cp313-musllinux"))];
     let packages = format!(
@@ -164,9 +120,9 @@ fn a_uv_lock_with_a_workspace_member_gates_its_pins_on_both_bases_with_pip_and_u
 #[test]
 fn a_pylock_whose_hash_does_not_match_is_an_install_failure_with_pip_and_uv() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mcl");
     let a = n.name("a");
-    pure(&a, "1.0");
+    publish_pure(&a, "1.0", &[]);
     let d = tempfile::tempdir().unwrap();
     let lock = d.path().join("pylock.toml");
     std::fs::write(
@@ -195,11 +151,11 @@ fn a_pylock_whose_hash_does_not_match_is_an_install_failure_with_pip_and_uv() {
 #[test]
 fn a_poetry_lock_and_a_pipfile_lock_gate_the_selection_their_tools_install() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mcl");
     let (a, t, dv) = (n.name("a"), n.name("t"), n.name("dv"));
-    pure(&a, "1.0");
-    pure(&t, "1.0");
-    pure(&dv, "1.0");
+    publish_pure(&a, "1.0", &[]);
+    publish_pure(&t, "1.0", &[]);
+    publish_pure(&dv, "1.0", &[]);
     let d = tempfile::tempdir().unwrap();
     let poetry = d.path().join("p");
     std::fs::create_dir(&poetry).unwrap();
@@ -317,11 +273,11 @@ fn a_lock_entry_from_a_vcs_is_refused_at_its_line_before_anything_runs() {
 #[test]
 fn gating_against_a_uv_lock_reports_lock_changes_and_conflicts_with_pip_and_uv() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mcl");
     let (x, y, c) = (n.name("x"), n.name("y"), n.name("c"));
-    pure(&x, "1.0");
-    pure(&x, "2.0");
-    pure(&y, "1.0");
+    publish_pure(&x, "1.0", &[]);
+    publish_pure(&x, "2.0", &[]);
+    publish_pure(&y, "1.0", &[]);
     let need_new = format!("{x}>=2");
     publish(serde_json::json!({
         "name": c, "version": "1.0", "requires": [need_new], "top_level": [c],
@@ -356,14 +312,14 @@ fn gating_against_a_uv_lock_reports_lock_changes_and_conflicts_with_pip_and_uv()
 #[test]
 fn the_same_image_under_pip_and_uv_is_compared_and_a_difference_is_installer_differs() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mcl");
     let (a, p) = (n.name("a"), n.name("p"));
-    pure(&a, "1.0");
+    publish_pure(&a, "1.0", &[]);
     // A project whose newest version says `Requires-Python: <3.13`: pip on the bases' 3.13
     // takes the older version, uv (which ignores upper bounds of Requires-Python, as its
     // documentation says) the newer. Each installer's behaviour, observed here, not assumed by
     // the harness.
-    pure(&p, "1.0");
+    publish_pure(&p, "1.0", &[]);
     publish(serde_json::json!({
         "name": p, "version": "2.0", "top_level": [p], "requires_python": ">=3.8,<3.13",
         "files": {format!("{p}/__init__.py"): "VERSION = '2.0'\n"},
@@ -425,7 +381,7 @@ fn a_real_uv_lock_gates_on_both_bases_and_its_missing_musl_wheel_is_found_with_p
 #[test]
 fn a_failing_source_build_is_timed_and_named_with_pip_and_uv() {
     require_engine();
-    let n = Names::new();
+    let n = Names::new("mcl");
     let s = n.name("s");
     // Only an sdist, whose in-tree backend fails as a build without a compiler does.
     publish(serde_json::json!({"name": s, "version": "1.0", "sdist": true}));

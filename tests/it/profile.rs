@@ -155,9 +155,7 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
     )
     .code(0);
     let url = format!("file://{}", html.display());
-    let dom = crate::html::chromium(&["--dump-dom", &url], &dir.path().join("browser"));
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = crate::html::dom_of(&url, &[], &dir.path().join("browser"));
     assert!(dom.contains("<small>stack of a thread started by Python's threading module</small>"), "{dom}");
     assert!(dom.contains("<details><summary>value</summary>"), "{dom}");
     let finding_row = dom
@@ -165,15 +163,11 @@ fn run_reports_the_base_profile_and_the_resolver_profile_side_by_side() {
         .find(|r| r.contains("&lt;profile&gt;") && r.contains("crash_depth.json_thread"));
     let finding_row = finding_row.unwrap_or_else(|| panic!("no profile finding row: {dom}"));
     assert!(finding_row.contains("deepest nested list json.dumps serialises in a thread: "), "{finding_row}");
-    let png = dir.path().join("report.png");
-    let shot = crate::html::chromium(
-        &[&format!("--screenshot={}", png.display()), "--window-size=1280,2400", &url],
+    crate::html::screenshot(
+        &url,
+        "1280,2400",
+        &dir.path().join("report.png"),
         &dir.path().join("browser2"),
+        "MUSLCHECK_TEST_KEEP_PROFILE_SCREENSHOT",
     );
-    assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
-    let bytes = std::fs::read(&png).expect("a screenshot");
-    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{} bytes", bytes.len());
-    if let Ok(keep) = std::env::var("MUSLCHECK_TEST_KEEP_PROFILE_SCREENSHOT") {
-        std::fs::copy(&png, keep).unwrap();
-    }
 }
