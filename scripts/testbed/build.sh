@@ -43,9 +43,14 @@ older_local="$repo:3.13-musl1.2.3-$older_recipe"
 zig_recipe=$(printf '%s %s' "$musl_recipe" "$(hash_files musl/zig.dockerfile musl/zig-cc musl/zig-c++ musl/zig-ar musl/zig-ranlib musl/toolchain-files.txt)" | sha256sum | cut -c1-16)
 zig_local="$repo:3.13-musl-zig-$zig_recipe"
 
-# A musl base: build_musl LOCAL_TAG RECIPE [older]. The first one also tags its build stage as
-# the suite's toolchain image.
-build_musl() {
+# A musl base, in two steps: musl_context LOCAL_TAG RECIPE [older] makes its build context
+# (fetching the sources) and build_musl LOCAL_TAG RECIPE builds it from that context. Contexts are
+# made one after another (they share the source cache); the two builds run at once, since the
+# optimised one spends long stretches on one core (its profile run and its LTO link).
+declare -A ctx_of
+# A context (sources and all) and its log are removed when a build ends, failed or interrupted.
+trap 'for c in "${ctx_of[@]}"; do rm -rf "$c" "$c.log"; done' EXIT
+musl_context() {
   local tag=$1 recipe=$2 variant=${3:-}
   local ctx
   ctx=$(mktemp -d /var/tmp/muslcheck-musl-context.XXXXXX)
@@ -56,32 +61,55 @@ build_musl() {
     cp "$here/musl/Dockerfile" "$ctx/"
   fi
   "$here/fetch-sources.sh" "$glibc_local" "$ctx/src" python3.13 openssl zlib libffi xz-utils bzip2 sqlite3
+  log "$tag: sources $(paste -sd' ' "$ctx/src/VERSIONS")"
+  ctx_of[$tag]=$ctx
+}
+build_musl() {
+  local tag=$1 recipe=$2 ctx=${ctx_of[$1]}
   local sources
   sources=$(paste -sd' ' "$ctx/src/VERSIONS")
-  log "$tag: sources $sources"
   # The build stage gets a tag of its own: the classic builder would leave it untagged (a
   # 2 GB dangling image), and as a tagged image it keeps the layer cache for recipe changes.
-  DOCKER_BUILDKIT=0 docker build -q --target build --build-arg GLIBC_BASE="$glibc_local" \
-    -t "muslcheck-testbed/musl-build:$recipe" "$ctx" >/dev/null
-  DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$recipe" \
-    --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$tag" "$ctx" >/dev/null
-  rm -rf "$ctx"
+  DOCKER_BUILDKIT=0 docker build --target build --build-arg GLIBC_BASE="$glibc_local" \
+    -t "muslcheck-testbed/musl-build:$recipe" "$ctx" >"$ctx.log" 2>&1 &&
+    DOCKER_BUILDKIT=0 docker build -q --build-arg GLIBC_BASE="$glibc_local" --build-arg RECIPE="$recipe" \
+      --build-arg SOURCES="$sources" --label io.muslcheck.testbed=1 -t "$tag" "$ctx" >>"$ctx.log" 2>&1 || {
+    echo "building $tag failed; the end of its log ($ctx.log):" >&2
+    tail -40 "$ctx.log" >&2
+    return 1
+  }
+  # Not anchored: the builder's colour codes for the step's stderr can run into the line.
+  grep -ho 'CPython built in [0-9]* s (optimised: [01])' "$ctx.log" | sed "s|^|[$tag] |" || true
+  rm -rf "$ctx" "$ctx.log"
 }
 
+need_musl=1 need_older=1
 if docker image inspect "$musl_local" >/dev/null 2>&1 && docker image inspect "$toolchain" >/dev/null 2>&1; then
   log "musl base: reusing $musl_local"
-else
-  log "musl base: building $musl_local (CPython from source against musl 1.2.5 -O2, ~6-10 min cold)"
-  build_musl "$musl_local" "$musl_recipe"
+  need_musl=0
 fi
 if docker image inspect "$older_local" >/dev/null 2>&1; then
   log "older-musl base: reusing $older_local"
-else
-  log "older-musl base: building $older_local (the same against musl 1.2.3, -O2, ~8-10 min cold)"
-  build_musl "$older_local" "$older_recipe" older
-  # Its build stage is of no further use: the toolchain image is the musl 1.2.5 one.
-  docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
+  need_older=0
 fi
+[ $need_musl = 0 ] || musl_context "$musl_local" "$musl_recipe"
+[ $need_older = 0 ] || musl_context "$older_local" "$older_recipe" older
+pids=()
+if [ $need_musl = 1 ]; then
+  log "musl base: building $musl_local (CPython from source against musl 1.2.5 with PGO and LTO, ~35-45 min cold)"
+  build_musl "$musl_local" "$musl_recipe" & pids+=($!)
+fi
+if [ $need_older = 1 ]; then
+  log "older-musl base: building $older_local (the same against musl 1.2.3, -O2 without PGO or LTO, ~10 min cold, beside the other)"
+  build_musl "$older_local" "$older_recipe" & pids+=($!)
+fi
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
+[ $failed = 0 ] || { echo "the musl test-bed bases did not build" >&2; exit 1; }
+# The older base's build stage is of no further use: the toolchain image is the musl 1.2.5 one.
+[ $need_older = 0 ] || docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
+[ $need_musl = 0 ] || log "musl base: built"
+[ $need_older = 0 ] || log "older-musl base: built"
 
 if docker image inspect "$zig_local" >/dev/null 2>&1; then
   log "toolchain base: reusing $zig_local"

@@ -122,3 +122,26 @@ fn pip_installs_wheels_on_both_bases_with_the_ca_bundle_and_fails_clearly_withou
     assert!(r["findings"].as_array().unwrap().is_empty(), "a TLS failure is not a finding: {r:#}");
     assert_no_leftovers(&r);
 }
+
+/// The musl base's CPython is built with profile-guided and link-time optimisation, as Debian
+/// builds the glibc base's (its debian/rules, which leave no trace in sysconfig), so that run
+/// times compare interpreters that differ in their libc, not in their compiler options. Read
+/// from the interpreter itself: what configure was given and what it compiled with.
+#[test]
+fn the_musl_base_interpreter_is_built_with_pgo_and_lto() {
+    require_engine();
+    let out = std::process::Command::new("docker")
+        .args(["run", "--rm", "--network", "none", "--label", "io.muslcheck.test=1", MUSL, "python3", "-c"])
+        .arg("import sysconfig as s; print(s.get_config_var('CONFIG_ARGS')); print(s.get_config_var('PY_CFLAGS_NODIST'))")
+        .output()
+        .expect("docker");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (args, cflags) = text.split_once('\n').unwrap_or((&text, ""));
+    for flag in ["'--enable-optimizations'", "'--with-lto'", "'--enable-shared'"] {
+        assert!(args.contains(flag), "{flag} in CONFIG_ARGS: {args}");
+    }
+    for flag in ["-flto", "-fprofile-use"] {
+        assert!(cflags.split_whitespace().any(|f| f == flag), "{flag} in PY_CFLAGS_NODIST: {cflags}");
+    }
+}
