@@ -7,6 +7,7 @@
 #   3. warm after one change: the first dependency's cached jobs removed, as after an upstream
 #      release that moves its resolution (the seed matrix's packages are on PyPI, where nothing
 #      can be published on purpose: the local-index test shows the release itself being seen);
+#   3b. cold again with uv as the installer (`--installer uv`), from empty caches of its own;
 #   4. the plain loop: for every job, one `docker build --no-cache` (venv + pip install) and one
 #      import, one job after another, as a team would script it;
 #   5. the same matrix on the toolchain base too (matrix/local-toolchain.toml, glibc and musl jobs
@@ -35,6 +36,8 @@ first=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['jo
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('\n'.join(j['image'] for j in r['jobs'] if j['dependency']==sys.argv[2] and j['image']))" \
   "$out/warm/report.json" "$first" | xargs -r docker rmi >/dev/null
 changed=$(timed run changed)
+# Cold with uv: an observation cache and pip caches of its own, empty, and no image reused.
+cold_uv=$(MUSLCHECK_OBSERVATIONS=$out/observations-uv MUSLCHECK_PIP_CACHE=$pip_cache-uv timed run cold-uv --no-cache --installer uv)
 
 # The plain loop, on the same bases.
 plain() {
@@ -73,6 +76,7 @@ printf '%-34s %s\n' "matrix" "$matrix"
 printf '%-34s %7s s   %s\n' "cold (no cache at all)" "$cold" "$(summary cold)"
 printf '%-34s %7s s   %s\n' "warm (nothing changed)" "$warm" "$(summary warm)"
 printf '%-34s %7s s   %s\n' "warm, $first changed" "$changed" "$(summary changed)"
+printf '%-34s %7s s   %s\n' "cold with uv (no cache at all)" "$cold_uv" "$(summary cold-uv)"
 printf '%-34s %7s s   %s\n' "plain docker build + import loop" "$plain_s" "$(wc -l <"$out/plain.jobs") jobs, one after another"
 if [ -n "$toolchain_s" ]; then
   printf '%-34s %7s s   %s\n' "toolchain matrix" "$toolchain_s" "$(summary toolchain)"
@@ -86,5 +90,5 @@ for j in sorted(r["jobs"], key=lambda j: (j["dependency"], j["base"])):
         print(f"  source build on {j['base']:<8} {b['distribution']:<14} {what:<8} {b['secs']:7.1f} s (whole install {j['build_secs']:.1f} s){err}")
 PY
 fi
-python3 -c "print(f'ratios: cold/plain {$cold/$plain_s:.2f}, warm/plain {$warm/$plain_s:.3f}, changed/plain {$changed/$plain_s:.2f}')"
+python3 -c "print(f'ratios: cold/plain {$cold/$plain_s:.2f}, cold uv/plain {$cold_uv/$plain_s:.2f}, warm/plain {$warm/$plain_s:.3f}, changed/plain {$changed/$plain_s:.2f}')"
 echo "reports and outputs: $out"

@@ -198,7 +198,7 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
             Class::Fails => (FindingKind::Fails, format!("{what} fails wherever it is installed ({})", failing.join(", "))),
             Class::Transitive => (
                 FindingKind::TransitiveFails,
-                format!("{what} fails the same way on every base ({}); {dist} is a distribution the requirement pulls in, not its own, and the requirement's own modules are judged by themselves", failing.join(", ")),
+                format!("{what} fails the same way on every base ({}); {dist} was installed as a dependency, not asked for by name, and what was asked for is judged by its own modules", failing.join(", ")),
             ),
         };
         // The item: the distribution, and a module where one distribution has several causes.
@@ -219,17 +219,25 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
     out
 }
 
-/// Whether a distribution is one the dependency asked for (its own), on any base; where that is
-/// not known (no distribution recorded as requested), it is taken to be its own, so that it
+/// Whether a distribution is one that was asked for (its own), on any base: recorded so in the
+/// job (the gated requirement's), or installed as asked for by name in the image (its
+/// `REQUESTED` file, which is what an image inspected as it is can tell). Where neither says
+/// anything (no distribution recorded as requested), it is taken to be its own, so that it
 /// keeps blocking.
 fn own(observed: &[&BaseResult], dist: &str) -> bool {
     let dist = crate::dist::normalise_name(dist);
-    let known = observed.iter().any(|r| r.job.distributions.iter().any(|d| d.requested));
+    let in_job = |r: &&BaseResult| r.job.distributions.iter().any(|d| d.requested);
+    let in_image = |r: &&BaseResult| r.job.probe.as_ref().is_some_and(|p| !p.requested.is_empty());
+    let known = observed.iter().any(|r| in_job(r) || in_image(r));
     dist.is_empty()
         || !known
-        || observed
-            .iter()
-            .any(|r| r.job.distributions.iter().any(|d| d.requested && crate::dist::normalise_name(&d.name) == dist))
+        || observed.iter().any(|r| {
+            r.job.distributions.iter().any(|d| d.requested && crate::dist::normalise_name(&d.name) == dist)
+                || r.job
+                    .probe
+                    .as_ref()
+                    .is_some_and(|p| p.requested.iter().any(|d| crate::dist::normalise_name(d) == dist))
+        })
 }
 
 fn list(mods: &[String]) -> String {
@@ -468,7 +476,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!((f[0].kind, f[0].severity), (FindingKind::TransitiveFails, Severity::Info));
         assert!(
-            f[0].summary.contains("helper is a distribution the requirement pulls in, not its own"),
+            f[0].summary.contains("helper was installed as a dependency, not asked for by name"),
             "{}",
             f[0].summary
         );

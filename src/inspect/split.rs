@@ -46,6 +46,8 @@ pub fn of_distribution(p: &WheelProbe, dist: &str) -> WheelProbe {
             .map(|(f, o)| (f.clone(), o.clone()))
             .collect(),
         dist_errors: p.dist_errors.iter().filter(|(d, _)| *d == dist).map(|(d, e)| (d.clone(), e.clone())).collect(),
+        // The image's whole set: whether this distribution was asked for is judged against it.
+        requested: p.requested.clone(),
         wheel_tags: p.wheel_tags.iter().filter(|(d, _)| *d == dist).map(|(d, t)| (d.clone(), t.clone())).collect(),
         extensions,
         protocol_errors: p.protocol_errors.clone(),
@@ -113,7 +115,9 @@ pub fn jobs(image: &str, reference: &str, seen: &[Seen], main: usize, smoke: boo
         let (source, file) = source(&dist, &version, &tags);
         let mut j = JobRecord::new(&dist, image, &format!("{dist} {version}"), BuildOutcome::Installed);
         j.image = Some(reference.to_string());
-        j.distributions = vec![Distribution { name: dist.clone(), version, source, file, requested: true }];
+        // Asked for by name (its REQUESTED file), or not known either way (no distribution has one).
+        let requested = s.probe.requested.is_empty() || s.probe.requested.contains(&dist);
+        j.distributions = vec![Distribution { name: dist.clone(), version, source, file, requested }];
         j.reuse = format!("seen by {} ({})", s.interpreter.path, s.interpreter.how);
         j.probe = Some(of_distribution(s.probe, &dist));
         out.push(j);

@@ -3,7 +3,7 @@
 //! script's run times, per-base sections and reproducer runs. The vocabulary the probes, the
 //! builds and the comparison share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +198,11 @@ pub struct WheelProbe {
     /// Per distribution, the tags of the wheel it was installed from.
     #[serde(default)]
     pub wheel_tags: BTreeMap<String, Vec<String>>,
+    /// The distributions installed because they were asked for by name (a `REQUESTED` file in
+    /// their metadata, which pip and uv write), as opposed to those installed as dependencies.
+    /// Empty where the installer wrote none: then nothing is known either way.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub requested: BTreeSet<String>,
     /// The smoke script in the main thread.
     pub smoke: Option<CheckOutcome>,
     pub smoke_output: Option<String>,

@@ -44,6 +44,8 @@ struct DistValue {
     vendored_linkage: Vec<NativeFile>,
     #[serde(default)]
     wheel_tags: Vec<String>,
+    #[serde(default)]
+    requested: bool,
 }
 
 /// Smoke values (the output tails and, in a worker thread, the stack it had).
@@ -194,6 +196,9 @@ pub fn wheel_probe(run: &ProbeRun) -> WheelProbe {
             }
             let Some(v) = value::<DistValue>(r, &mut shape_errors) else { continue };
             w.wheel_tags.insert(dist.to_string(), v.wheel_tags);
+            if v.requested {
+                w.requested.insert(dist.to_string());
+            }
             w.extensions.extend(v.extensions.into_iter().map(|f| native(dist, "extension", f)));
             w.extensions.extend(v.vendored_linkage.into_iter().map(|f| native(dist, "vendored", f)));
         }

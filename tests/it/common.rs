@@ -136,6 +136,10 @@ impl Names {
     pub fn name(&self, stem: &str) -> String {
         format!("{}{stem}{}", self.prefix, self.suffix)
     }
+    /// What every name of this test carries (and its files' names too).
+    pub fn suffix(&self) -> &str {
+        &self.suffix
+    }
 }
 
 impl Drop for Names {

@@ -264,8 +264,10 @@ fn comparable(r: &serde_json::Value) -> BTreeSet<(String, String, String, Vec<St
         // installed sizes are of builds, and inspect builds nothing.
         .filter(|f| !["runtime-differs", "build-time", "size"].contains(&f["kind"].as_str().unwrap()))
         .map(|f| {
-            let failing: Vec<String> =
+            // Sorted: the images' order is their ids', the bases' the matrix's.
+            let mut failing: Vec<String> =
                 f["failing"].as_array().unwrap().iter().map(|b| family(r, b.as_str().unwrap())).collect();
+            failing.sort();
             (
                 f["kind"].as_str().unwrap().to_string(),
                 f["item"].as_str().unwrap().to_string(),
@@ -323,6 +325,80 @@ fn inspect_against_a_glibc_image_of_the_same_requirement_finds_what_gate_finds()
     }
     assert_eq!(family(&inspect, &names[0]), "musl");
     assert_eq!(family(&inspect, &names[1]), "glibc");
+}
+
+/// A requirement that pulls in a distribution with a module that refuses direct import, the
+/// same on every base: `gate` says so as information, and `inspect --against` of images where
+/// pip installed that requirement tells the two apart the same way, by the `REQUESTED` file pip
+/// writes for what it was asked for by name (the image knows no requirement).
+#[test]
+fn inspect_tells_a_pulled_in_distribution_from_the_one_asked_for_as_gate_does() {
+    require_engine();
+    let n = Names::new("mci");
+    let (gated, helper) = (n.name("gated"), n.name("helper"));
+    let internal = format!("{helper}_internal");
+    publish(serde_json::json!({
+        "name": helper, "version": "1.0",
+        "files": {
+            format!("{helper}/__init__.py"): "VALUE = 1\n",
+            format!("{internal}.py"): "raise ImportError('only imported by the package itself')\n",
+        },
+        "top_level": [helper, internal],
+    }));
+    publish(serde_json::json!({
+        "name": gated, "version": "1.0",
+        "files": {format!("{gated}/__init__.py"): format!("import {helper}\n")},
+        "top_level": [gated], "requires": [helper],
+    }));
+    let mut args: Vec<String> = vec![
+        "gate".into(),
+        gated.clone(),
+        "--matrix".into(),
+        "tests/fixtures/small.toml".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(local_index_with_ca());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (g, gate, _gdir) = muslcheck(&refs);
+    // The images: pip installs the requirement from the wheels themselves, as a build would.
+    let wheelhouse = std::env::var("MUSLCHECK_TEST_WHEELHOUSE").unwrap();
+    let images: Vec<TestImage> = [MUSL, GLIBC]
+        .iter()
+        .map(|base| {
+            let d = tempfile::tempdir().unwrap();
+            std::fs::create_dir(d.path().join("wh")).unwrap();
+            for f in std::fs::read_dir(&wheelhouse).unwrap().flatten() {
+                if f.file_name().to_string_lossy().contains(n.suffix()) {
+                    std::fs::copy(f.path(), d.path().join("wh").join(f.file_name())).unwrap();
+                }
+            }
+            let file = format!(
+                "FROM {base}\nCOPY wh/ /tmp/wh/\nRUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-index --find-links /tmp/wh --disable-pip-version-check {gated} && rm -r /tmp/wh\nENV PATH=/opt/venv/bin:$PATH\n"
+            );
+            TestImage::build(d.path(), &file)
+        })
+        .collect();
+    let (i, inspect, _idir) =
+        muslcheck(&["inspect", &images[0].tag, "--against", &images[1].tag, "--no-profile", "--format", "json"]);
+    assert_eq!(code(&g), Some(0), "gate: {gate:#}");
+    assert_eq!(code(&i), code(&g), "inspect: {inspect:#}");
+    for r in [&gate, &inspect] {
+        let t = findings_of(r, "transitive-fails");
+        assert_eq!(t.len(), 1, "{:#}", r["findings"]);
+        assert_eq!(t[0]["severity"], "info", "{}", t[0]);
+        assert!(
+            t[0]["summary"].as_str().unwrap().contains(&format!("{helper} was installed as a dependency")),
+            "{}",
+            t[0]
+        );
+        assert!(findings_of(r, "fails").is_empty(), "{:#}", r["findings"]);
+    }
+    assert_eq!(comparable(&inspect), comparable(&gate), "inspect: {:#}", inspect["findings"]);
+    // What the images say of themselves: the requirement was asked for, its dependency was not.
+    let names: Vec<String> = images.iter().map(name_of).collect();
+    assert_eq!(job(&inspect, &format!("{gated}[{}]", names[0]))["distributions"][0]["requested"], true);
+    assert_eq!(job(&inspect, &format!("{helper}[{}]", names[0]))["distributions"][0]["requested"], false);
 }
 
 #[test]
