@@ -201,8 +201,8 @@ def _w_scan_dist(dist, family, loader=None):
         "version": dist.version,
         "wheel_tags": _w_wheel_tags(dist),
         "installer": installer.strip() if installer is not None else None,
-        # Installed because it was asked for by name (PEP 376's REQUESTED, which pip and uv
-        # write), not as a dependency of something else.
+        # Installed because it was asked for by name (PEP 376's REQUESTED): pip writes it only
+        # for what it was asked for; uv 0.9 writes it for every distribution it installs.
         "requested": _w_read(dist, "REQUESTED") is not None,
         "top_level": top,
         "top_level_source": source,

@@ -221,7 +221,8 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
 
 /// Whether a distribution is one that was asked for (its own), on any base: recorded so in the
 /// job (the gated requirement's), or installed as asked for by name in the image (its
-/// `REQUESTED` file, which is what an image inspected as it is can tell). Where neither says
+/// `REQUESTED` file, which is what an image inspected as it is can tell; uv writes one for
+/// every distribution, so there everything is its own and keeps blocking). Where neither says
 /// anything (no distribution recorded as requested), it is taken to be its own, so that it
 /// keeps blocking.
 fn own(observed: &[&BaseResult], dist: &str) -> bool {

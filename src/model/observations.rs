@@ -199,8 +199,9 @@ pub struct WheelProbe {
     #[serde(default)]
     pub wheel_tags: BTreeMap<String, Vec<String>>,
     /// The distributions installed because they were asked for by name (a `REQUESTED` file in
-    /// their metadata, which pip and uv write), as opposed to those installed as dependencies.
-    /// Empty where the installer wrote none: then nothing is known either way.
+    /// their metadata), as opposed to those installed as dependencies. pip writes it only for
+    /// what it was asked for; uv (0.9) writes it for every distribution, so in an image uv built
+    /// everything counts as asked for. Empty where the installer wrote none: nothing is known.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub requested: BTreeSet<String>,
     /// The smoke script in the main thread.
