@@ -219,26 +219,25 @@ pub fn imports(observed: &[&BaseResult]) -> Vec<Draft> {
     out
 }
 
-/// Whether a distribution is one that was asked for (its own), on any base: recorded so in the
-/// job (the gated requirement's), or installed as asked for by name in the image (its
-/// `REQUESTED` file, which is what an image inspected as it is can tell; uv writes one for
-/// every distribution, so there everything is its own and keeps blocking). Where neither says
-/// anything (no distribution recorded as requested), it is taken to be its own, so that it
-/// keeps blocking.
+/// Whether a distribution is one that was asked for (its own), on any base. A job that
+/// records what it asked for (the gated requirement's) says so itself; only a job that records
+/// nothing (an image inspected as it is) is judged by what its image says, a distribution's
+/// `REQUESTED` file (uv writes one for every distribution, so there everything is its own). The
+/// image is not asked when the job knows: under uv it would make every distribution the
+/// requirement's. Where neither says anything, it is taken to be its own, so that it keeps
+/// blocking.
 fn own(observed: &[&BaseResult], dist: &str) -> bool {
     let dist = crate::dist::normalise_name(dist);
-    let in_job = |r: &&BaseResult| r.job.distributions.iter().any(|d| d.requested);
-    let in_image = |r: &&BaseResult| r.job.probe.as_ref().is_some_and(|p| !p.requested.is_empty());
-    let known = observed.iter().any(|r| in_job(r) || in_image(r));
-    dist.is_empty()
-        || !known
-        || observed.iter().any(|r| {
-            r.job.distributions.iter().any(|d| d.requested && crate::dist::normalise_name(&d.name) == dist)
-                || r.job
-                    .probe
-                    .as_ref()
-                    .is_some_and(|p| p.requested.iter().any(|d| crate::dist::normalise_name(d) == dist))
-        })
+    let named = |d: &str| crate::dist::normalise_name(d) == dist;
+    if dist.is_empty() {
+        return true;
+    }
+    if observed.iter().any(|r| r.job.distributions.iter().any(|d| d.requested)) {
+        return observed.iter().any(|r| r.job.distributions.iter().any(|d| d.requested && named(&d.name)));
+    }
+    let in_image: Vec<&BTreeSet<String>> =
+        observed.iter().filter_map(|r| r.job.probe.as_ref().map(|p| &p.requested)).filter(|s| !s.is_empty()).collect();
+    in_image.is_empty() || in_image.iter().any(|s| s.iter().any(|d| named(d)))
 }
 
 fn list(mods: &[String]) -> String {
@@ -490,6 +489,29 @@ mod tests {
         let mut own2 = with_dep("musl", msg);
         own2.distributions.iter_mut().for_each(|d| d.requested = true);
         let f = findings(&own, &own2);
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
+        // An installer that writes REQUESTED for everything (uv) does not make the job's
+        // dependency its own: the job knows what it asked for.
+        let uv = |base: &str| {
+            let mut j = with_dep(base, msg);
+            j.probe.as_mut().unwrap().requested = ["pkg", "helper"].map(String::from).into();
+            j
+        };
+        let f = findings(&uv("glibc"), &uv("musl"));
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::TransitiveFails, Severity::Info));
+        // A job that records nothing (an image as it is) is judged by its image's REQUESTED files.
+        let image = |base: &str, requested: &[&str]| {
+            let mut j = with_dep(base, msg);
+            j.distributions.iter_mut().for_each(|d| d.requested = false);
+            j.probe.as_mut().unwrap().requested = requested.iter().map(|s| s.to_string()).collect();
+            j
+        };
+        let f = findings(&image("glibc", &["pkg"]), &image("musl", &["pkg"]));
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::TransitiveFails, Severity::Info));
+        let f = findings(&image("glibc", &["pkg", "helper"]), &image("musl", &["pkg", "helper"]));
+        assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
+        // Nothing known either way: its own, blocking.
+        let f = findings(&image("glibc", &[]), &image("musl", &[]));
         assert_eq!((f[0].kind, f[0].severity), (FindingKind::Fails, Severity::Blocking));
     }
 }
