@@ -92,14 +92,16 @@ impl Engine {
         }
         let mut dangling_filter = f.clone();
         dangling_filter.insert("dangling".to_string(), vec!["true".to_string()]);
-        let dangling = self
+        let mut dangling = vec![];
+        for i in self
             .docker
             .list_images(Some(ListImagesOptions { all: false, filters: Some(dangling_filter), ..Default::default() }))
             .await
             .map_err(|e| EngineError::api("failed to list images", e))?
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
+        {
+            note(&i.id, Some(&i.labels));
+            dangling.push(i.id);
+        }
         let mut out = LabelledObjects { containers, networks, dangling, run_of, ..Default::default() };
         if with_cache {
             out.volumes = self
@@ -182,9 +184,14 @@ impl Engine {
         self.release_holds().await;
         // An image replaced while a container of some run still used it lost its tag but could
         // not be removed then. Whichever run ends last removes it: untagged labelled images are
-        // garbage whoever made them, and one still in use is refused, not forced.
+        // garbage whoever made them, and one still in use is refused, not forced. But not one
+        // of a run still going: a commit makes its image before it tags it, and an image of a
+        // live run without a tag may be that moment (removed there, the commit fails with "No
+        // such image"); that run's own end, or a later one's, removes it.
         if let Ok(all) = self.labelled(None, false).await {
-            for id in &all.dangling {
+            let live: std::collections::BTreeSet<String> =
+                crate::lease::live_runs().into_iter().filter(|r| *r != self.run_id).collect();
+            for id in all.dangling.iter().filter(|id| !all.run_of.get(*id).is_some_and(|r| live.contains(r))) {
                 let opts = RemoveImageOptions { force: false, ..Default::default() };
                 if self.docker.remove_image(id, Some(opts), None).await.is_ok() {
                     report.removed.dangling.push(id.clone());

@@ -226,3 +226,64 @@ fn the_engine_stopping_mid_run_gives_exit_3_and_a_partial_report() {
     bin().args(["clean", "--run", &run_id]).assert().success();
     assert!(leftovers(&run_id).is_empty(), "{:?}", leftovers(&run_id));
 }
+
+/// A commit makes its image before it tags it: a run that ends and sweeps untagged labelled
+/// images must leave alone those of a run still going (its lease held), or that run's commit
+/// fails with "No such image". Once that run's lease is gone, the next run to end removes them.
+#[test]
+fn an_untagged_image_of_a_live_run_is_left_to_it_and_removed_once_it_is_gone() {
+    require_engine();
+    let run = format!("it-live-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    // The other run's lease, held as a run holds it: an exclusive flock on <dir>/<run>.lock, by
+    // flock itself (`-o`: not by its child), so that killing it ends the run.
+    // Where the harness keeps leases (`lease::dir`): by the user's id.
+    let uid = String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout).unwrap().trim().to_string();
+    let dir = if uid == "0" {
+        std::path::PathBuf::from("/run/muslcheck/runs")
+    } else {
+        std::env::var_os("XDG_RUNTIME_DIR")
+            .filter(|d| !d.is_empty())
+            .map(|d| std::path::PathBuf::from(d).join("muslcheck/runs"))
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("muslcheck-{uid}/runs")))
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    let lease = dir.join(format!("{run}.lock"));
+    let mut holder =
+        Command::new("flock").args(["-x", "-o"]).arg(&lease).args(["sleep", "300"]).spawn().expect("flock");
+    std::thread::sleep(Duration::from_millis(500));
+    // An image of that run without a tag, as a commit leaves it for a moment.
+    let out = |args: &[&str]| {
+        let o = Command::new("docker").args(args).output().unwrap();
+        assert!(o.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let ctr = out(&["create", "--label", "io.muslcheck.test=1", GLIBC, "true"]);
+    let image = out(&[
+        "commit",
+        "--change",
+        "LABEL io.muslcheck=1",
+        "--change",
+        &format!("LABEL io.muslcheck.run={run}"),
+        &ctr,
+    ]);
+    out(&["rm", &ctr]);
+    let exists = || Command::new("docker").args(["image", "inspect", &image]).output().unwrap().status.success();
+    let gate = || {
+        let d = tempfile::tempdir().unwrap();
+        in_results(
+            d.path(),
+            &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()],
+        )
+        .code(0);
+    };
+    gate();
+    let kept = exists();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    gate();
+    let removed = !exists();
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    let _ = std::fs::remove_file(&lease);
+    assert!(kept, "the untagged image of a live run was removed by another run's end");
+    assert!(removed, "the untagged image of an ended run was left after another run's end");
+}
