@@ -9,7 +9,7 @@ bash scripts/testbed/build.sh
 # A real browser for the HTML report's test, and a real terminal (tmux) for the progress test.
 command -v chromium >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 # The engines a CI job may have: the engine over TCP and TLS (socat, openssl) and podman's Docker API.
-for tool in socat openssl podman tmux; do
+for tool in socat openssl podman tmux curl; do
   command -v "$tool" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
 done
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).

@@ -7,7 +7,8 @@
 //! because the kernel releases the lock when the process ends however it ends (`kill -9`
 //! included): a lease cannot outlive its run, a recycled pid cannot make a dead run look alive,
 //! and there is no clock or interval to tune. Its limit: it is seen on this machine only; a run
-//! on another machine that shares the engine holds no lease here.
+//! on another machine that shares the engine (or the harness in a job container) holds no lease
+//! here, so no lease is [`RunState::Unknown`], never proof that a run is over.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -82,20 +83,24 @@ impl Drop for Lease {
     }
 }
 
-/// Whether a run is alive on this machine.
+/// What this machine knows of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunState {
     /// Its lease is held: by this process id, when the file says.
     Live(Option<u32>),
-    /// No lease, or one nobody holds (the run ended without removing it): a stale file is
-    /// removed on the way.
-    Gone,
+    /// Its lease file is here and nobody holds it: the run ended here without removing it
+    /// (`kill -9`, the OOM killer). Known to be over; [`sweep`] removes the file.
+    Ended,
+    /// No lease file here: the run ended and its file was removed, or it runs somewhere this
+    /// machine cannot see (another host sharing the engine, a job container). Not known to be
+    /// over: what acts on its own must leave such a run's objects alone.
+    Unknown,
 }
 
 pub fn state(run_id: &str) -> RunState {
     let path = path_of(run_id);
     let Ok(mut f) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path) else {
-        return RunState::Gone;
+        return RunState::Unknown;
     };
     match try_lock(&f) {
         Ok(false) => {
@@ -103,34 +108,44 @@ pub fn state(run_id: &str) -> RunState {
             let _ = Read::by_ref(&mut f).take(64).read_to_string(&mut text);
             RunState::Live(text.trim().parse().ok())
         }
-        Ok(true) => {
-            let _ = std::fs::remove_file(&path);
-            RunState::Gone
-        }
+        Ok(true) => RunState::Ended,
         // A lease that cannot even be locked is treated as held: leaving a container alone is
         // the safe mistake.
         Err(_) => RunState::Live(None),
     }
 }
 
-/// The runs whose lease is held on this machine now.
-pub fn live_runs() -> Vec<String> {
+/// The run ids of the lease files here, whatever their state.
+fn known_runs() -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir()) else { return vec![] };
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".lock")).map(str::to_string))
-        .filter(|id| matches!(state(id), RunState::Live(_)))
         .collect()
 }
 
+/// The runs whose lease is held on this machine now.
+pub fn live_runs() -> Vec<String> {
+    known_runs().into_iter().filter(|id| matches!(state(id), RunState::Live(_))).collect()
+}
+
+/// The runs that ended on this machine without removing their lease (see [`RunState::Ended`]).
+pub fn ended_runs() -> Vec<String> {
+    known_runs().into_iter().filter(|id| state(id) == RunState::Ended).collect()
+}
+
 /// Removes the lease files nobody holds (runs killed with `kill -9`, or ended by a signal
-/// before they could remove theirs).
+/// before they could remove theirs). Once removed, such a run is [`RunState::Unknown`].
 pub fn sweep() {
-    let Ok(entries) = std::fs::read_dir(dir()) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".lock")) {
-            let _ = state(id);
+    forget(&ended_runs());
+}
+
+/// Removes the lease files of these ended runs, once what they told has been acted on: only
+/// those, so that a run that ended after the caller looked stays known as ended for the next.
+pub fn forget(runs: &[String]) {
+    for id in runs {
+        if state(id) == RunState::Ended {
+            let _ = std::fs::remove_file(path_of(id));
         }
     }
 }
@@ -142,11 +157,11 @@ mod tests {
     #[test]
     fn a_lease_is_live_while_held_and_gone_after() {
         let id = format!("{}-{}", crate::model::now(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        assert_eq!(state(&id), RunState::Gone);
+        assert_eq!(state(&id), RunState::Unknown);
         let lease = Lease::acquire(&id).unwrap();
         assert_eq!(state(&id), RunState::Live(Some(std::process::id())));
         drop(lease);
-        assert_eq!(state(&id), RunState::Gone);
+        assert_eq!(state(&id), RunState::Unknown);
         assert!(!path_of(&id).exists());
     }
 
@@ -159,8 +174,11 @@ mod tests {
         let lease = Lease::acquire(&held).unwrap();
         let live = live_runs();
         assert!(live.contains(&held) && !live.contains(&stale), "{live:?}");
-        std::fs::write(path_of(&stale), "1\n").unwrap();
+        // An ended run stays known as ended until swept: reading it does not forget it.
+        assert_eq!(state(&stale), RunState::Ended);
+        assert!(ended_runs().contains(&stale) && !ended_runs().contains(&held));
         sweep();
+        assert_eq!(state(&stale), RunState::Unknown);
         assert!(!path_of(&stale).exists());
         assert!(path_of(&held).exists());
         drop(lease);

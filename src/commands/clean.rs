@@ -3,7 +3,7 @@
 
 use super::new_run_id;
 use crate::cli::CleanArgs;
-use crate::engine::Engine;
+use crate::engine::{Engine, HoldScope};
 use crate::error::{Error, Result, EXIT_INFRA, EXIT_OK};
 use crate::lease::RunState;
 
@@ -68,14 +68,15 @@ pub async fn run(a: &CleanArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     let report = engine.remove_labelled(&found).await;
-    crate::lease::sweep();
     println!("removed {what}");
-    // Hold tags of runs whose lease is gone (with or without --images; with --run, that run's).
-    match engine.release_stale_holds(a.run.as_deref()).await {
+    // Hold tags of runs not live here (with or without --images; with --run, that run's).
+    let scope = a.run.as_deref().map_or(HoldScope::NotLiveHere, HoldScope::Run);
+    match engine.release_stale_holds(scope).await {
         Ok(gone) if !gone.is_empty() => println!("removed {} hold tag(s) of runs that are gone", gone.len()),
         Ok(_) => {}
         Err(e) => eprintln!("failed to remove the hold tags of runs that are gone: {e}"),
     }
+    crate::lease::sweep();
     // An untagged image still used by a live run's container is that run's to remove.
     let failed: Vec<&String> = report.failed.iter().filter(|f| !f.contains("conflict")).collect();
     for f in &report.failed {

@@ -187,11 +187,15 @@ impl Engine {
         // garbage whoever made them, and one still in use is refused, not forced. But not one
         // of a run still going: a commit makes its image before it tags it, and an image of a
         // live run without a tag may be that moment (removed there, the commit fails with "No
-        // such image"); that run's own end, or a later one's, removes it.
+        // such image"). A run is going if its lease is held here, or, for a run on another host
+        // or in a job container (no lease here), if it has a container on the engine: the
+        // container being committed is there until the commit is tagged. That run's own end,
+        // or a later one's, removes the image.
         if let Ok(all) = self.labelled(None, false).await {
-            let live: std::collections::BTreeSet<String> =
-                crate::lease::live_runs().into_iter().filter(|r| *r != self.run_id).collect();
-            for id in all.dangling.iter().filter(|id| !all.run_of.get(*id).is_some_and(|r| live.contains(r))) {
+            let mut going: std::collections::BTreeSet<String> = crate::lease::live_runs().into_iter().collect();
+            going.extend(all.containers.iter().filter_map(|c| all.run_of.get(c)).cloned());
+            going.remove(&self.run_id);
+            for id in all.dangling.iter().filter(|id| !all.run_of.get(*id).is_some_and(|r| going.contains(r))) {
                 let opts = RemoveImageOptions { force: false, ..Default::default() };
                 if self.docker.remove_image(id, Some(opts), None).await.is_ok() {
                     report.removed.dangling.push(id.clone());

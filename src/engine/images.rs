@@ -145,13 +145,9 @@ impl Engine {
         Ok(full)
     }
 
-    /// Removes the hold tags of runs whose lease is gone (killed runs leave theirs): every
-    /// image tag ending in `-hold-<suffix>` whose suffix is no live run's on this machine, nor
-    /// this run's; with `only`, just that run's. What was removed, for the caller to say.
-    pub async fn release_stale_holds(&self, only: Option<&str>) -> Result<Vec<String>, EngineError> {
-        let mut live: std::collections::HashSet<String> =
-            crate::lease::live_runs().iter().map(|r| hold_suffix(r)).collect();
-        live.insert(hold_suffix(&self.run_id));
+    /// Removes the hold tags of runs that are over (killed runs leave theirs), as `scope`
+    /// says which runs those are; never this run's. What was removed, for the caller to say.
+    pub async fn release_stale_holds(&self, scope: HoldScope<'_>) -> Result<Vec<String>, EngineError> {
         let tags: Vec<String> = self
             .docker
             .list_images(Some(bollard::query_parameters::ListImagesOptions { all: false, ..Default::default() }))
@@ -160,13 +156,21 @@ impl Engine {
             .into_iter()
             .flat_map(|i| i.repo_tags)
             .collect();
-        let mut stale = stale_holds(&tags, &live);
-        if let Some(run) = only {
-            let mine = format!("-hold-{}", hold_suffix(run));
-            stale.retain(|t| t.ends_with(&mine));
-        }
+        let ended = crate::lease::ended_runs();
+        let runs = HoldRuns {
+            own: hold_suffix(&self.run_id),
+            live: crate::lease::live_runs().iter().map(|r| hold_suffix(r)).collect(),
+            ended: ended.iter().map(|r| hold_suffix(r)).collect(),
+            now: crate::model::now(),
+        };
+        let stale = stale_holds(&tags, |suffix| runs.is_over(suffix, scope));
         for t in &stale {
             self.untag_or_remove(t).await;
+        }
+        // Those runs' holds are gone: the lease files that told they ended have served (only
+        // the ones read above; one that ended since is the next sweep's to read).
+        if !matches!(scope, HoldScope::Run(_)) {
+            crate::lease::forget(&ended);
         }
         Ok(stale)
     }
@@ -217,13 +221,64 @@ pub(crate) fn hold_suffix(run_id: &str) -> String {
     run_id.chars().filter(|c| c.is_ascii_alphanumeric()).take(16).collect()
 }
 
-/// The tags among `tags` that are holds (`repo:<tag>-hold-<suffix>`) of runs not in `live`.
-pub(crate) fn stale_holds(tags: &[String], live: &std::collections::HashSet<String>) -> Vec<String> {
+/// Which runs' hold tags [`Engine::release_stale_holds`] removes.
+#[derive(Debug, Clone, Copy)]
+pub enum HoldScope<'a> {
+    /// What a run does on its own at its start: only the holds of runs known to be over. A run
+    /// that ended here without removing its lease is; a run this machine knows nothing of may
+    /// be going on elsewhere on the same engine (another CI host, the harness in a job
+    /// container) and is taken as over only once it started more than [`FOREIGN_HOLD_AGE`]
+    /// seconds ago. Removing a live run's hold fails its next container with "No such image".
+    Over,
+    /// What `muslcheck clean` does when asked: every run not live on this machine.
+    NotLiveHere,
+    /// Just this run's (`clean --run`).
+    Run(&'a str),
+}
+
+/// How long a hold of a run unknown here is presumed to belong to a run still going: longer
+/// than any run (a nightly's source builds take an hour, not a day).
+pub const FOREIGN_HOLD_AGE: u64 = 24 * 3600;
+
+/// What a sweep knows of the runs whose holds it sees, by hold suffix.
+struct HoldRuns {
+    own: String,
+    live: std::collections::HashSet<String>,
+    ended: std::collections::HashSet<String>,
+    now: u64,
+}
+
+impl HoldRuns {
+    fn is_over(&self, suffix: &str, scope: HoldScope<'_>) -> bool {
+        if suffix == self.own || self.live.contains(suffix) {
+            return false;
+        }
+        match scope {
+            HoldScope::Run(run) => suffix == hold_suffix(run),
+            HoldScope::NotLiveHere => true,
+            HoldScope::Over => {
+                self.ended.contains(suffix)
+                    || started_at(suffix).is_some_and(|t| self.now.saturating_sub(t) > FOREIGN_HOLD_AGE)
+            }
+        }
+    }
+}
+
+/// When the run of a hold suffix started: run ids begin with their start in seconds since the
+/// epoch, ten digits until the year 2286. None for a suffix that does not.
+fn started_at(suffix: &str) -> Option<u64> {
+    let secs = suffix.get(..10)?;
+    secs.bytes().all(|b| b.is_ascii_digit()).then(|| secs.parse().ok()).flatten()
+}
+
+/// The tags among `tags` that are holds (`repo:<tag>-hold-<suffix>`) whose run `is_over` says
+/// is over, given the suffix.
+pub(crate) fn stale_holds(tags: &[String], is_over: impl Fn(&str) -> bool) -> Vec<String> {
     tags.iter()
         .filter(|t| {
             let tag = t.rsplit_once(':').map_or("", |(_, tag)| tag);
             tag.rsplit_once("-hold-").is_some_and(|(_, suffix)| {
-                !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_alphanumeric()) && !live.contains(suffix)
+                !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_alphanumeric()) && is_over(suffix)
             })
         })
         .cloned()
@@ -248,6 +303,27 @@ mod hold_tests {
             "reg:5000/x-hold-y/z:1.0".to_string(),
         ]
         .to_vec();
-        assert_eq!(stale_holds(&tags, &live), tags[..2].to_vec());
+        assert_eq!(stale_holds(&tags, |s| !live.contains(s)), tags[..2].to_vec());
+    }
+
+    #[test]
+    fn on_its_own_a_run_removes_only_holds_of_runs_known_to_be_over() {
+        let now = 1_764_576_000;
+        let run = |secs: u64, hex: &str| hold_suffix(&format!("{secs}-{hex}"));
+        let (own, live, ended) = (run(now, "00000000"), run(now - 60, "11111111"), run(now - 60, "22222222"));
+        let (elsewhere, long_ago) = (run(now - 600, "33333333"), run(now - FOREIGN_HOLD_AGE - 1, "44444444"));
+        let runs = HoldRuns { own: own.clone(), live: [live.clone()].into(), ended: [ended.clone()].into(), now };
+        let over = |s: &str, scope| runs.is_over(s, scope);
+        // At a run's start: the run that ended here, and one unknown here from over a day ago.
+        assert!(over(&ended, HoldScope::Over) && over(&long_ago, HoldScope::Over));
+        // A run unknown here that started ten minutes ago may be running on another host.
+        assert!(!over(&elsewhere, HoldScope::Over));
+        assert!(!over(&live, HoldScope::Over) && !over(&own, HoldScope::Over));
+        assert!(!over("notarunid", HoldScope::Over));
+        // Asked to clean: everything not live here, never this run's own.
+        assert!(over(&elsewhere, HoldScope::NotLiveHere) && !over(&live, HoldScope::NotLiveHere));
+        assert!(!over(&own, HoldScope::NotLiveHere));
+        let id = format!("{}-33333333", now - 600);
+        assert!(over(&elsewhere, HoldScope::Run(&id)) && !over(&ended, HoldScope::Run(&id)));
     }
 }

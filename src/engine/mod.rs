@@ -11,7 +11,7 @@ pub(crate) mod endpoint;
 mod images;
 
 pub(crate) use containers::{Mount, RunOutput, RunSpec, Sandbox};
-pub(crate) use images::{repository_of, ImageInfo};
+pub(crate) use images::{repository_of, HoldScope, ImageInfo};
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

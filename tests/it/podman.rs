@@ -35,17 +35,29 @@ impl Podman {
         let service = Podman::command(dir.path())
             .args(["system", "service", "--time=0", &format!("unix://{}", dir.path().join("api.sock").display())])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("service.log")).unwrap())
             .spawn()
             .expect("podman (scripts/test.sh installs it)");
         let p = Podman { dir, service, chains_were_there };
-        for _ in 0..100 {
-            if p.socket().exists() {
+        // Ready when the API answers, not when the socket appears: on a new machine podman
+        // first sets its storage up, and under the suite's load that can take seconds.
+        for _ in 0..600 {
+            let ping = Command::new("curl")
+                .args(["-sf", "--max-time", "5", "--unix-socket"])
+                .arg(p.socket())
+                .arg("http://podman/_ping")
+                .output();
+            if ping.is_ok_and(|o| o.status.success() && o.stdout == b"OK") {
                 return p;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        panic!("podman's API socket did not appear");
+        panic!("podman's API did not answer in 60 s: {}", p.log());
+    }
+
+    /// What the service printed, for a failure's message.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("service.log")).unwrap_or_default()
     }
 
     fn command(dir: &Path) -> Command {
@@ -164,8 +176,12 @@ fn podman_serves_doctor_and_a_gate_as_docker_does() {
         .current_dir(root())
         .assert();
     let text = stdout_of(&doctor);
-    assert!(text.contains("glibc 2.") && text.contains("musl 1.2.5"), "both libcs observed through podman: {text}");
-    assert!(!text.contains("UNREACHABLE"), "the local index is reached from podman's containers: {text}");
+    let seen = || {
+        let o = doctor.get_output();
+        format!("{text}\nstderr: {}\npodman: {}", String::from_utf8_lossy(&o.stderr), podman.log())
+    };
+    assert!(text.contains("glibc 2.") && text.contains("musl 1.2.5"), "both libcs observed through podman: {}", seen());
+    assert!(!text.contains("UNREACHABLE"), "the local index is reached from podman's containers: {}", seen());
 
     let results = d.path().join("r");
     let out = bin()

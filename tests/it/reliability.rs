@@ -227,16 +227,8 @@ fn the_engine_stopping_mid_run_gives_exit_3_and_a_partial_report() {
     assert!(leftovers(&run_id).is_empty(), "{:?}", leftovers(&run_id));
 }
 
-/// A commit makes its image before it tags it: a run that ends and sweeps untagged labelled
-/// images must leave alone those of a run still going (its lease held), or that run's commit
-/// fails with "No such image". Once that run's lease is gone, the next run to end removes them.
-#[test]
-fn an_untagged_image_of_a_live_run_is_left_to_it_and_removed_once_it_is_gone() {
-    require_engine();
-    let run = format!("it-live-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    // The other run's lease, held as a run holds it: an exclusive flock on <dir>/<run>.lock, by
-    // flock itself (`-o`: not by its child), so that killing it ends the run.
-    // Where the harness keeps leases (`lease::dir`): by the user's id.
+/// Where the harness keeps leases (`lease::dir`): by the user's id.
+fn lease_dir() -> std::path::PathBuf {
     let uid = String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout).unwrap().trim().to_string();
     let dir = if uid == "0" {
         std::path::PathBuf::from("/run/muslcheck/runs")
@@ -247,18 +239,24 @@ fn an_untagged_image_of_a_live_run_is_left_to_it_and_removed_once_it_is_gone() {
             .unwrap_or_else(|| std::env::temp_dir().join(format!("muslcheck-{uid}/runs")))
     };
     std::fs::create_dir_all(&dir).unwrap();
-    let lease = dir.join(format!("{run}.lock"));
-    let mut holder =
-        Command::new("flock").args(["-x", "-o"]).arg(&lease).args(["sleep", "300"]).spawn().expect("flock");
-    std::thread::sleep(Duration::from_millis(500));
-    // An image of that run without a tag, as a commit leaves it for a moment.
-    let out = |args: &[&str]| {
-        let o = Command::new("docker").args(args).output().unwrap();
-        assert!(o.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout).trim().to_string()
-    };
-    let ctr = out(&["create", "--label", "io.muslcheck.test=1", GLIBC, "true"]);
-    let image = out(&[
+    dir
+}
+
+/// A docker CLI command that must succeed; its standard output, trimmed.
+fn docker_out(args: &[&str]) -> String {
+    let o = Command::new("docker").args(args).output().unwrap();
+    assert!(o.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn image_exists(reference: &str) -> bool {
+    Command::new("docker").args(["image", "inspect", reference]).output().unwrap().status.success()
+}
+
+/// An untagged image labelled as `run`'s, as a commit of that run leaves it for a moment.
+fn untagged_image_of(run: &str) -> String {
+    let ctr = docker_out(&["create", "--label", "io.muslcheck.test=1", GLIBC, "true"]);
+    let image = docker_out(&[
         "commit",
         "--change",
         "LABEL io.muslcheck=1",
@@ -266,24 +264,103 @@ fn an_untagged_image_of_a_live_run_is_left_to_it_and_removed_once_it_is_gone() {
         &format!("LABEL io.muslcheck.run={run}"),
         &ctr,
     ]);
-    out(&["rm", &ctr]);
-    let exists = || Command::new("docker").args(["image", "inspect", &image]).output().unwrap().status.success();
-    let gate = || {
-        let d = tempfile::tempdir().unwrap();
-        in_results(
-            d.path(),
-            &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()],
-        )
-        .code(0);
-    };
-    gate();
-    let kept = exists();
+    docker_out(&["rm", &ctr]);
+    image
+}
+
+/// A gate of a small pure-Python package that passes: a whole run, start to end.
+fn small_gate() {
+    let d = tempfile::tempdir().unwrap();
+    in_results(
+        d.path(),
+        &["gate", "six==1.17.0", "--matrix", "tests/fixtures/small.toml", "--ca-bundle", &ca_bundle()],
+    )
+    .code(0);
+}
+
+/// A commit makes its image before it tags it: a run that ends and sweeps untagged labelled
+/// images must leave alone those of a run still going (its lease held), or that run's commit
+/// fails with "No such image". Once that run's lease is gone, the next run to end removes them.
+#[test]
+fn an_untagged_image_of_a_live_run_is_left_to_it_and_removed_once_it_is_gone() {
+    require_engine();
+    let run = format!("it-live-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    // The other run's lease, held as a run holds it: an exclusive flock on <dir>/<run>.lock, by
+    // flock itself (`-o`: not by its child), so that killing it ends the run.
+    let lease = lease_dir().join(format!("{run}.lock"));
+    let mut holder =
+        Command::new("flock").args(["-x", "-o"]).arg(&lease).args(["sleep", "300"]).spawn().expect("flock");
+    std::thread::sleep(Duration::from_millis(500));
+    let image = untagged_image_of(&run);
+    small_gate();
+    let kept = image_exists(&image);
     let _ = holder.kill();
     let _ = holder.wait();
-    gate();
-    let removed = !exists();
+    small_gate();
+    let removed = !image_exists(&image);
     let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     let _ = std::fs::remove_file(&lease);
     assert!(kept, "the untagged image of a live run was removed by another run's end");
     assert!(removed, "the untagged image of an ended run was left after another run's end");
+}
+
+/// Two hosts (or the harness in a job container) share one engine, and neither sees the
+/// other's leases. A run's own sweeps must leave alone what may be such a run's: its hold tags
+/// (removed, its next container fails with "No such image", as seen in CI while the harness ran
+/// in a job container) and its untagged images while it has containers. Holds of a run that
+/// ended here, or of a run unknown here that started over a day ago, are removed.
+#[test]
+fn a_run_leaves_the_holds_and_images_of_runs_it_cannot_see_and_removes_those_known_over() {
+    require_engine();
+    let hex = || uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // Run ids are `<start in seconds>-<8 hex>`; a hold's suffix is the id's first 16 letters
+    // and digits.
+    let suffix = |id: &str| id.chars().filter(char::is_ascii_alphanumeric).take(16).collect::<String>();
+    let (elsewhere, ended, long_ago) =
+        (format!("{now}-{}", hex()), format!("{now}-{}", hex()), format!("{}-{}", now - 2 * 86400, hex()));
+    let repo = format!("muslcheck-it-holds-{}", hex());
+    let hold = |name: &str, run: &str| format!("{repo}:{name}-hold-{}", suffix(run));
+    let (h_elsewhere, h_ended, h_long_ago) = (hold("a", &elsewhere), hold("b", &ended), hold("c", &long_ago));
+    for h in [&h_elsewhere, &h_ended, &h_long_ago] {
+        docker_out(&["tag", GLIBC, h]);
+    }
+    // The ended run's lease file, left by a `kill -9`: here, and nobody holds it.
+    let lease = lease_dir().join(format!("{ended}.lock"));
+    std::fs::write(&lease, "1\n").unwrap();
+    // The run elsewhere is committing: its container is there, its image not yet tagged.
+    let image = untagged_image_of(&elsewhere);
+    let ctr = docker_out(&[
+        "create",
+        "--label",
+        "io.muslcheck=1",
+        "--label",
+        &format!("io.muslcheck.run={elsewhere}"),
+        GLIBC,
+        "true",
+    ]);
+    small_gate();
+    let after_first = (
+        image_exists(&h_elsewhere),
+        image_exists(&h_ended),
+        image_exists(&h_long_ago),
+        image_exists(&image),
+        lease.exists(),
+    );
+    // The run elsewhere is done with its container: the next run's end removes its image.
+    docker_out(&["rm", &ctr]);
+    small_gate();
+    let image_after_second = image_exists(&image);
+    for h in [&h_elsewhere, &h_ended, &h_long_ago] {
+        let _ = Command::new("docker").args(["rmi", h]).output();
+    }
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    let _ = std::fs::remove_file(&lease);
+    assert_eq!(
+        after_first,
+        (true, false, false, true, false),
+        "(hold of a run elsewhere kept, hold of the run ended here removed, hold of a run elsewhere from two days ago removed, \
+         untagged image of a run elsewhere with a container kept, the ended run's lease file swept)"
+    );
+    assert!(!image_after_second, "the untagged image of a run with no container left was kept");
 }

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::{bases, emit, exit_code_of, new_run_id};
 use crate::compare;
-use crate::engine::Engine;
+use crate::engine::{Engine, HoldScope};
 use crate::error::{Error, Result};
 use crate::model::RunReport;
 use crate::plan::{self, Job};
@@ -49,11 +49,12 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     let engine = Engine::connect(&run_id).await?;
     crate::results::prepare(&s.out.results_dir).map_err(Error::Usage)?;
     let _results_lock = crate::results::lock(&s.out.results_dir, &run_id).map_err(Error::Usage)?;
-    // Killed runs leave their holds: an image tag per image they used, for ever otherwise.
-    match engine.release_stale_holds(None).await {
-        Ok(gone) if !gone.is_empty() => tracing::info!("removed {} hold tag(s) of runs that are gone", gone.len()),
+    // Killed runs leave their holds: an image tag per image they used, for ever otherwise. Only
+    // those of runs known to be over: another host's run on this engine holds no lease here.
+    match engine.release_stale_holds(HoldScope::Over).await {
+        Ok(gone) if !gone.is_empty() => tracing::info!("removed {} hold tag(s) of runs that are over", gone.len()),
         Ok(_) => {}
-        Err(e) => tracing::warn!("cannot remove the hold tags of runs that are gone: {e}"),
+        Err(e) => tracing::warn!("cannot remove the hold tags of runs that are over: {e}"),
     }
     let mut report = RunReport::new(s.command, &run_id, &s.matrix.path.display().to_string());
     report.matrix_digest = s.matrix_digest.clone();
