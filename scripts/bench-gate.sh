@@ -18,8 +18,9 @@ cargo build --release --locked -q
 bin=$PWD/target/release/muslcheck
 ca=${MUSLCHECK_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 out=$(mktemp -d /var/tmp/muslcheck-bench-gate.XXXXXX)
-caches=()
-trap 'for c in "${caches[@]}"; do docker volume ls -q --filter "name=$c-" | xargs -r docker volume rm -f >/dev/null; done' EXIT
+# Every gate's pip cache is named after this script's pid: removed by that prefix at the end (the
+# gates run in command substitutions, subshells, which cannot add to a list of the parent's).
+trap 'docker volume ls -q --filter "name=muslcheck-bench-gate-$$-" | xargs -r docker volume rm -f >/dev/null' EXIT
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(round($(now) - float(sys.argv[1]), 1))" "$1"; }
 
@@ -27,7 +28,6 @@ since() { python3 -c "import sys; print(round($(now) - float(sys.argv[1]), 1))" 
 gate() {
   local dep=$1 installer=$2 n=$3 s
   local cache=muslcheck-bench-gate-$$-$n
-  caches+=("$cache")
   s=$(now)
   MUSLCHECK_OBSERVATIONS=$out/obs-$n MUSLCHECK_PIP_CACHE=$cache "$bin" gate "$dep" --matrix "$matrix" \
     --installer "$installer" --no-cache --no-progress --ca-bundle "$ca" --results-dir "$out/gate-$n" \
