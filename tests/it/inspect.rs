@@ -23,8 +23,12 @@ impl TestImage {
     fn build(dir: &Path, dockerfile: &str) -> TestImage {
         let tag = format!("muslcheck-inspect-test-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         std::fs::write(dir.join("Dockerfile"), dockerfile).unwrap();
+        // Without the build cache: tests running at once build the same first steps, and the
+        // legacy builder would reuse one test's intermediate image in another's build while the
+        // first test's end removes it with its image ("unable to find image sha256:…", seen in a
+        // warm suite). Each image then has a chain of its own.
         let out = Command::new("docker")
-            .args(["build", "-q", "--force-rm", "--label", "io.muslcheck.test=1", "--label"])
+            .args(["build", "-q", "--no-cache", "--force-rm", "--label", "io.muslcheck.test=1", "--label"])
             .arg(format!("{RUN_LABEL}={tag}"))
             .args(["-t", &tag])
             .arg(dir)
