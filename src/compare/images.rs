@@ -113,7 +113,16 @@ pub fn close_images(r: &mut RunReport, policy: &Policy, known: &dyn Fn(&str) -> 
                 .map(|d| finalize(name, d, policy, &required, dep.known_difference.as_ref()))
                 .collect()
         } else {
-            super::dependency_findings(&dep, policy, &results)
+            let mut found = super::dependency_findings(&dep, policy, &results);
+            // Nothing is installed in an image as it is: a distribution one image has and
+            // another has not is what differs, and is said so (the run's words, "installs on …
+            // but not on …", tell of an install that failed).
+            for f in found.iter_mut().filter(|f| f.kind == FindingKind::InstallDiffers) {
+                let present: Vec<&str> =
+                    results.iter().map(|r| r.job.base.as_str()).filter(|b| !f.failing.iter().any(|x| x == b)).collect();
+                f.summary = format!("is installed in {} but not in {}", present.join(", "), f.failing.join(", "));
+            }
+            found
         };
         verdicts.extend(super::verdicts(&dep, policy, &results, &found));
         findings.append(&mut found);
@@ -207,6 +216,7 @@ mod tests {
         absent.error = Some("not installed in this image".into());
         let r = closed(&["a", "b"], vec![job("six", "a", CheckOutcome::Ok), absent]);
         assert_eq!(r.findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["six/install-differs/"]);
+        assert_eq!(r.findings[0].summary, "is installed in a but not in b");
         // A distribution no main interpreter sees is judged in its image alone.
         let mut r = closed(&["a", "b"], vec![job("six", "a", CheckOutcome::Ok), job("six", "b", CheckOutcome::Ok)]);
         r.jobs.push(job("sys-pkg", "b", CheckOutcome::Ok));
