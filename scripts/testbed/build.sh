@@ -49,7 +49,7 @@ zig_local="$repo:3.13-musl-zig-$zig_recipe"
 # optimised one spends long stretches on one core (its profile run and its LTO link).
 declare -A ctx_of
 # A context (sources and all) and its log are removed when a build ends, failed or interrupted.
-trap 'for c in "${ctx_of[@]}"; do rm -rf "$c" "$c.log"; done' EXIT
+trap 'for c in "${ctx_of[@]}"; do rm -rf "$c" "$c.log"; done; [ -z "${hb:-}" ] || kill "$hb" 2>/dev/null' EXIT
 musl_context() {
   local tag=$1 recipe=$2 variant=${3:-}
   local ctx
@@ -103,8 +103,25 @@ if [ $need_older = 1 ]; then
   log "older-musl base: building $older_local (the same against musl 1.2.3, -O2 without PGO or LTO, ~10 min cold, beside the other)"
   build_musl "$older_local" "$older_recipe" & pids+=($!)
 fi
+# The builds print nothing of their own for half an hour: a line every few minutes says which
+# step each is at, and where its log is.
+heartbeat() {
+  local tag step last
+  while sleep "${MUSLCHECK_TESTBED_HEARTBEAT:-120}"; do
+    for tag in "${!ctx_of[@]}"; do
+      [ -f "${ctx_of[$tag]}.log" ] || continue
+      step=$(grep -ao 'Step [0-9]*/[0-9]* : [A-Z]*' "${ctx_of[$tag]}.log" | tail -1 || true)
+      # The step's last line, without the builder's colour codes: configure, make, the profile run.
+      last=$(tail -c 4000 "${ctx_of[$tag]}.log" | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v '^[[:space:]]*$' | tail -1 | cut -c1-90 || true)
+      log "$tag: still building (${step:-starting}: ${last:-…}; its log: ${ctx_of[$tag]}.log)"
+    done
+  done
+}
+hb=
+if [ ${#pids[@]} -gt 0 ]; then heartbeat & hb=$!; fi
 failed=0
 for p in "${pids[@]}"; do wait "$p" || failed=1; done
+[ -z "$hb" ] || { kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true; }
 [ $failed = 0 ] || { echo "the musl test-bed bases did not build" >&2; exit 1; }
 # The older base's build stage is of no further use: the toolchain image is the musl 1.2.5 one.
 [ $need_older = 0 ] || docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
