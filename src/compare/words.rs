@@ -27,10 +27,33 @@ pub fn difference(check: &str, sides: &[Side]) -> String {
         let phrases: Vec<String> = phrases.into_iter().flatten().collect();
         if phrases.iter().any(|p| p != &phrases[0]) {
             let names: Vec<&str> = sides.iter().map(|s| s.base).collect();
-            return format!("{about}: {}", grouped(&names, &phrases));
+            let said = format!("{about}: {}", grouped(&names, &phrases));
+            // Phrases that differ only in their numbers may differ only in what is not compared
+            // (a resolver's times): what was compared and differs is named too, unless it is
+            // numbers, which the phrases show.
+            if phrases.iter().all(|p| digits_masked(p) == digits_masked(&phrases[0])) {
+                let beyond = by_path(sides, |v| !matches!(v, Some(serde_json::Value::Number(_))));
+                if let Some(beyond) = beyond {
+                    return format!("{said}; what differs: {beyond}");
+                }
+            }
+            return said;
         }
     }
-    format!("{about}: {}", by_path(sides))
+    format!("{about}: {}", by_path(sides, |_| true).unwrap_or_else(|| "differs".into()))
+}
+
+/// A phrase with every run of digits replaced by one `#`.
+fn digits_masked(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for c in p.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
 }
 
 /// A base's phrase: the probe's words when the check ran to a value, its status otherwise.
@@ -58,8 +81,9 @@ fn grouped(names: &[&str], phrases: &[String]) -> String {
     parts.join("; ")
 }
 
-/// The compared values that differ, by path: "a.b is 1 on musl and 2 on glibc".
-fn by_path(sides: &[Side]) -> String {
+/// The compared values that differ, by path: "a.b is 1 on musl and 2 on glibc"; only those
+/// whose value on the first base `keep` accepts. None when no such value differs.
+fn by_path(sides: &[Side], keep: impl Fn(Option<&serde_json::Value>) -> bool) -> Option<String> {
     let mut paths: Vec<String> = vec![];
     for s in sides {
         leaves(s.compared, String::new(), &mut |p, _| {
@@ -72,11 +96,11 @@ fn by_path(sides: &[Side]) -> String {
         .iter()
         .filter(|p| {
             let first = at(sides[0].compared, p);
-            sides.iter().any(|s| at(s.compared, p) != first)
+            keep(first) && sides.iter().any(|s| at(s.compared, p) != first)
         })
         .collect();
     if differing.is_empty() {
-        return "differs".into();
+        return None;
     }
     let names: Vec<&str> = sides.iter().map(|s| s.base).collect();
     let mut parts: Vec<String> = differing
@@ -92,7 +116,7 @@ fn by_path(sides: &[Side]) -> String {
     if differing.len() > MAX_PATHS {
         parts.push(format!("{} more values differ", differing.len() - MAX_PATHS));
     }
-    parts.join("; ")
+    Some(parts.join("; "))
 }
 
 /// Calls `f` with the path and value of every scalar leaf (arrays are leaves: their order and
@@ -156,6 +180,34 @@ mod tests {
             difference("thread_stack.python", &sides),
             "stack of a thread started by Python: 128 KiB on musl; 8 MiB on glibc"
         );
+    }
+
+    /// As the resolver's numeric-host scenario: the phrases differ only in times, which are
+    /// not compared; what differs is the names and the entries getaddrinfo returned.
+    #[test]
+    fn phrases_that_differ_only_in_numbers_not_compared_are_followed_by_what_differs() {
+        let a = obs(json!({}), Some("answered 127.0.0.1 after 38 ms, 0 queries"));
+        let b = obs(json!({}), Some("answered 127.0.0.1 after 1 ms, 0 queries"));
+        let va = json!({"value": {"ok": true, "canonnames": ["127.0.0.1"], "tuples": 2}});
+        let vb = json!({"value": {"ok": true, "canonnames": [""], "tuples": 3}});
+        let sides = [
+            Side { base: "musl", observed: Some(&a), compared: &va },
+            Side { base: "glibc", observed: Some(&b), compared: &vb },
+        ];
+        assert_eq!(
+            difference("dns.D13", &sides),
+            "stack of a thread started by Python: answered 127.0.0.1 after 38 ms, 0 queries on musl; \
+             answered 127.0.0.1 after 1 ms, 0 queries on glibc; what differs: canonnames is [\"127.0.0.1\"] on musl \
+             and [\"\"] on glibc"
+        );
+        // Numbers that differ are in the phrases already: nothing is added.
+        let (a, b) = (obs(json!({}), Some("2 CPUs")), obs(json!({}), Some("1 CPUs")));
+        let (va, vb) = (json!({"value": {"n": 2}}), json!({"value": {"n": 1}}));
+        let sides = [
+            Side { base: "musl", observed: Some(&a), compared: &va },
+            Side { base: "glibc", observed: Some(&b), compared: &vb },
+        ];
+        assert_eq!(difference("c", &sides), "stack of a thread started by Python: 2 CPUs on musl; 1 CPUs on glibc");
     }
 
     #[test]
