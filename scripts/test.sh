@@ -15,7 +15,10 @@ done
 # pip inside containers must trust what this network presents (TLS-inspecting proxies).
 export MUSLCHECK_TEST_CA_BUNDLE=${MUSLCHECK_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 # The local HTTPS package index (its own CA): sets MUSLCHECK_TEST_INDEX_URL, _HOST and _CA.
-eval "$(bash scripts/testbed/index.sh)"
+# (An assignment first: `eval "$(…)"` alone would hide index.sh's failure behind eval's success,
+# and every test would then fail on a variable that is not set.)
+index_env=$(bash scripts/testbed/index.sh)
+eval "$index_env"
 # The test bed's toolchain image (MUSLCHECK_TEST_TOOLCHAIN), for tests that build ELF fixtures.
 . /var/lib/muslcheck/testbed.env
 cargo build --locked --all-targets

@@ -11,7 +11,7 @@
 #   MUSLCHECK_TEST_INDEX_HOST=index.muslcheck.test:<gateway>
 #   MUSLCHECK_TEST_INDEX_CA=<state>/ca-v2.pem
 #   MUSLCHECK_TEST_WHEELHOUSE=<the directory served; a file put there is served at once>
-# Usage: eval "$(bash index.sh)"
+# Usage: env=$(bash index.sh) && eval "$env"   (not eval "$(…)", which hides a failure)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 state=${MUSLCHECK_INDEX_STATE:-/var/lib/muslcheck/index}
@@ -48,8 +48,10 @@ fi
 
 answers() { curl -fsS --cacert "$ca" --resolve "$name:$port:$gw" "$url" >/dev/null 2>&1 && [ "$(cat "$state/serving" 2>/dev/null)" = "$cert" ]; }
 if ! answers; then
-  # A server from an earlier start may hold the port with an old address or certificate.
-  pkill -f "$here/index/serve.py" 2>/dev/null || true
+  # A server from an earlier start may hold the port with an old address or certificate, and
+  # it may have been started from another checkout: found by the script's name and the port.
+  pkill -f "testbed/index/serve\.py .*--port $port( |\$)" 2>/dev/null || true
+  for _ in $(seq 1 25); do pgrep -f "testbed/index/serve\.py .*--port $port( |\$)" >/dev/null || break; sleep 0.2; done
   nohup python3 "$here/index/serve.py" --dir "$wheelhouse" --cert "$cert" --key "$key" --host "$gw" --port "$port" \
     >/var/log/muslcheck/index.log 2>&1 &
   echo "$cert" >"$state/serving"
