@@ -144,12 +144,43 @@ fn show(v: Option<&serde_json::Value>) -> String {
     let text = match v {
         None | Some(serde_json::Value::Null) => "nothing".to_string(),
         Some(serde_json::Value::String(s)) => format!("'{s}'"),
-        Some(other) => other.to_string(),
+        Some(other) => in_words(other),
     };
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
     } else {
         text
+    }
+}
+
+/// A value as a reader says it, not as JSON: a list's items joined by commas, a run of equal
+/// items counted ("3 × empty"), an object's fields as `key value`.
+fn in_words(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "nothing".into(),
+        serde_json::Value::String(s) if s.is_empty() => "empty".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) if items.is_empty() => "none".into(),
+        serde_json::Value::Array(items) => {
+            let mut runs: Vec<(&serde_json::Value, usize)> = vec![];
+            for x in items {
+                match runs.last_mut() {
+                    Some((y, n)) if *y == x => *n += 1,
+                    _ => runs.push((x, 1)),
+                }
+            }
+            let parts: Vec<String> = runs
+                .iter()
+                .map(|(x, n)| if *n == 1 { in_words(x) } else { format!("{n} × {}", in_words(x)) })
+                .collect();
+            parts.join(", ")
+        }
+        serde_json::Value::Object(m) if m.is_empty() => "none".into(),
+        serde_json::Value::Object(m) => {
+            let parts: Vec<String> = m.iter().map(|(k, x)| format!("{k} {}", in_words(x))).collect();
+            format!("({})", parts.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 
@@ -197,8 +228,8 @@ mod tests {
         assert_eq!(
             difference("dns.D13", &sides),
             "stack of a thread started by Python: answered 127.0.0.1 after 38 ms, 0 queries on musl; \
-             answered 127.0.0.1 after 1 ms, 0 queries on glibc; what differs: canonnames is [\"127.0.0.1\"] on musl \
-             and [\"\"] on glibc"
+             answered 127.0.0.1 after 1 ms, 0 queries on glibc; what differs: canonnames is 127.0.0.1 on musl \
+             and empty on glibc"
         );
         // Numbers that differ are in the phrases already: nothing is added.
         let (a, b) = (obs(json!({}), Some("2 CPUs")), obs(json!({}), Some("1 CPUs")));
@@ -208,6 +239,30 @@ mod tests {
             Side { base: "glibc", observed: Some(&b), compared: &vb },
         ];
         assert_eq!(difference("c", &sides), "stack of a thread started by Python: 2 CPUs on musl; 1 CPUs on glibc");
+    }
+
+    /// As the resolver's scenarios: lists of addresses and names are said as lists, with runs
+    /// of the same item counted, never as JSON.
+    #[test]
+    fn lists_are_said_in_words_with_runs_counted() {
+        let a = obs(json!({}), Some("answered 10.0.0.5, fd00::5 after 9 ms"));
+        let b = obs(json!({}), Some("answered 10.0.0.5, fd00::5 after 41 ms"));
+        let va = json!({"value": {"addresses": ["fd00::5", "10.0.0.5"], "canonnames": ["", "", ""], "p": []}});
+        let vb = json!({"value": {"addresses": ["10.0.0.5", "fd00::5"], "canonnames": ["a.test", "a.test"], "p": [{"x": 1}]}});
+        let sides = [
+            Side { base: "glibc", observed: Some(&a), compared: &va },
+            Side { base: "musl", observed: Some(&b), compared: &vb },
+        ];
+        let said = difference("dns.D0", &sides);
+        assert!(
+            said.ends_with(
+                "what differs: addresses is fd00::5, 10.0.0.5 on glibc and 10.0.0.5, fd00::5 on musl; \
+                 canonnames is 3 × empty on glibc and 2 × a.test on musl; 1 more values differ"
+            ),
+            "{said}"
+        );
+        assert_eq!(in_words(&json!([{"x": 1}, []])), "(x 1), none");
+        assert!(!said.contains('[') && !said.contains('"'), "{said}");
     }
 
     #[test]
