@@ -1,7 +1,8 @@
 //! Lock files as gate inputs, on the local index with packages generated for each test (names
 //! with a random suffix, removed at the end), with pip and with uv as the installer: a uv.lock
 //! with a workspace member and a marker, a pylock.toml whose hash does not match (an outcome),
-//! a poetry.lock with its pyproject's group, a Pipfile.lock, a VCS entry refused at its line,
+//! a poetry.lock with its pyproject's group, a Pipfile.lock, real locks of every format, a VCS
+//! entry refused at its line,
 //! `gate --lock uv.lock NEW` reporting what moves, and the same image under both installers.
 
 use std::path::Path;
@@ -431,4 +432,52 @@ fn a_real_pylock_whose_default_group_applies_to_no_base_says_so_with_pip_and_uv(
         );
         assert_no_leftovers(&r);
     }
+}
+
+#[test]
+fn a_real_poetry_lock_and_a_real_pipfile_lock_gate_on_both_bases_and_pass_with_pip_and_uv() {
+    require_engine();
+    // pavelkoA/python-project-49's poetry.lock with its pyproject (main and the non-optional dev
+    // group, which `poetry install` installs) and 000Sanya/yadisk_backup's Pipfile.lock (its
+    // default category): tests/fixtures/locks/README.md. Every pin is pure Python and served by
+    // the suite's index, so both bases install the same set and a healthy lock passes.
+    let poetry = root().join("tests/fixtures/locks/poetry-gate/poetry.lock");
+    let pipfile = root().join("tests/fixtures/locks/pipfile-gate/Pipfile.lock");
+    let cases: [(&Path, &str, &[&str]); 2] = [
+        (&poetry, "poetry", &["asciinema", "flake8", "mccabe", "prompt", "pycodestyle", "pyflakes"]),
+        (
+            &pipfile,
+            "Pipfile",
+            &["certifi", "charset-normalizer", "idna", "python-dotenv", "requests", "urllib3", "yadisk"],
+        ),
+    ];
+    let d = tempfile::tempdir().unwrap();
+    for installer in ["pip", "uv"] {
+        for (lock, dep, expected) in cases {
+            let r = gate(&d.path().join(format!("{installer}-{dep}")), &["-r", lock.to_str().unwrap()], installer, 0);
+            for base in ["glibc", "musl"] {
+                let j = job(&r, &format!("{dep}[{base}]"));
+                assert_eq!(j["outcome"], "installed", "{installer}: {j}");
+                let got = installed(&r, &format!("{dep}[{base}]"));
+                let names: Vec<&str> = got.iter().map(|x| x.0.as_str()).collect();
+                assert_eq!(names, expected, "{installer} {dep}[{base}]");
+                assert!(got.iter().all(|x| x.2 == "pure"), "{installer}: {got:?}");
+                assert!(j["installer"].as_str().unwrap().starts_with(installer), "{j}");
+            }
+            assert_eq!(r["outcome"]["exit_code"], 0, "{installer} {dep}: {:#}", r["outcome"]);
+            assert!(
+                r["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "blocking"),
+                "{:#}",
+                r["findings"]
+            );
+            assert!(r["errors"].as_array().unwrap().is_empty(), "{installer}: {:#}", r["errors"]);
+            assert_no_leftovers(&r);
+        }
+    }
+    let r = report(&d.path().join("pip-poetry"));
+    assert!(
+        r["inputs"].to_string().contains("hexlet-code is the project itself, not a locked dependency: left out"),
+        "{}",
+        r["inputs"]
+    );
 }
