@@ -2,8 +2,8 @@
 //! with a random suffix, removed at the end), with pip and with uv as the installer: a uv.lock
 //! with a workspace member and a marker, a pylock.toml whose hash does not match (an outcome),
 //! a poetry.lock with its pyproject's group, a Pipfile.lock, real locks of every format, a VCS
-//! entry refused at its line,
-//! `gate --lock uv.lock NEW` reporting what moves, and the same image under both installers.
+//! entry refused at its line, `gate --lock uv.lock NEW` reporting what moves, and the same
+//! image under both installers.
 
 use std::path::Path;
 
