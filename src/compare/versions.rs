@@ -34,15 +34,33 @@ pub fn without_wheel(job: &crate::model::JobRecord) -> Vec<String> {
         return sdists;
     }
     let said = [job.error.as_deref().unwrap_or(""), job.log_tail.as_str()].join("\n");
-    let mut names: Vec<String> = said
-        .lines()
-        .filter_map(|l| {
-            let rest = l.split_once("No matching distribution found for ")?.1;
-            crate::matrix::Requirement::parse(rest.trim()).ok().map(|r| r.name)
-        })
-        .collect();
+    let mut names: Vec<String> = said.lines().flat_map(named_without_files).collect();
     names.sort();
     names.dedup();
+    names
+}
+
+/// The requirements a line of the installer says nothing on the index can satisfy: pip's
+/// "No matching distribution found for X", uv's "X has no wheels with a matching platform
+/// tag", "there is no version of X", "X was not found in the package registry".
+fn named_without_files(line: &str) -> Vec<String> {
+    let parse = |token: &str| {
+        let token = token.trim().trim_matches(|c: char| c == '`' || c == ',' || c == '.' || c == '\'' || c == '"');
+        crate::matrix::Requirement::parse(token).ok().map(|r| r.name)
+    };
+    if let Some((_, rest)) = line.split_once("No matching distribution found for ") {
+        return parse(rest).into_iter().collect();
+    }
+    let mut names = vec![];
+    for (i, _) in line.match_indices("there is no version of ") {
+        let rest = &line[i + "there is no version of ".len()..];
+        names.extend(parse(rest.split_whitespace().next().unwrap_or("")));
+    }
+    for said in [" has no wheels with a matching", " was not found in the package registry"] {
+        for (i, _) in line.match_indices(said) {
+            names.extend(parse(line[..i].rsplit(' ').next().unwrap_or("")));
+        }
+    }
     names
 }
 
@@ -211,6 +229,15 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(without_wheel(&j), ["foo-bar"]);
+        // uv's words for the same (its resolver's explanation, as uv prints it).
+        for (said, name) in [
+            ("No solution found when resolving dependencies: Because polars==1.32.3 has no wheels with a matching platform tag (e.g., `linux_x86_64`) and you require polars==1.32.3, we can conclude that", "polars"),
+            ("  ╰─▶ Because there is no version of Foo_Bar==2 and you require Foo_Bar==2, we can conclude that", "foo-bar"),
+            ("  ╰─▶ Because nosuch was not found in the package registry and you require nosuch, we can", "nosuch"),
+        ] {
+            let u = JobRecord { error: Some(said.into()), log_tail: String::new(), ..j.clone() };
+            assert_eq!(without_wheel(&u), [name], "{said}");
+        }
         j.distributions.push(Distribution {
             name: "lz".into(),
             version: "4".into(),

@@ -112,7 +112,7 @@ async fn search(
         return Err(format!("base {} is not in the report", w.base));
     };
     let prep = crate::install::prep_tag(b, &rec.image_id);
-    let tags = super::tags::tags_of(engine, s, &prep).await?;
+    let tags = super::tags::tags_of(engine, s, b, &prep).await?;
     let files = {
         let (index, dist) = (index.clone(), w.dist.clone());
         tokio::task::spawn_blocking(move || index.downloadable(&dist))

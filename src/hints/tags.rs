@@ -1,10 +1,14 @@
 //! A base's compatible wheel tags, as its own interpreter computes them (`pip debug --verbose`
 //! in the base's prep image: pip's vendored `packaging.tags`, so exactly the tags pip installs
-//! by; the bases carry no `packaging` module of their own).
+//! by; the bases carry no `packaging` module of their own). A uv base's virtualenv may have no
+//! pip (the prep installs uv with the base interpreter's own): the same interpreter's pip
+//! outside it then answers, with the same tags.
 
 use std::time::Duration;
 
 use crate::engine::{Engine, EngineError, RunSpec, Sandbox};
+use crate::install::VENV_PYTHON;
+use crate::matrix::{Base, Installer};
 use crate::settings::RunSettings;
 
 /// The compatible tags in pip's `debug --verbose` output, in its order of preference.
@@ -27,16 +31,26 @@ pub fn parse_pip_debug(out: &str) -> Result<Vec<String>, String> {
 
 /// A base's compatible tags, observed in its prep image (kept in the observation cache by the
 /// prep image's content-addressed tag: the same interpreter and pip give the same tags).
-pub(crate) async fn tags_of(engine: &Engine, s: &RunSettings, prep: &str) -> Result<Vec<String>, String> {
+pub(crate) async fn tags_of(engine: &Engine, s: &RunSettings, base: &Base, prep: &str) -> Result<Vec<String>, String> {
     let key = crate::cache::key(&[prep, "pip debug --verbose"]);
     if !s.no_cache {
         if let Some(tags) = crate::cache::get::<Vec<String>>(s.observations.as_deref(), "tags", &key) {
             return Ok(tags);
         }
     }
-    let cmd = ["-m", "pip", "debug", "--verbose"].iter().map(|a| a.to_string());
-    let mut spec =
-        RunSpec::new(prep, std::iter::once(crate::install::VENV_PYTHON.to_string()).chain(cmd).collect(), "tags");
+    let cmd: Vec<String> = match base.installer {
+        Installer::Pip => [VENV_PYTHON, "-m", "pip", "debug", "--verbose"].iter().map(|a| a.to_string()).collect(),
+        Installer::Uv => vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!(
+                "if {VENV_PYTHON} -c 'import pip' 2>/dev/null; then exec {VENV_PYTHON} -m pip debug --verbose; fi; \
+                 exec \"$0\" -m pip debug --verbose"
+            ),
+            base.python.clone(),
+        ],
+    };
+    let mut spec = RunSpec::new(prep, cmd, "tags");
     spec.sandbox = Sandbox::strict();
     spec.user = Some("1000:1000".into());
     spec.timeout = Duration::from_secs(120);

@@ -32,7 +32,7 @@ pub(super) async fn without_wheels(engine: &Engine, s: &RunSettings, report: &Ru
             continue;
         };
         let prep = crate::install::prep_tag(b, &rec.image_id);
-        avail.tags.insert(base.clone(), super::tags::tags_of(engine, s, &prep).await);
+        avail.tags.insert(base.clone(), super::tags::tags_of(engine, s, b, &prep).await);
     }
     let policy = &s.matrix.policy;
     let dists: Vec<String> = wanted.into_values().flatten().collect::<BTreeSet<_>>().into_iter().collect();

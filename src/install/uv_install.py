@@ -2,8 +2,12 @@
 stdout, a log file with every line timestamped as pip's --log has them, and an installation
 report in the shape of pip's --report (name, version, the file each distribution came from).
 Stdlib only, run by the virtualenv's own interpreter, so the markers it reports are evaluated
-by the base's interpreter, with the packaging pip vendors, as pip evaluates them.
-Usage: uv_install.py LOG REPORT REQUIREMENTS -- UV ARGS..."""
+by the base's interpreter, with the packaging pip vendors, as pip evaluates them. A uv base's
+virtualenv has no pip of its own (its prep installs uv with the base interpreter's pip): the
+markers are then evaluated by that interpreter outside the virtualenv (`--requested`), whose
+environment markers are the same.
+Usage: uv_install.py LOG REPORT REQUIREMENTS -- UV ARGS...
+       uv_install.py --requested REQUIREMENTS   (prints the names and ignored lines as JSON)"""
 import datetime
 import json
 import os
@@ -31,6 +35,13 @@ def requested(path):
         from pip._vendor.packaging.requirements import Requirement
     except ImportError:
         Requirement = None
+        base = getattr(sys, "_base_executable", None)
+        # In the virtualenv (its prefix is not the base's): ask the base interpreter, once.
+        if base and sys.prefix != sys.base_prefix and "--requested" not in sys.argv:
+            out = subprocess.run([base, os.path.abspath(__file__), "--requested", path], capture_output=True, text=True)
+            if out.returncode == 0:
+                got = json.loads(out.stdout)
+                return set(got["names"]), got["ignored"]
     for line in open(path):
         line = line.split(" --hash", 1)[0].strip()
         if not line:
@@ -108,4 +119,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--requested"]:
+        names, ignored = requested(sys.argv[2])
+        print(json.dumps({"names": sorted(names), "ignored": ignored}))
+    else:
+        main()

@@ -373,6 +373,16 @@ fn a_real_uv_lock_gates_on_both_bases_and_its_missing_musl_wheel_is_found_with_p
         let differs = findings_of(&r, "install-differs");
         assert_eq!(differs.len(), 1, "{installer}: {:#}", r["findings"]);
         assert_eq!(differs[0]["failing"], serde_json::json!(["musl"]));
+        // Why, in the same words under both installers: the index's files against the tags the
+        // base's own interpreter accepts (a uv base's virtualenv has no pip: its interpreter's
+        // own answers).
+        let why = differs[0]["explanation"]["musl"][0].as_str().unwrap_or_default();
+        assert!(
+            why.starts_with("no version of polars on the index has a wheel for this base")
+                && why.contains("compatible tags (pip debug): cp313-cp313-musllinux_1_2_x86_64"),
+            "{installer}: {:#}",
+            differs[0]
+        );
         assert!(r["inputs"].to_string().contains("test-pkg (virtual .) is the project's own code"));
         assert!(r["errors"].as_array().unwrap().is_empty(), "{installer}: {:#}", r["errors"]);
         assert_no_leftovers(&r);
