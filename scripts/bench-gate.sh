@@ -74,4 +74,6 @@ for dep in dict.fromkeys(r[0] for r in rows):
     print(f"  {dep:<12} gate (pip) {med['pip']:6.1f} s  gate (uv) {med['uv']:6.1f} s  plain loop {med['plain']:6.1f} s"
           f"   pip/plain {med['pip'] / med['plain']:.2f}  uv/plain {med['uv'] / med['plain']:.2f}")
 PY
+# Where the last round's gates spent their time (uv's and pip's, per dependency).
+python3 scripts/report-time.py $(for i in $(seq $((n - 2 * ${#deps[@]} + 1)) "$n"); do echo "$out/gate-$i/report.json"; done)
 echo "reports and outputs: $out"
