@@ -49,7 +49,10 @@ zig_local="$repo:3.13-musl-zig-$zig_recipe"
 # optimised one spends long stretches on one core (its profile run and its LTO link).
 declare -A ctx_of
 # A context (sources and all) and its log are removed when a build ends, failed or interrupted.
-trap 'for c in "${ctx_of[@]}"; do rm -rf "$c" "$c.log"; done; [ -z "${hb:-}" ] || kill "$hb" 2>/dev/null' EXIT
+# The trap ends in `true`: under `set -e` a failing last command of an EXIT trap becomes the
+# script's exit status, and killing a heartbeat that is already gone made every cold build exit 1
+# after "test bed ready" (the suite then stopped without a word).
+trap 'for c in "${ctx_of[@]}"; do rm -rf "$c" "$c.log"; done; [ -z "${hb:-}" ] || kill "$hb" 2>/dev/null; true' EXIT
 musl_context() {
   local tag=$1 recipe=$2 variant=${3:-}
   local ctx
@@ -121,7 +124,7 @@ hb=
 if [ ${#pids[@]} -gt 0 ]; then heartbeat & hb=$!; fi
 failed=0
 for p in "${pids[@]}"; do wait "$p" || failed=1; done
-[ -z "$hb" ] || { kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true; }
+[ -z "$hb" ] || { kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true; hb=; }
 [ $failed = 0 ] || { echo "the musl test-bed bases did not build" >&2; exit 1; }
 # The older base's build stage is of no further use: the toolchain image is the musl 1.2.5 one.
 [ $need_older = 0 ] || docker rmi "muslcheck-testbed/musl-build:$older_recipe" >/dev/null 2>&1 || true
