@@ -35,12 +35,17 @@ pub async fn prepare(
         tracing::warn!("base {}: using the local image ({w})", base.name);
     }
     let mut record = resolved.record;
-    let (libc, errors) = crate::probe::sections::observe_libc(engine, &record.image_id, &base.python).await?;
+    // The libc is observed while the prep is made: neither needs the other, and on a fresh
+    // runner (a PR's gate) they are two of the three containers a base costs before its jobs.
+    let (observed, prep) = tokio::join!(
+        crate::probe::sections::observe_libc(engine, &record.image_id, &base.python),
+        crate::install::ensure_prep(engine, base, &record.image_id, timeout, no_cache, index)
+    );
+    let (libc, errors) = observed?;
     if libc.is_none() {
         tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
     }
     record.libc = libc;
-    let prep = crate::install::ensure_prep(engine, base, &record.image_id, timeout, no_cache, index).await;
     if let Ok(tag) = &prep {
         record.compilers = compilers(engine, tag, observations, no_cache).await?;
     }
