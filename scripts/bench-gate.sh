@@ -41,22 +41,7 @@ plain() {
   local dep=$1 s mod=${1//-/_}
   s=$(now)
   while read -r image python; do
-    local ctx tag
-    ctx=$(mktemp -d)
-    cp "$ca" "$ctx/ca.pem"
-    printf 'FROM %s\nCOPY ca.pem /ca.pem\nRUN ["%s", "-m", "venv", "/v"]\nRUN ["/v/bin/pip", "install", "--no-cache-dir", "--cert", "/ca.pem", "%s"]\n' \
-      "$image" "$python" "$dep" >"$ctx/Dockerfile"
-    tag=muslcheck-bench/plain-gate:$$
-    # A failed build leaves the layers of the steps before it as untagged images (and, without
-    # --force-rm, its last container): they are removed by the ids the build printed, all but
-    # the first, which is the base's.
-    if ! DOCKER_BUILDKIT=0 docker build --no-cache --force-rm -t "$tag" "$ctx" >"$ctx.log" 2>&1; then
-      grep -o -- '---> [0-9a-f]\{12\}$' "$ctx.log" | cut -c6- | tail -n +2 | tac | xargs -r docker rmi >/dev/null 2>&1 || true
-    else
-      docker run --rm "$tag" /v/bin/python -c "import $mod" >/dev/null 2>&1 || true
-      docker rmi "$tag" >/dev/null 2>&1 || true
-    fi
-    rm -rf "$ctx" "$ctx.log"
+    bash scripts/plain-job.sh "$image" "$python" "$dep" "$mod" "$ca" "muslcheck-bench/plain-gate:$$" </dev/null
   done < <(bases)
   since "$s"
 }

@@ -50,20 +50,8 @@ for d in m["dependency"]:
         print(b["image"], b.get("python", "python3"), d["requirement"], name.replace("-", "_"))
 PY
   while read -r image python req mod; do
-    ctx=$(mktemp -d)
-    cp "$ca" "$ctx/ca.pem"
-    printf 'FROM %s\nCOPY ca.pem /ca.pem\nRUN ["%s", "-m", "venv", "/v"]\nRUN ["/v/bin/pip", "install", "--cert", "/ca.pem", "%s"]\n' "$image" "$python" "$req" >"$ctx/Dockerfile"
-    tag=muslcheck-bench/plain:$(printf '%s %s' "$image" "$req" | sha256sum | cut -c1-12)
-    # A failed build leaves the layers of the steps before it as untagged images (and, without
-    # --force-rm, its last container): they are removed by the ids the build printed, all but
-    # the first, which is the base's.
-    if ! DOCKER_BUILDKIT=0 docker build --no-cache --force-rm -t "$tag" "$ctx" >"$ctx.log" 2>&1; then
-      grep -o -- '---> [0-9a-f]\{12\}$' "$ctx.log" | cut -c6- | tail -n +2 | tac | xargs -r docker rmi >/dev/null 2>&1 || true
-    else
-      docker run --rm "$tag" /v/bin/python -c "import importlib; importlib.import_module('$mod')" >/dev/null 2>&1 || true
-      docker rmi "$tag" >/dev/null 2>&1 || true
-    fi
-    rm -rf "$ctx" "$ctx.log"
+    bash scripts/plain-job.sh "$image" "$python" "$req" "$mod" "$ca" \
+      "muslcheck-bench/plain:$(printf '%s %s' "$image" "$req" | sha256sum | cut -c1-12)" </dev/null
   done <"$out/plain.jobs"
 }
 plain_s=$(timed plain)

@@ -249,6 +249,11 @@ mod tests {
         j
     }
 
+    /// The rule on a glibc and a musl base, each with its smoke runs and its control's runs.
+    fn both(glibc: &[f64], glibc_control: &[f64], musl: &[f64], musl_control: &[f64]) -> Vec<Draft> {
+        rule(&[controlled("glibc", glibc, glibc_control), controlled("musl", musl, musl_control)], 1.5)
+    }
+
     const FAST: [f64; 5] = [0.21, 0.20, 0.23, 0.22, 0.21];
     const SLOW: [f64; 5] = [1.9, 1.8, 2.1, 1.9, 2.0];
     /// A control of about 0.15 s, and the same control on an interpreter 1.6x as slow.
@@ -296,14 +301,13 @@ mod tests {
         // next-to-fastest is 1.75 / 0.6 = 2.9x, and the bar 4.4x.
         let median = |runs: &[f64]| SmokeRuntime::from_runs(5, runs.to_vec()).median_secs.unwrap();
         assert!(median(&musl) / median(&glibc) >= 1.5 * median(&musl_control) / median(&glibc_control));
-        let d = rule(&[controlled("glibc", &glibc, &glibc_control), controlled("musl", &musl, &musl_control)], 1.5);
+        let d = both(&glibc, &glibc_control, &musl, &musl_control);
         assert!(d.is_empty(), "{d:?}");
         // A smoke test slower by far more than any reading of the controls still is a finding:
         // an allocator-bound one, 0.2 s against 4 s on a loaded machine.
         let alloc = [3.6, 3.9, 4.0, 4.1, 3.8];
         let glibc_alloc = [0.19, 0.2, 0.21, 0.2, 0.22];
-        let d =
-            rule(&[controlled("glibc", &glibc_alloc, &glibc_control), controlled("musl", &alloc, &musl_control)], 1.5);
+        let d = both(&glibc_alloc, &glibc_control, &alloc, &musl_control);
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(
             d[0].summary.contains("(up to 2.9x, musl's slower control runs against glibc's faster)"),
@@ -322,7 +326,7 @@ mod tests {
         let glibc_control = [0.28, 0.31, 0.37, 0.41, 0.47];
         let musl = [0.464, 0.60, 0.659, 0.70, 0.771];
         let musl_control = [0.36, 0.40, 0.42, 0.44, 0.57];
-        let d = rule(&[controlled("glibc", &glibc, &glibc_control), controlled("musl", &musl, &musl_control)], 1.5);
+        let d = both(&glibc, &glibc_control, &musl, &musl_control);
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(
             d[0].summary.contains("2.9x as long on musl as on glibc, where the control takes 1.1x (up to 1.4x"),
@@ -330,13 +334,7 @@ mod tests {
             d[0].summary
         );
         // With three runs there is nothing to leave out: the slowest against the fastest.
-        let d = rule(
-            &[
-                controlled("glibc", &glibc[..3], &glibc_control[..3]),
-                controlled("musl", &musl[..3], &[0.36, 0.42, 0.57]),
-            ],
-            1.5,
-        );
+        let d = both(&glibc[..3], &glibc_control[..3], &musl[..3], &[0.36, 0.42, 0.57]);
         assert!(d.is_empty(), "{d:?}");
     }
 
