@@ -25,6 +25,9 @@
 #   jobs             import children run at the same time                   (default 2)
 #   runtime_runs     timed repetitions of the main-thread smoke run, 0: none (default 5)
 #   runtime_budget_s seconds all timed repetitions together may take        (default 60)
+#   timing_slot      which CPU the timed runs are pinned to: the slot-th from the highest this
+#                    probe may use, so probes given different slots time on different CPUs, and
+#                    slot 0 stays off the lowest, where the base profiles run  (default 0)
 import hashlib as _w_hashlib
 import importlib.machinery as _w_machinery
 import importlib.metadata as _w_metadata
@@ -491,6 +494,7 @@ def _w_main():
     runtime_runs = 5 if runtime_runs is None else max(0, int(runtime_runs))
     runtime_budget = cfg.get("runtime_budget_s")
     runtime_budget = 60.0 if runtime_budget is None else max(0.0, float(runtime_budget))
+    timing_slot = max(0, int(cfg.get("timing_slot") or 0))
 
     t0 = _w_time.monotonic()
     libc = detect_libc()
@@ -570,11 +574,11 @@ def _w_main():
             else:
                 first = (status, dur)
             emit(check, status, value, message=message, duration_ms=dur)
-        _w_runtime(smoke, first, runtime_runs, runtime_budget, smoke_timeout)
+        _w_runtime(smoke, first, runtime_runs, runtime_budget, smoke_timeout, timing_slot)
     mc_end(planned)
 
 
-def _w_runtime(smoke, first, runs, budget, smoke_timeout):
+def _w_runtime(smoke, first, runs, budget, smoke_timeout, slot):
     """Times the main-thread smoke run: `runs` repetitions after the first (the warm-up, not
     counted), within `budget` seconds in all. The spread reported is min..max of the counted
     runs: with a handful of runs a quartile is one of them anyway, and the whole range is the
@@ -584,8 +588,8 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
     (after a warm-up of its own): control, smoke, control, smoke, ... Both take the same load,
     so the control's times say how fast this base's interpreter was in the same window, and a
     smoke run slower by as much as the control is the interpreter, not the dependency. The
-    timed children run pinned to one CPU (the lowest this probe may use), as the libc profile
-    is. The control's runs are not counted against the budget: each is a fraction of a second."""
+    timed children run pinned to one CPU, the one `slot` names (see `_w_pin_one_cpu`). The
+    control's runs are not counted against the budget: each is a fraction of a second."""
     status, warmup_ms = first
     base = {"requested": runs, "budget_s": budget, "warmup_ms": round(warmup_ms, 3)}
     if runs == 0:
@@ -595,7 +599,7 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
         emit("smoke.runtime", "skipped", base,
              message="not timed: the first main-thread run did not pass (%s)" % status)
         return
-    restore, cpu = _w_pin_one_cpu()
+    restore, cpu = _w_pin_one_cpu(slot)
     try:
         value, spent, stopped = _w_timed_runs(smoke, runs, budget, smoke_timeout, warmup_ms)
     finally:
@@ -604,16 +608,20 @@ def _w_runtime(smoke, first, runs, budget, smoke_timeout):
                 _w_os.sched_setaffinity(0, restore)
             except OSError:
                 pass
-    value = dict(base, cpu=cpu, **value)
+    value = dict(base, cpu=cpu, slot=slot, **value)
     emit("smoke.runtime", "ok", value, message=stopped, duration_ms=spent * 1000.0)
 
 
-def _w_pin_one_cpu():
-    """Pins this process (and so its children) to the lowest CPU it may use: (the set to
-    restore, the CPU), or (None, None) where affinity cannot be set."""
+def _w_pin_one_cpu(slot):
+    """Pins this process (and so its children) to one CPU it may use, the slot-th from the
+    highest (round again past the lowest): (the set to restore, the CPU), or (None, None) where
+    affinity cannot be set. The harness gives probes that run at once different slots, so they
+    do not time each other on one CPU; counting from the highest keeps the first slot off the
+    lowest CPU, to which the base profiles are pinned."""
     try:
         allowed = _w_os.sched_getaffinity(0)
-        cpu = min(allowed)
+        ordered = sorted(allowed, reverse=True)
+        cpu = ordered[slot % len(ordered)]
         _w_os.sched_setaffinity(0, {cpu})
         return allowed, cpu
     except (AttributeError, OSError, ValueError):

@@ -119,10 +119,10 @@ heartbeat() {
   while sleep "${MUSLCHECK_TESTBED_HEARTBEAT:-120}"; do
     for tag in "${!ctx_of[@]}"; do
       [ -f "${ctx_of[$tag]}.log" ] || continue
-      step=$(grep -ao 'Step [0-9]*/[0-9]* : [A-Z]*' "${ctx_of[$tag]}.log" | tail -1 || true)
+      step=$(grep -ao 'Step [0-9]*/[0-9]* : [A-Z]*' "${ctx_of[$tag]}.log" | tail -1 | sed 's/^Step \([0-9/]*\) : \(.*\)/step \1 (\2)/' || true)
       # The step's last line, without the builder's colour codes: configure, make, the profile run.
       last=$(tail -c 4000 "${ctx_of[$tag]}.log" | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v '^[[:space:]]*$' | tail -1 | cut -c1-90 || true)
-      log "$tag: still building (${step:-starting}: ${last:-…}; its log: ${ctx_of[$tag]}.log)"
+      log "$tag: still building, ${step:-starting}, last output \"${last:-…}\" (its log: ${ctx_of[$tag]}.log)"
     done
   done
 }

@@ -21,13 +21,14 @@ pub struct Prepared {
     pub prep: Result<String, String>,
 }
 
-/// Resolves, observes and prepares a base.
+/// Resolves, observes and prepares a base. Its compilers are not observed here: only the
+/// explanation of a source build needs them, so a run observes them ([`compilers`]) beside its
+/// jobs rather than before them.
 pub async fn prepare(
     engine: &Engine,
     base: &Base,
     timeout: Duration,
     no_cache: bool,
-    observations: Option<&std::path::Path>,
     index: crate::install::PrepIndex<'_>,
 ) -> Result<Prepared, EngineError> {
     let resolved = resolve(engine, base, true).await?;
@@ -46,16 +47,13 @@ pub async fn prepare(
         tracing::warn!("base {}: could not observe its libc: {}", base.name, errors.join("; "));
     }
     record.libc = libc;
-    if let Ok(tag) = &prep {
-        record.compilers = compilers(engine, tag, observations, no_cache).await?;
-    }
     Ok(Prepared { record, prep })
 }
 
 /// The compilers a source build would use in a prep image, observed there (kept in the
 /// observation cache by the prep image's content tag and the probe's text: the same image has
 /// the same compilers). A probe that did not finish is logged and leaves them unobserved.
-async fn compilers(
+pub async fn compilers(
     engine: &Engine,
     prep: &str,
     observations: Option<&std::path::Path>,

@@ -56,12 +56,11 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
             .map(std::sync::Arc::new);
     let work = async {
         for base in &matrix.bases {
-            let bases::Prepared { record: rec, prep } = bases::prepare(
+            let bases::Prepared { record: mut rec, prep } = bases::prepare(
                 &engine,
                 base,
                 matrix.policy.build_timeout,
                 false,
-                crate::cache::dir().as_deref(),
                 crate::install::PrepIndex {
                     index_url: matrix.policy.index_url.as_deref(),
                     ca_bundle: matrix.policy.ca_bundle.as_deref(),
@@ -80,6 +79,7 @@ pub async fn run(a: &ReproArgs) -> Result<i32> {
                     continue;
                 }
             };
+            rec.compilers = bases::compilers(&engine, &prep, crate::cache::dir().as_deref(), false).await?;
             let image = if reqs.is_empty() {
                 prep
             } else {

@@ -264,6 +264,10 @@ pub struct SmokeRuntime {
     /// The CPU the timed runs were pinned to, when the probe could pin them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<u32>,
+    /// The run's probe slot this probe held, which chose that CPU: probes that ran at once held
+    /// different slots, and so timed on different CPUs where the engine has enough.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u32>,
     /// Why this timing is not compared with the other bases' although it could be on its own:
     /// set when the run closes (one base's timing kept from an earlier run, another's new).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -110,17 +110,22 @@ pub fn json_thread_depth(section: &ProbeSection) -> Option<i64> {
 }
 
 /// The libc behaviour profile (thread stacks, crash depth, loader, locale, ...) of a base's
-/// image, or of a job image to measure with a dependency imported; run in the strict sandbox
-/// pinned to one CPU (so `cpu_count` against affinity is observed).
+/// image, or some of its checks (`config["only"]`) on a job image with the dependency imported;
+/// in the strict sandbox, pinned to CPU 0 when `pinned`. The base's profile is (so `cpu_count`
+/// against affinity is observed); a job's crash depth, a depth and not a time, needs no pinning,
+/// and unpinned, the jobs' measurements do not all queue on the base profiles' CPU.
 pub async fn libc_profile(
     engine: &Engine,
     base: &str,
     image: &str,
     python: &str,
     config: serde_json::Value,
+    pinned: bool,
 ) -> Result<ProbeSection, EngineError> {
     let mut sandbox = Sandbox::strict();
-    sandbox.cpuset = Some("0".into());
+    if pinned {
+        sandbox.cpuset = Some("0".into());
+    }
     let run = run(
         engine,
         &ProbeSpec {

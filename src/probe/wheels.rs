@@ -82,6 +82,8 @@ struct RuntimeValue {
     control_stopped: Option<String>,
     #[serde(default)]
     cpu: Option<u32>,
+    #[serde(default)]
+    slot: Option<u32>,
 }
 
 /// Milliseconds as seconds, to the microsecond the probe measured (no binary noise in reports).
@@ -101,6 +103,7 @@ fn runtime(r: &Record, v: RuntimeValue, errors: &mut Vec<String>) -> Option<Smok
     t.warmup_secs = secs(v.warmup_ms);
     t.budget_secs = v.budget_s;
     t.cpu = v.cpu;
+    t.slot = v.slot;
     if ok {
         if let Some(runs) = v.control_runs_ms {
             let mut c = ControlRuntime::from_runs(runs.iter().map(|ms| secs(*ms)).collect());
@@ -302,11 +305,11 @@ mod tests {
         let w = probe(concat!(
             r#"{"schema":1,"check":"smoke","status":"ok","value":{}}"#,
             "\n",
-            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":3,"runs_ms":[210.0,200.0,230.0],"cpu":0,"control_warmup_ms":160.0,"control_runs_ms":[150.0,140.0,170.0],"control_stopped":null}}"#,
+            r#"{"schema":1,"check":"smoke.runtime","status":"ok","value":{"requested":3,"runs_ms":[210.0,200.0,230.0],"cpu":0,"slot":1,"control_warmup_ms":160.0,"control_runs_ms":[150.0,140.0,170.0],"control_stopped":null}}"#,
             "\n",
         ));
         let t = w.smoke_runtime.expect("timed");
-        assert_eq!(t.cpu, Some(0));
+        assert_eq!((t.cpu, t.slot), (Some(0), Some(1)));
         let c = t.control.as_ref().expect("the control");
         assert_eq!((c.runs_secs.clone(), c.median_secs, c.warmup_secs), (vec![0.15, 0.14, 0.17], Some(0.15), 0.16));
         assert_eq!(t.describe(), "median 0.21 s (0.20–0.23 s, 3 runs); control median 0.15 s (0.14–0.17 s)");

@@ -10,7 +10,7 @@ pub const SECTION: Section = Section {
     program: programs::PROFILE,
     takes_slot: true,
     observe: |engine, base, image, python| {
-        Box::pin(sections::libc_profile(engine, base, image, python, serde_json::json!({})))
+        Box::pin(sections::libc_profile(engine, base, image, python, serde_json::json!({}), true))
     },
     normalise,
 };

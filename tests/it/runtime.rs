@@ -56,8 +56,18 @@ fn assert_timed(r: &serde_json::Value) {
         let c = &t["control"];
         assert_eq!(c["runs_secs"].as_array().map(Vec::len), Some(n), "{base}: {t:#}");
         assert!(c["median_secs"].as_f64().is_some_and(|m| m > 0.0) && c["stopped"].is_null(), "{base}: {t:#}");
-        assert!(t["cpu"].as_u64().is_some(), "{base}: {t:#}");
+        // Pinned to the CPU its probe slot names: the slot-th from the highest.
+        let (cpu, slot) = (t["cpu"].as_u64().expect("a CPU"), t["slot"].as_u64().expect("a probe slot"));
+        assert!(slot < 2, "at most --jobs probes at once: {base}: {t:#}");
+        let n = engine_cpus();
+        assert_eq!(cpu, n - 1 - slot % n, "{base}, {n} CPUs: {t:#}");
     }
+}
+
+/// The engine's CPUs; a container of the test bed may use them all.
+fn engine_cpus() -> u64 {
+    let o = std::process::Command::new("docker").args(["info", "--format", "{{.NCPU}}"]).output().expect("docker info");
+    String::from_utf8_lossy(&o.stdout).trim().parse().expect("the engine's CPU count")
 }
 
 #[test]
@@ -152,5 +162,26 @@ fn the_timed_runs_stop_at_their_budget_and_too_few_are_not_compared() {
     }
     assert!(findings_of(&r, "runtime-differs").is_empty(), "{:#}", r["findings"]);
     assert!(table.contains("run time not compared"), "{table}");
+    assert_no_leftovers(&r);
+}
+
+#[test]
+fn probes_at_once_time_their_runs_on_cpus_of_their_own() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    // Both bases' jobs build at once, then their probes spend some 8 s each timing a smoke
+    // script that sleeps (as long under load as without): they overlap, so they hold different
+    // probe slots, and where the engine has two CPUs or more, their timed runs were pinned to
+    // different ones. Before the slots, both were pinned to the lowest.
+    let (r, _) = gate_with_smoke(dir.path(), "tests/fixtures/smoke/sleep.py");
+    assert_timed(&r);
+    let (glibc, musl) = (runtime_of(&r, "glibc"), runtime_of(&r, "musl"));
+    let mut slots = [glibc["slot"].as_u64(), musl["slot"].as_u64()];
+    slots.sort();
+    assert_eq!(slots, [Some(0), Some(1)], "glibc {glibc:#}\nmusl {musl:#}");
+    if engine_cpus() >= 2 {
+        assert_ne!(glibc["cpu"], musl["cpu"], "glibc {glibc:#}\nmusl {musl:#}");
+    }
+    assert!(findings_of(&r, "runtime-differs").is_empty(), "{:#}", r["findings"]);
     assert_no_leftovers(&r);
 }

@@ -84,10 +84,11 @@ pub(super) async fn run_job(cx: JobContext<'_>, job: &Job, prep: &std::result::R
         }
         // The lock alone is built to be compared with, not observed.
         if record.outcome == BuildOutcome::Installed && !crate::lock::is_baseline(s.lock.as_ref(), job) {
-            let _probe_slot = slots.probes.acquire().await.expect("slots are never closed");
+            let probe_slot = slots.probes.acquire().await;
             super::observe::probe_job(
                 cx,
                 job,
+                probe_slot.number(),
                 built.image.as_deref().expect("an installed job has an image"),
                 &image_id,
                 &mut record,

@@ -7,6 +7,7 @@
 mod job;
 mod observe;
 mod section;
+mod slots;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use crate::model::RunReport;
 use crate::plan::{self, Job};
 use crate::progress::{Event, Progress};
 use crate::settings::RunSettings;
+use slots::Slots;
 
 /// Shared between the workers and the interrupt path.
 pub(super) struct State {
@@ -105,14 +107,6 @@ pub async fn run(s: RunSettings, progress: bool) -> Result<i32> {
     Ok(exit_code_of(&report))
 }
 
-/// At most this many builds, and this many probes, at once (`--jobs`). Builds and probes
-/// have limits of their own so that a build waiting on the network never holds back a probe,
-/// and the reverse: the machine is kept busy while both kinds of work are in flight.
-pub(super) struct Slots {
-    builds: tokio::sync::Semaphore,
-    probes: tokio::sync::Semaphore,
-}
-
 async fn work(
     engine: &Engine,
     s: &RunSettings,
@@ -133,7 +127,7 @@ async fn work(
         Some(n) => n,
         None => engine.info().await.map(|i| i.cpus.clamp(2, 16) as usize).unwrap_or(2),
     };
-    let slots = Slots { builds: tokio::sync::Semaphore::new(parallel), probes: tokio::sync::Semaphore::new(parallel) };
+    let slots = Slots::new(parallel);
     let slots = &slots;
     // The index builds use, asked from here whether cached resolutions still hold.
     let policy = &s.matrix.policy;
@@ -168,7 +162,6 @@ async fn work(
                 base,
                 s.matrix.policy.build_timeout,
                 s.no_cache,
-                s.observations.as_deref(),
                 crate::install::PrepIndex {
                     index_url: s.matrix.policy.index_url.as_deref(),
                     ca_bundle: s.matrix.policy.ca_bundle.as_deref(),
@@ -200,10 +193,20 @@ async fn work(
         }
         let prep = &prep;
         let mut units: Vec<futures_util::future::BoxFuture<'_, Result<()>>> = vec![];
+        if let Ok(tag) = prep {
+            // Beside the jobs: only the comparison needs them, when the run closes.
+            units.push(Box::pin(async move {
+                let found = bases::compilers(engine, tag, s.observations.as_deref(), s.no_cache).await?;
+                state.update(|r| {
+                    r.bases.iter_mut().filter(|b| b.name == base.name).for_each(|b| b.compilers = found.clone())
+                });
+                Ok(())
+            }));
+        }
         for &section in &s.sections {
             units.push(Box::pin(async move {
                 let _slot = match section.takes_slot {
-                    true => Some(slots.probes.acquire().await.expect("slots are never closed")),
+                    true => Some(slots.probes.acquire().await),
                     false => None,
                 };
                 section::run_section(engine, s, state, base, progress, section).await

@@ -30,6 +30,14 @@ fn wheel_probe_config(smoke: Option<&str>, policy: &crate::matrix::Policy) -> se
     })
 }
 
+/// The configuration a probe runs with: `config` and the probe's slot number, which says which
+/// CPU its timed runs are pinned to (see `slots`). Not in the cache key: where a run was timed
+/// changes nothing of what it observed.
+fn timed_on(mut config: serde_json::Value, slot: usize) -> serde_json::Value {
+    config["timing_slot"] = slot.into();
+    config
+}
+
 /// The observation cache key of a job's wheel probe: everything the observation depends on, the
 /// image by content, the probe programs, the configuration (the smoke script and its timing
 /// settings), the sandbox and limits, and whether the crash depth is measured. Not
@@ -57,6 +65,7 @@ fn wheel_probe_key(
 pub(super) async fn probe_job(
     cx: JobContext<'_>,
     job: &Job,
+    slot: usize,
     job_image: &str,
     image_id: &str,
     record: &mut JobRecord,
@@ -90,7 +99,7 @@ pub(super) async fn probe_job(
                 image: &image,
                 python: install::VENV_PYTHON,
                 probe: programs::WHEELS,
-                config,
+                config: timed_on(config, slot),
                 sandbox,
                 user: Some("1000:1000"),
                 timeout: s.matrix.policy.probe_timeout,
@@ -130,7 +139,7 @@ pub(super) async fn probe_job(
                     config["hints"] = serde_json::json!({ probe::checks::CRASH_DEPTH_JSON_THREAD: h });
                 }
                 let section =
-                    sections::libc_profile(engine, &job.base.name, &image, install::VENV_PYTHON, config).await?;
+                    sections::libc_profile(engine, &job.base.name, &image, install::VENV_PYTHON, config, false).await?;
                 depth_complete = section.completion.is_complete();
                 record.crash_depth = section.checks.get(probe::checks::CRASH_DEPTH_JSON_THREAD).cloned();
             }
