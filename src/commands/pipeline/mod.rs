@@ -198,7 +198,9 @@ async fn work(
             units.push(Box::pin(async move {
                 let found = bases::compilers(engine, tag, s.observations.as_deref(), s.no_cache).await?;
                 state.update(|r| {
-                    r.bases.iter_mut().filter(|b| b.name == base.name).for_each(|b| b.compilers = found.clone())
+                    if let Some(b) = r.bases.iter_mut().find(|b| b.name == base.name) {
+                        b.compilers = found;
+                    }
                 });
                 Ok(())
             }));

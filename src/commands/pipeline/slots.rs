@@ -8,6 +8,7 @@
 //! controls of a seed run came out at one of two speeds, 0.17 s or 0.34 s, by whether another
 //! probe's timed runs met them there.
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -27,14 +28,14 @@ impl Slots {
 /// Numbered probe slots, 0 to the limit less one; a probe is given the lowest free one.
 pub(crate) struct ProbeSlots {
     permits: Semaphore,
-    free: Mutex<Vec<usize>>,
+    free: Mutex<BTreeSet<usize>>,
 }
 
 /// A probe slot held: its number, given back when it is dropped.
 pub(crate) struct ProbeSlot<'a> {
     _permit: SemaphorePermit<'a>,
     number: usize,
-    free: &'a Mutex<Vec<usize>>,
+    free: &'a Mutex<BTreeSet<usize>>,
 }
 
 impl ProbeSlots {
@@ -45,9 +46,7 @@ impl ProbeSlots {
     pub async fn acquire(&self) -> ProbeSlot<'_> {
         let permit = self.permits.acquire().await.expect("slots are never closed");
         // A permit held means a number is free: there are as many numbers as permits.
-        let mut free = self.free.lock().expect("slot numbers");
-        let at = (0..free.len()).min_by_key(|&i| free[i]).expect("a free slot number for every permit");
-        let number = free.swap_remove(at);
+        let number = self.free.lock().expect("slot numbers").pop_first().expect("a free slot number for every permit");
         ProbeSlot { _permit: permit, number, free: &self.free }
     }
 }
@@ -62,7 +61,7 @@ impl Drop for ProbeSlot<'_> {
     fn drop(&mut self) {
         // The number goes back before the permit (a field, dropped after this), so whoever
         // takes the permit next finds it free.
-        self.free.lock().expect("slot numbers").push(self.number);
+        self.free.lock().expect("slot numbers").insert(self.number);
     }
 }
 
